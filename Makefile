@@ -1,0 +1,60 @@
+# Two commands do everything on a fresh machine: `make run-local` and `make test`.
+# Each target installs the pinned stack into .venv on first use and reuses it after.
+
+PYTHON_BOOT ?= python3.11
+VENV        := .venv
+PY          := $(VENV)/bin/python
+STAMP       := $(VENV)/.installed
+TASK       ?= timeseries
+OUTPUT_DIR ?= output
+DATA       ?=
+CONFIG     ?=
+PROFILE    ?= local
+TARGET     ?= vertex
+PYTEST_ARGS ?=
+
+# Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export KERAS_BACKEND ?= tensorflow
+export PYTHONHASHSEED ?= 0
+
+RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG))
+
+.PHONY: setup test test-unit test-e2e bench lint run-local predict compile submit schedule inspect report lock clean
+
+$(STAMP): setup.py constraints.txt
+	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	# tfx and ml-pipelines-sdk 1.16 declare Requires-Python <3.11 but run on 3.11
+	# (tensorflow/tfx#7743): they alone are installed with --ignore-requires-python.
+	$(PY) -m pip install -q --ignore-requires-python --no-deps -c constraints.txt tfx ml-pipelines-sdk
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests -m "not e2e" $(PYTEST_ARGS)
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest tests -m e2e $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m bench.run --output-dir $(OUTPUT_DIR)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+run-local: $(STAMP)
+	$(PY) -m pipeline.run_local $(RUN_ARGS)
+
+predict: $(STAMP)
+	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)")
+
+lock: $(STAMP)
+	{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(OUTPUT_DIR) .pytest_cache bench/results
