@@ -1,0 +1,177 @@
+"""Task configuration: one typed object per run, loaded from `pipeline/tasks/<task>.yaml`.
+
+Every runner (local, Kubeflow, Vertex) and every module file reads the same object,
+so a setting is spelled once. Module files receive it through TFX's `custom_config`
+as the plain dict from `PipelineConfig.to_dict()`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pathlib
+from typing import Any
+
+import yaml
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+TASKS_DIR = pathlib.Path(__file__).resolve().parent / "tasks"
+
+
+@dataclasses.dataclass
+class SeriesConfig:
+    """How a CSV becomes forecasting windows (time-series task)."""
+
+    time_column: str = "date"  # parsed as timestamps; rows must be sorted by it
+    input_columns: list[str] = dataclasses.field(default_factory=lambda: ["temp"])  # model inputs
+    target_columns: list[str] = dataclasses.field(default_factory=lambda: ["temp"])  # forecast; must be inputs too
+    lookback: int = 48  # time steps the model sees
+    horizon: int = 12  # time steps it forecasts
+    stride: int = 1  # steps between consecutive window starts
+    season: int = 24  # period of the seasonal-naive baseline, in steps
+    split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
+    frequency: str | None = None  # pandas offset ("1h"); None: the most common time difference
+
+    def validate(self) -> None:
+        missing = [c for c in self.target_columns if c not in self.input_columns]
+        if missing:
+            raise ValueError(
+                f"series.target_columns {missing} must also be in series.input_columns "
+                f"{self.input_columns}: the model forecasts a series from its own history."
+            )
+        if min(self.lookback, self.horizon, self.stride, self.season) < 1:
+            raise ValueError("series.lookback, horizon, stride and season must all be >= 1")
+        if self.season > self.lookback:
+            raise ValueError(
+                f"series.season ({self.season}) must be <= series.lookback ({self.lookback}): "
+                "the seasonal-naive baseline reads the last season of each window."
+            )
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                f"series.split_fractions {self.split_fractions} must be three fractions "
+                "(train, eval, test) summing to 1"
+            )
+
+
+@dataclasses.dataclass
+class TunerConfig:
+    max_trials: int = 3  # KerasTuner trials (the search budget)
+    epochs: int = 2  # epochs per trial
+    steps_per_epoch: int = 60  # batches per tuning epoch
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+    epochs: int = 12  # upper bound; early stopping on the eval split ends sooner
+    batch_size: int = 64
+    patience: int = 3  # epochs without eval-loss improvement before stopping
+
+
+@dataclasses.dataclass
+class PipelineConfig:
+    """Everything one pipeline run needs."""
+
+    task: str = "timeseries"
+    data: str | None = None  # path of the user's CSV; None: the packaged default
+    schema: str | None = None  # curated schema.pbtxt (relative to the repository root)
+    output_dir: str = "output"
+    series: SeriesConfig = dataclasses.field(default_factory=SeriesConfig)
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
+    tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    evaluation: dict[str, float] = dataclasses.field(default_factory=dict)
+    beam: dict[str, Any] = dataclasses.field(default_factory=dict)
+    seed: int = 42
+
+    # -- derived paths: OUTPUT_DIR/<task>/... -------------------------------------
+    @property
+    def task_dir(self) -> pathlib.Path:
+        return pathlib.Path(self.output_dir).resolve() / self.task
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"transformers-{self.task}"
+
+    @property
+    def pipeline_root(self) -> str:
+        return str(self.task_dir / "pipeline_root")
+
+    @property
+    def metadata_path(self) -> str:
+        return str(self.task_dir / "metadata.sqlite")
+
+    @property
+    def serving_dir(self) -> str:
+        return str(self.task_dir / "serving")
+
+    @property
+    def schema_path(self) -> str | None:
+        if self.schema is None:
+            return None
+        path = pathlib.Path(self.schema)
+        return str(path if path.is_absolute() else REPO_ROOT / path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> PipelineConfig:
+        raw = dict(raw)
+        unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        sections = {"series": SeriesConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
+        for key, section_cls in sections.items():
+            if key in raw and isinstance(raw[key], dict):
+                names = {f.name for f in dataclasses.fields(section_cls)}
+                bad = set(raw[key]) - names
+                if bad:
+                    raise ValueError(f"unknown keys in '{key}': {sorted(bad)} (known: {sorted(names)})")
+                raw[key] = section_cls(**raw[key])
+        config = cls(**raw)
+        config.series.validate()
+        return config
+
+
+def _parse_value(text: str) -> Any:
+    """`--set` values are YAML scalars or lists: `3`, `0.1`, `[a, b]`, `null`."""
+    return yaml.safe_load(text)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `section.key=value` overrides to a raw config dict."""
+    for item in overrides:
+        if "=" not in item:
+            raise ValueError(f"override '{item}' must look like section.key=value")
+        dotted, value = item.split("=", 1)
+        node = raw
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = _parse_value(value)
+    return raw
+
+
+def load_config(
+    task: str = "timeseries",
+    config_path: str | None = None,
+    overrides: list[str] | None = None,
+    **fields: Any,
+) -> PipelineConfig:
+    """Read `pipeline/tasks/<task>.yaml` (or `config_path`), apply overrides and fields."""
+    path = pathlib.Path(config_path) if config_path else TASKS_DIR / f"{task}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in TASKS_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"no config for task '{task}' at {path} (known tasks: {known})")
+    raw = yaml.safe_load(path.read_text()) or {}
+    raw = apply_overrides(raw, overrides or [])
+    raw.update({k: v for k, v in fields.items() if v is not None})
+    return PipelineConfig.from_dict(raw)
+
+
+def file_fingerprint(path: str) -> str:
+    """Content hash of an input file, so that cached components rerun when the data changes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
