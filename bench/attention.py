@@ -10,10 +10,10 @@ from __future__ import annotations
 import statistics
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-import keras
 from models.layers import MultiHeadAttention
 
 BATCH = 32

@@ -1,0 +1,227 @@
+"""Transformer decoder: causal self-attention, cross-attention over the encoder, feed-forward."""
+from __future__ import annotations
+
+import keras
+
+from models.layers.attention import MultiHeadAttention
+from models.layers.transformer_block import check_heads, keras_mask
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class DecoderLayer(keras.layers.Layer):
+    """One decoder layer: `x` (B, T, D) attends to itself causally, then to
+    `encoder_output` (B, S, De); returns (B, T, D).
+
+    Pre- or post-norm by `norm_first`, as in TransformerBlock.
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        intermediate_dim,
+        dropout=0.0,
+        norm_first=False,
+        activation="relu",
+        layer_norm_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.norm_first = norm_first
+        self.activation = keras.activations.get(activation)
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.supports_masking = True
+
+    def build(self, x_shape, encoder_output_shape):
+        hidden_dim = x_shape[-1]
+        check_heads(hidden_dim, self.num_heads)
+        head_dim = hidden_dim // self.num_heads
+        self.self_attention = MultiHeadAttention(
+            self.num_heads, head_dim, dropout=self.dropout, dtype=self.dtype_policy,
+            name="self_attention",
+        )
+        self.self_attention.build(x_shape, x_shape)
+        self.self_attention_norm = self._norm("self_attention_norm", x_shape)
+        self.cross_attention = MultiHeadAttention(
+            self.num_heads, head_dim, dropout=self.dropout, output_shape=hidden_dim,
+            dtype=self.dtype_policy, name="cross_attention",
+        )
+        self.cross_attention.build(x_shape, encoder_output_shape)
+        self.cross_attention_norm = self._norm("cross_attention_norm", x_shape)
+        self.feedforward_intermediate_dense = keras.layers.Dense(
+            self.intermediate_dim, activation=self.activation, dtype=self.dtype_policy,
+            name="feedforward_intermediate_dense",
+        )
+        self.feedforward_intermediate_dense.build(x_shape)
+        self.feedforward_output_dense = keras.layers.Dense(
+            hidden_dim, dtype=self.dtype_policy, name="feedforward_output_dense"
+        )
+        self.feedforward_output_dense.build((*x_shape[:-1], self.intermediate_dim))
+        self.feedforward_norm = self._norm("feedforward_norm", x_shape)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self.built = True
+
+    def _norm(self, name, shape):
+        norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
+        )
+        norm.build(shape)
+        return norm
+
+    def _residual(self, x, sublayer, norm):
+        if self.norm_first:
+            return x + sublayer(norm(x))
+        return norm(x + sublayer(x))
+
+    def call(
+        self,
+        x,
+        encoder_output,
+        decoder_padding_mask=None,
+        encoder_padding_mask=None,
+        training=None,
+    ):
+        """Padding masks are (B, T) and (B, S), 1 = real; they default to the Keras masks."""
+        if decoder_padding_mask is None:
+            decoder_padding_mask = keras_mask(x)
+        if encoder_padding_mask is None:
+            encoder_padding_mask = keras_mask(encoder_output)
+
+        def self_attend(h):
+            h = self.self_attention(
+                h, h, value_mask=decoder_padding_mask, use_causal_mask=True, training=training
+            )
+            return self.dropout_layer(h, training=training)
+
+        def cross_attend(h):
+            h = self.cross_attention(
+                h, encoder_output, value_mask=encoder_padding_mask, training=training
+            )
+            return self.dropout_layer(h, training=training)
+
+        def feedforward(h):
+            h = self.feedforward_intermediate_dense(h)  # (B, T, intermediate_dim)
+            return self.dropout_layer(self.feedforward_output_dense(h), training=training)
+
+        x = self._residual(x, self_attend, self.self_attention_norm)
+        x = self._residual(x, cross_attend, self.cross_attention_norm)
+        return self._residual(x, feedforward, self.feedforward_norm)
+
+    def compute_output_shape(self, x_shape, encoder_output_shape):
+        return x_shape
+
+    def compute_mask(self, x, encoder_output, decoder_padding_mask=None, **kwargs):
+        return decoder_padding_mask if decoder_padding_mask is not None else keras_mask(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout,
+                "norm_first": self.norm_first,
+                "activation": keras.activations.serialize(self.activation),
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class Decoder(keras.layers.Layer):
+    """`num_layers` DecoderLayers; same call signature as DecoderLayer.
+
+    With `norm_first`, a final LayerNormalization closes the stack.
+    """
+
+    def __init__(
+        self,
+        num_layers,
+        num_heads,
+        intermediate_dim,
+        dropout=0.0,
+        norm_first=False,
+        activation="relu",
+        layer_norm_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if num_layers < 1:
+            raise ValueError(f"`num_layers` ({num_layers}) must be >= 1.")
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.norm_first = norm_first
+        self.activation = keras.activations.get(activation)
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.supports_masking = True
+
+    def build(self, x_shape, encoder_output_shape):
+        self.decoder_layers = []
+        for i in range(self.num_layers):
+            layer = DecoderLayer(
+                self.num_heads,
+                self.intermediate_dim,
+                dropout=self.dropout,
+                norm_first=self.norm_first,
+                activation=self.activation,
+                layer_norm_epsilon=self.layer_norm_epsilon,
+                dtype=self.dtype_policy,
+                name=f"decoder_layer_{i}",
+            )
+            layer.build(x_shape, encoder_output_shape)
+            self.decoder_layers.append(layer)
+        self.final_norm = None
+        if self.norm_first:
+            self.final_norm = keras.layers.LayerNormalization(
+                epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="final_norm"
+            )
+            self.final_norm.build(x_shape)
+        self.built = True
+
+    def call(
+        self,
+        x,
+        encoder_output,
+        decoder_padding_mask=None,
+        encoder_padding_mask=None,
+        training=None,
+    ):
+        if decoder_padding_mask is None:
+            decoder_padding_mask = keras_mask(x)
+        if encoder_padding_mask is None:
+            encoder_padding_mask = keras_mask(encoder_output)
+        for layer in self.decoder_layers:
+            x = layer(
+                x,
+                encoder_output,
+                decoder_padding_mask=decoder_padding_mask,
+                encoder_padding_mask=encoder_padding_mask,
+                training=training,
+            )
+        return x if self.final_norm is None else self.final_norm(x)
+
+    def compute_output_shape(self, x_shape, encoder_output_shape):
+        return x_shape
+
+    def compute_mask(self, x, encoder_output, decoder_padding_mask=None, **kwargs):
+        return decoder_padding_mask if decoder_padding_mask is not None else keras_mask(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_layers": self.num_layers,
+                "num_heads": self.num_heads,
+                "intermediate_dim": self.intermediate_dim,
+                "dropout": self.dropout,
+                "norm_first": self.norm_first,
+                "activation": keras.activations.serialize(self.activation),
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+            }
+        )
+        return config
