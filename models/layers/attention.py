@@ -111,10 +111,10 @@ class MultiHeadAttention(keras.layers.Layer):
             mask = vm if mask is None else ops.logical_and(mask, vm)
         if use_causal_mask:
             t, s = ops.shape(query)[1], ops.shape(value)[1]
-            # Query i may attend key j <= i (aligned at the end when T != S, as keras does).
-            row = ops.expand_dims(ops.arange(t), -1)
-            col = ops.expand_dims(ops.arange(s), 0)
-            causal = ops.expand_dims(ops.greater_equal(row + (s - t), col), 0)  # (1, T, S)
+            # Query i may attend key j <= i (a lower triangle, like keras's layer).
+            row = ops.expand_dims(ops.arange(t), -1)  # (T, 1)
+            col = ops.expand_dims(ops.arange(s), 0)  # (1, S)
+            causal = ops.expand_dims(ops.greater_equal(row, col), 0)  # (1, T, S)
             mask = causal if mask is None else ops.logical_and(mask, causal)
         return mask
 
