@@ -58,7 +58,7 @@ def run_layer_test(
     assert len(model.trainable_weights) == expected_num_trainable_weights
 
     if run_training and expected_num_trainable_weights:
-        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse", run_eagerly=True)
         before = [w.numpy().copy() for w in model.trainable_weights]
         target = np.random.default_rng(0).normal(size=expected_output_shape).astype("float32")
         history = model.fit(
@@ -87,7 +87,9 @@ def run_layer_test(
     }
     module = tf.Module()
     module.model = model
-    module.serve = tf.function(lambda x: model(x, training=False), input_signature=[signature])
+    module.serve = tf.function(
+        lambda inputs: model(inputs, training=False), input_signature=[signature], autograph=False
+    )
     export_dir = str(tmp_path / "saved_model")
     tf.saved_model.save(module, export_dir)
     restored = tf.saved_model.load(export_dir)

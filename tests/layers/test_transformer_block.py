@@ -16,8 +16,9 @@ BLOCK_WEIGHTS = 16
 DECODER_LAYER_WEIGHTS = 26
 
 
-@pytest.mark.parametrize("norm_first", [False, True])
-@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize(
+    "norm_first, causal", [(False, False), (True, True)], ids=["post_norm", "pre_norm_causal"]
+)
 def test_transformer_block(tmp_path, norm_first, causal):
     run_layer_test(
         TransformerBlock,
