@@ -61,7 +61,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.supports_masking = True
 
     def _projection(self, equation, output_shape, bias_axes, name):
-        return keras.layers.EinsumDense(
+        projection = keras.layers.EinsumDense(
             equation,
             output_shape=output_shape,
             bias_axes=bias_axes if self.use_bias else None,
@@ -74,6 +74,9 @@ class MultiHeadAttention(keras.layers.Layer):
             dtype=self.dtype_policy,
             name=name,
         )
+        # Masks are applied to the attention scores; the projections just pass them on.
+        projection.supports_masking = True
+        return projection
 
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
