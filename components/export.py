@@ -1,0 +1,54 @@
+"""Export a trained Keras 3 model as a SavedModel that serves raw tf.Examples.
+
+Keras 3 cannot `model.save(dir, save_format="tf")`; `tf.saved_model.save` with an
+explicit signature can (../shared/stack.md). The transform graph is attached to the
+model as `tft_layer`, so its tables and assets travel inside the SavedModel: serving
+takes the raw features the user has and applies the exact train-time transform.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+SERVING_SIGNATURE = "serving_default"
+TRANSFORM_SIGNATURE = "transform_features"
+EXAMPLES_INPUT = "examples"  # name of the serialized tf.Example input of every signature
+
+
+def raw_serving_spec(tf_transform_output: tft.TFTransformOutput, label_keys: Iterable[str]) -> dict:
+    """Raw feature spec minus the labels: what a caller sends at serving time."""
+    spec = tf_transform_output.raw_feature_spec()
+    for key in label_keys:
+        spec.pop(key, None)
+    return spec
+
+
+def export_serving_model(
+    model,
+    tf_transform_output: tft.TFTransformOutput,
+    label_keys: Iterable[str],
+    predict: Callable[[dict], dict],
+    export_dir: str,
+) -> None:
+    """Save `model` with a `serving_default` signature on serialized raw tf.Examples.
+
+    `predict(transformed_features) -> outputs` maps the transform's output to the
+    signature's outputs (for example de-normalized forecasts, or labels and probabilities).
+    A second signature, `transform_features`, returns the transformed features, for debugging.
+    """
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    spec = raw_serving_spec(tf_transform_output, label_keys)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+    def serve(examples):
+        raw = tf.io.parse_example(examples, spec)
+        return predict(model.tft_layer(raw))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+    def transform_features(examples):
+        return model.tft_layer(tf.io.parse_example(examples, spec))
+
+    signatures = {SERVING_SIGNATURE: serve, TRANSFORM_SIGNATURE: transform_features}
+    tf.saved_model.save(model, export_dir, signatures=signatures)

@@ -1,0 +1,147 @@
+"""Transformer forecasters: a window of past values -> the next `horizon` values.
+
+Two variants, picked by `ForecasterConfig.variant`:
+
+* ``encoder`` (the course's forecaster): project each time step to `model_dim`,
+  add sinusoidal positions, run an `Encoder`, flatten and map to the horizon with
+  a dense head.
+* ``encoder_decoder``: the same encoder; `horizon` learned query tokens go through
+  a `Decoder` (causal self-attention + cross-attention over the encoded window),
+  and each decoded token becomes one forecast step.
+
+Both predict a correction to a naive forecast read from the window itself: the
+seasonal-naive one (each step repeats the value one `season` earlier) when
+`season` is set, else persistence (the last value). The network only has to learn
+how the series departs from the naive rule, which trains faster on a few CPU
+minutes; the Evaluator still has to show it beats seasonal naive on held-out windows.
+Inputs and outputs are normalized; de-normalization lives in the serving graph.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+from keras import ops
+
+from models.layers import Decoder, Encoder, PositionalEncoding, PositionEmbedding
+
+VARIANTS = ("encoder", "encoder_decoder")
+
+
+@dataclasses.dataclass
+class ForecasterConfig:
+    lookback: int  # time steps in, T
+    num_features: int  # input columns, F
+    horizon: int  # time steps out, H
+    target_indices: list[int]  # which input columns are forecast (their order is the output order)
+    variant: str = "encoder"  # "encoder" | "encoder_decoder"
+    num_layers: int = 2  # encoder (and decoder) layers
+    num_heads: int = 4
+    model_dim: int = 32  # width D; must be divisible by num_heads
+    intermediate_dim: int = 64  # feed-forward width
+    dropout: float = 0.1
+    learning_rate: float = 1e-3
+    season: int | None = None  # naive base: seasonal with this period, or persistence when None
+
+    def validate(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"model.variant '{self.variant}' must be one of {VARIANTS}")
+        if self.model_dim % self.num_heads:
+            raise ValueError(
+                f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})"
+            )
+        if self.season is not None and not 1 <= self.season <= self.lookback:
+            raise ValueError(f"`season` ({self.season}) must be between 1 and `lookback` ({self.lookback})")
+        bad = [i for i in self.target_indices if not 0 <= i < self.num_features]
+        if bad or not self.target_indices:
+            raise ValueError(f"target_indices {self.target_indices} must index the {self.num_features} inputs")
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class NaiveForecast(keras.layers.Layer):
+    """Naive forecast of the target columns from the window: (B, T, F) -> (B, H, N).
+
+    Step h repeats the value `season * k` steps earlier (k the smallest reaching the
+    window); with `season=None` every step repeats the last value (persistence).
+    """
+
+    def __init__(self, target_indices, horizon, season=None, **kwargs):
+        super().__init__(**kwargs)
+        self.target_indices = list(target_indices)
+        self.horizon = horizon
+        self.season = season
+
+    def call(self, inputs):
+        targets = ops.take(inputs, self.target_indices, axis=-1)  # (B, T, N)
+        length = inputs.shape[1]
+        if self.season is None:
+            steps = [length - 1] * self.horizon
+        else:
+            steps = [length + h - self.season * (h // self.season + 1) for h in range(self.horizon)]
+        return ops.take(targets, steps, axis=1)  # (B, H, N)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, len(self.target_indices))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "target_indices": self.target_indices,
+            "horizon": self.horizon,
+            "season": self.season,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class HorizonQueries(keras.layers.Layer):
+    """`horizon` learned query tokens for the decoder, one per forecast step: (B, ...) -> (B, H, D)."""
+
+    def __init__(self, horizon, model_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.horizon = horizon
+        self.model_dim = model_dim
+
+    def build(self, input_shape):
+        self.queries = self.add_weight(
+            name="queries", shape=(self.horizon, self.model_dim), initializer="glorot_uniform"
+        )
+
+    def call(self, encoded):
+        batch = ops.shape(encoded)[0]
+        return ops.broadcast_to(self.queries[None], (batch, self.horizon, self.model_dim))  # (B, H, D)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.horizon, self.model_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "horizon": self.horizon, "model_dim": self.model_dim}
+
+
+def build_forecaster(config: ForecasterConfig) -> keras.Model:
+    """(B, lookback, num_features) normalized window -> (B, horizon, num_targets) normalized forecast."""
+    config.validate()
+    num_targets = len(config.target_indices)
+    window = keras.Input((config.lookback, config.num_features), name="window")  # (B, T, F)
+    x = keras.layers.Dense(config.model_dim, name="input_projection")(window)  # (B, T, D)
+    x = PositionalEncoding(config.lookback, name="positions")(x)
+    encoder_kwargs = dict(
+        num_layers=config.num_layers,
+        num_heads=config.num_heads,
+        intermediate_dim=config.intermediate_dim,
+        dropout=config.dropout,
+    )
+    encoded = Encoder(name="encoder", **encoder_kwargs)(x)  # (B, T, D)
+    if config.variant == "encoder":
+        flat = keras.layers.Flatten(name="flatten")(encoded)  # (B, T*D)
+        delta = keras.layers.Dense(config.horizon * num_targets, kernel_initializer="zeros", name="head")(flat)
+        delta = keras.layers.Reshape((config.horizon, num_targets), name="to_horizon")(delta)
+    else:
+        queries = HorizonQueries(config.horizon, config.model_dim, name="horizon_queries")(encoded)
+        queries = PositionEmbedding(config.horizon, name="horizon_positions")(queries)
+        decoded = Decoder(name="decoder", **encoder_kwargs)(queries, encoded)  # (B, H, D)
+        delta = keras.layers.Dense(num_targets, kernel_initializer="zeros", name="head")(decoded)  # (B, H, N)
+    naive = NaiveForecast(config.target_indices, config.horizon, config.season, name="naive")(window)
+    forecast = keras.layers.Add(name="forecast")([naive, delta])  # (B, H, N)
+    model = keras.Model(window, forecast, name=f"{config.variant}_forecaster")
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse", metrics=["mae"])
+    return model

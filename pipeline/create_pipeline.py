@@ -1,0 +1,133 @@
+"""`create_pipeline(config)`: the one pipeline definition every runner uses.
+
+ExampleGen -> StatisticsGen -> ImportSchemaGen (curated) -> ExampleValidator ->
+AnomalyGate -> Transform -> Tuner -> Trainer -> Resolver (latest blessed model) ->
+Evaluator -> Pusher. Small builders keep each stage readable; task-specific parts
+(the ExampleGen, the module and the EvalConfig) come from `TASKS`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.dsl.components.base.base_node import BaseNode
+
+from components.anomaly_gate import AnomalyGate
+from components.timeseries_example_gen import TimeSeriesExampleGen
+from data import timeseries_source
+from pipeline import evaluation
+from pipeline.config import PipelineConfig, file_fingerprint
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """What differs between tasks; everything else is shared."""
+
+    module: str  # Python module with preprocessing_fn, tuner_fn and run_fn
+    example_gen: Callable[[PipelineConfig], BaseNode]
+    eval_config: Callable[[PipelineConfig], tfma.EvalConfig]
+
+
+def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
+    csv_path = timeseries_source.resolve_csv(config.data)
+    return TimeSeriesExampleGen(
+        csv_path=csv_path,
+        data_fingerprint=file_fingerprint(csv_path),
+        series_config=json.dumps(dataclasses.asdict(config.series)),
+    ).with_id("ExampleGen")
+
+
+TASKS: dict[str, TaskSpec] = {
+    "timeseries": TaskSpec(
+        module="components.timeseries.module",
+        example_gen=timeseries_example_gen,
+        eval_config=evaluation.timeseries_eval_config,
+    ),
+}
+
+
+def task_spec(task: str) -> TaskSpec:
+    if task not in TASKS:
+        raise ValueError(f"unknown task '{task}'; known: {sorted(TASKS)}")
+    return TASKS[task]
+
+
+def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
+    """Statistics, the curated schema, validation and the gate that stops on anomalies."""
+    if not config.schema_path:
+        raise ValueError(f"task '{config.task}' needs a curated schema: set `schema` in its config")
+    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_path)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    gate = AnomalyGate(anomalies=example_validator.outputs["anomalies"])
+    return [statistics_gen, schema_gen, example_validator, gate]
+
+
+def create_pipeline(config: PipelineConfig, beam_pipeline_args: list[str] | None = None) -> tfx.dsl.Pipeline:
+    spec = task_spec(config.task)
+    custom_config = config.to_dict()
+    example_gen = spec.example_gen(config)
+    examples = example_gen.outputs["examples"]
+    statistics_gen, schema_gen, example_validator, gate = validation_components(config, examples)
+    schema = schema_gen.outputs["schema"]
+
+    transform = tfx.components.Transform(
+        examples=examples,
+        schema=schema,
+        preprocessing_fn=f"{spec.module}.preprocessing_fn",
+        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
+        custom_config=custom_config,
+    )
+    transform.add_upstream_node(gate)  # no Transform (and so no training) on data with anomalies
+
+    training_inputs = dict(
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema,
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config=custom_config,
+    )
+    tuner = tfx.components.Tuner(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
+    trainer = tfx.components.Trainer(
+        run_fn=f"{spec.module}.run_fn", hyperparameters=tuner.outputs["best_hyperparameters"], **training_inputs
+    )
+
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("LatestBlessedModelResolver")
+    evaluator = tfx.components.Evaluator(
+        examples=examples,
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=spec.eval_config(config),
+        example_splits=["eval"],
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir)
+        ),
+    )
+    components = [
+        example_gen, statistics_gen, schema_gen, example_validator, gate,
+        transform, tuner, trainer, model_resolver, evaluator, pusher,
+    ]  # fmt: skip
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=components,
+        enable_cache=True,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.metadata_path
+        ),
+        beam_pipeline_args=beam_pipeline_args or [],
+    )
