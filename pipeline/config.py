@@ -115,7 +115,8 @@ class PipelineConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> PipelineConfig:
-        raw = dict(raw)
+        # TFX's Vertex AI Training extensions add their own keys to custom_config: not ours.
+        raw = {k: v for k, v in raw.items() if not k.startswith(("ai_platform_", "remote_trials_"))}
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")

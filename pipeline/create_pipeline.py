@@ -20,6 +20,7 @@ from components.timeseries_example_gen import TimeSeriesExampleGen
 from data import timeseries_source
 from pipeline import evaluation
 from pipeline.config import PipelineConfig, file_fingerprint
+from pipeline.profile import Deployment, is_uri, training_components
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,10 +33,14 @@ class TaskSpec:
 
 
 def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
-    csv_path = timeseries_source.resolve_csv(config.data)
+    if is_uri(config.data):  # Kubeflow/Vertex: the profile's gs:// URI, read inside the container
+        csv_path, fingerprint = config.data, config.data  # a new data version needs a new URI
+    else:
+        csv_path = timeseries_source.resolve_csv(config.data)
+        fingerprint = file_fingerprint(csv_path)
     return TimeSeriesExampleGen(
         csv_path=csv_path,
-        data_fingerprint=file_fingerprint(csv_path),
+        data_fingerprint=fingerprint,
         series_config=json.dumps(dataclasses.asdict(config.series)),
     ).with_id("ExampleGen")
 
@@ -68,8 +73,12 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
     return [statistics_gen, schema_gen, example_validator, gate]
 
 
-def create_pipeline(config: PipelineConfig, beam_pipeline_args: list[str] | None = None) -> tfx.dsl.Pipeline:
+def create_pipeline(
+    config: PipelineConfig, beam_pipeline_args: list[str] | None = None, deployment: Deployment | None = None
+) -> tfx.dsl.Pipeline:
+    """`deployment` (pipeline/profile.py): paths and services of Kubeflow/Vertex; None: the local run."""
     spec = task_spec(config.task)
+    deployment = deployment or Deployment.local(config)
     custom_config = config.to_dict()
     example_gen = spec.example_gen(config)
     examples = example_gen.outputs["examples"]
@@ -93,8 +102,9 @@ def create_pipeline(config: PipelineConfig, beam_pipeline_args: list[str] | None
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
         custom_config=custom_config,
     )
-    tuner = tfx.components.Tuner(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
-    trainer = tfx.components.Trainer(
+    tuner_cls, trainer_cls, training_inputs["custom_config"] = training_components(deployment, custom_config)
+    tuner = tuner_cls(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
+    trainer = trainer_cls(
         run_fn=f"{spec.module}.run_fn", hyperparameters=tuner.outputs["best_hyperparameters"], **training_inputs
     )
 
@@ -114,7 +124,7 @@ def create_pipeline(config: PipelineConfig, beam_pipeline_args: list[str] | None
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir)
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=deployment.serving_dir)
         ),
     )
     components = [
@@ -123,11 +133,9 @@ def create_pipeline(config: PipelineConfig, beam_pipeline_args: list[str] | None
     ]  # fmt: skip
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
-        pipeline_root=config.pipeline_root,
+        pipeline_root=deployment.pipeline_root,
         components=components,
         enable_cache=True,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.metadata_path
-        ),
+        metadata_connection_config=deployment.metadata_connection_config(),  # None on Kubeflow/Vertex
         beam_pipeline_args=beam_pipeline_args or [],
     )

@@ -1,0 +1,170 @@
+"""Deployment profiles: where a pipeline runs, read from `pipeline/profiles/<name>.yaml`.
+
+A profile holds everything that differs between the local run, Kubeflow Pipelines and
+Vertex AI Pipelines, so that moving between them is a profile change, never a code edit:
+the container image, the pipeline root and serving directory, the data URI per task,
+the Beam runner presets and the orchestrator's connection (project/region or host).
+
+Strings may use `{task}`, `{output_dir}`, `{image}`, `{project}`, `{region}`,
+`{pipeline_root}` and `{direct_num_workers}`; they are filled in per task.
+Override any key with `--profile-set key.sub=value` (same syntax as `--set`), and pick a
+Beam preset with `--profile-set beam.runner=flink` or, per task config, `--set beam.runner=flink`.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pathlib
+from typing import Any
+
+import yaml
+
+from pipeline.config import PipelineConfig, apply_overrides
+
+PROFILES_DIR = pathlib.Path(__file__).resolve().parent / "profiles"
+TARGETS = ("local", "vertex", "kubeflow")
+
+
+def is_uri(path: str | None) -> bool:
+    """gs://, s3://, hdfs://...: read by the orchestrator's containers, not on this machine."""
+    return bool(path) and "://" in path
+
+
+@dataclasses.dataclass(frozen=True)
+class Deployment:
+    """What `create_pipeline` needs to know about where it runs (None there: the local run)."""
+
+    pipeline_root: str
+    serving_dir: str
+    local_metadata: str | None = None  # SQLite path; None: the orchestrator's own ML Metadata
+    vertex_training: dict[str, Any] | None = None  # Trainer and Tuner as Vertex AI custom jobs
+
+    def metadata_connection_config(self):
+        if self.local_metadata is None:
+            return None
+        from tfx import v1 as tfx
+
+        return tfx.orchestration.metadata.sqlite_metadata_connection_config(self.local_metadata)
+
+    @classmethod
+    def local(cls, config: PipelineConfig) -> Deployment:
+        return cls(config.pipeline_root, config.serving_dir, local_metadata=config.metadata_path)
+
+
+@dataclasses.dataclass
+class Profile:
+    name: str
+    raw: dict[str, Any]
+
+    @property
+    def target(self) -> str:
+        return self.raw.get("target", "local")
+
+    def section(self, key: str) -> dict[str, Any]:
+        return dict(self.raw.get(key) or {})
+
+    # -- per-task values ------------------------------------------------------------
+    def variables(self, config: PipelineConfig) -> dict[str, Any]:
+        orchestrator = self.section(self.target)
+        values = {
+            "task": config.task,
+            "output_dir": str(pathlib.Path(config.output_dir).resolve()),
+            "project": orchestrator.get("project", ""),
+            "region": orchestrator.get("region", ""),
+            "direct_num_workers": config.beam.get("direct_num_workers", 0),
+        }
+        values["image"] = str(self.raw.get("image") or "").format(**values)
+        values["pipeline_root"] = self.pipeline_root(config, values)
+        return values
+
+    def _format(self, key: str, config: PipelineConfig, values: dict[str, Any] | None = None) -> str:
+        template = self.raw.get(key)
+        if not template:
+            raise ValueError(f"profile '{self.name}' has no '{key}' ({PROFILES_DIR / self.name}.yaml)")
+        return str(template).format(**(values or self.variables(config)))
+
+    def pipeline_root(self, config: PipelineConfig, values: dict[str, Any] | None = None) -> str:
+        if values is None:
+            return self.variables(config)["pipeline_root"]
+        return self._format("pipeline_root", config, values)
+
+    def image(self, config: PipelineConfig) -> str:
+        return self._format("image", config)
+
+    def serving_dir(self, config: PipelineConfig) -> str:
+        return self._format("serving_dir", config)
+
+    def data(self, task: str) -> str | None:
+        """The task's data URI (remote targets), or None: the task config's data."""
+        return self.section("data").get(task)
+
+    def beam_runner(self, config: PipelineConfig) -> str:
+        beam = self.section("beam")
+        return config.beam.get("runner") or beam.get("runner") or "direct"
+
+    def beam_pipeline_args(self, config: PipelineConfig) -> list[str]:
+        presets = self.section("beam").get("presets") or {}
+        runner = self.beam_runner(config)
+        if runner not in presets:
+            raise ValueError(
+                f"Beam runner preset '{runner}' is not in profile '{self.name}' (presets: {sorted(presets)}); "
+                "choose one with --profile-set beam.runner=NAME or --set beam.runner=NAME"
+            )
+        values = self.variables(config)
+        return [str(arg).format(**values) for arg in presets[runner]]
+
+    def vertex_training(self) -> dict[str, Any] | None:
+        training = self.section("vertex").get("training") or {}
+        return training if training.get("enabled") else None
+
+    def deployment(self, config: PipelineConfig) -> Deployment:
+        if self.target == "local":
+            return Deployment.local(config)
+        training = self.vertex_training()
+        if training is not None:
+            vertex = self.section("vertex")
+            training = {**training, "project": vertex.get("project"), "region": vertex.get("region"),
+                        "image": self.image(config)}  # fmt: skip
+        return Deployment(self.pipeline_root(config), self.serving_dir(config), None, training)
+
+
+def load_profile(name: str, overrides: list[str] | None = None) -> Profile:
+    """`pipeline/profiles/<name>.yaml`, or a YAML file path, with `key.sub=value` overrides."""
+    path = pathlib.Path(name) if name.endswith((".yaml", ".yml")) else PROFILES_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+        raise FileNotFoundError(f"no profile '{name}' at {path} (known profiles: {known})")
+    raw = yaml.safe_load(path.read_text()) or {}
+    raw = apply_overrides(copy.deepcopy(raw), overrides or [])
+    target = raw.get("target", "local")
+    if target not in TARGETS:
+        raise ValueError(f"profile '{name}': target '{target}' must be one of {TARGETS}")
+    return Profile(path.stem, raw)
+
+
+def training_components(deployment: Deployment | None, custom_config: dict[str, Any]):
+    """(Tuner class, Trainer class, custom_config): the standard components, or TFX's
+    Vertex AI Training extensions when the deployment asks for them."""
+    from tfx import v1 as tfx
+
+    if deployment is None or deployment.vertex_training is None:
+        return tfx.components.Tuner, tfx.components.Trainer, custom_config
+    vertex = tfx.extensions.google_cloud_ai_platform
+    training = deployment.vertex_training
+    machine_spec = {"machine_type": training.get("machine_type", "n1-standard-4")}
+    if training.get("accelerator_type"):
+        machine_spec |= {"accelerator_type": training["accelerator_type"],
+                         "accelerator_count": training.get("accelerator_count", 1)}  # fmt: skip
+    job_spec = {
+        "project": training["project"],
+        "worker_pool_specs": [
+            {"machine_spec": machine_spec, "replica_count": 1, "container_spec": {"image_uri": training["image"]}}
+        ],
+    }
+    vertex_config = {
+        vertex.ENABLE_VERTEX_KEY: True,
+        vertex.VERTEX_REGION_KEY: training["region"],
+        vertex.TRAINING_ARGS_KEY: job_spec,
+        "ai_platform_tuning_args": job_spec,  # the Tuner extension's key (tuner/executor.py)
+    }
+    return vertex.Tuner, vertex.Trainer, {**custom_config, **vertex_config}
