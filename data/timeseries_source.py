@@ -1,22 +1,47 @@
 """Where time-series data comes from: the package-shipped default, or the user's CSV.
 
-The default is hourly air temperature in Seattle for 2010 (8,759 readings), shipped
-as a CSV by `vega_datasets` (MIT). It is already in the raw form a user has: a time
-column (`date`) and a value column (`temp`, degrees Fahrenheit), so the pipeline
-reads the file as it is installed; nothing is downloaded.
+The default is a real sensor series: sea surface temperature (degrees Celsius) every
+30 minutes from 2016-02-15 to 2017-03-22 (19,226 readings), shipped gzipped inside
+`bokeh_sampledata` (BSD-3). Nothing is downloaded. `prepare_default_csv` turns it
+into the raw form a user has (a `time` column and a `temperature` column) under
+OUTPUT_DIR; the one duplicated timestamp in the source is averaged there, and said
+so, because the pipeline itself refuses duplicates.
 """
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 
-import vega_datasets
+import pandas as pd
 
-DEFAULT_CSV = pathlib.Path(vega_datasets.__file__).parent / "_data" / "seattle-temps.csv"
+SOURCE_FILE = "_data/sea_surface_temperature.csv.gz"
+SOURCE_COLUMNS = {"time (UTC)": "time", "temperature (celsius)": "temperature"}
+DEFAULT_NAME = "sea_surface_temperature.csv"
 
 
-def resolve_csv(path: str | None) -> str:
-    """Absolute path of the CSV to use; the packaged default when `path` is None."""
-    csv = pathlib.Path(path) if path else DEFAULT_CSV
+def source_path() -> pathlib.Path:
+    spec = importlib.util.find_spec("bokeh_sampledata")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("bokeh_sampledata is not installed: run `make setup`")
+    return pathlib.Path(list(spec.submodule_search_locations)[0]) / SOURCE_FILE
+
+
+def prepare_default_csv(directory: str) -> str:
+    """Write the default series as a plain CSV under `directory` (same bytes every time)."""
+    frame = pd.read_csv(source_path()).rename(columns=SOURCE_COLUMNS)
+    duplicates = int(frame["time"].duplicated().sum())
+    frame = frame.groupby("time", as_index=False, sort=False)["temperature"].mean()
+    path = pathlib.Path(directory) / DEFAULT_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    if duplicates:
+        print(f"default data: averaged {duplicates} duplicated timestamp(s) of {source_path().name}")
+    return str(path)
+
+
+def resolve_csv(path: str | None, data_dir: str) -> str:
+    """Absolute path of the CSV to use; the prepared default (under `data_dir`) when `path` is None."""
+    csv = pathlib.Path(path) if path else pathlib.Path(prepare_default_csv(data_dir))
     if not csv.is_file():
         raise FileNotFoundError(f"time-series CSV not found: {csv}")
     return str(csv.resolve())

@@ -21,13 +21,13 @@ TASKS_DIR = pathlib.Path(__file__).resolve().parent / "tasks"
 class SeriesConfig:
     """How a CSV becomes forecasting windows (time-series task)."""
 
-    time_column: str = "date"  # parsed as timestamps; rows must be sorted by it
-    input_columns: list[str] = dataclasses.field(default_factory=lambda: ["temp"])  # model inputs
-    target_columns: list[str] = dataclasses.field(default_factory=lambda: ["temp"])  # forecast; must be inputs too
+    time_column: str = "time"  # parsed as timestamps; rows must be sorted by it
+    input_columns: list[str] = dataclasses.field(default_factory=lambda: ["temperature"])  # model inputs
+    target_columns: list[str] = dataclasses.field(default_factory=lambda: ["temperature"])  # forecast; must be inputs too
     lookback: int = 48  # time steps the model sees
     horizon: int = 12  # time steps it forecasts
-    stride: int = 1  # steps between consecutive window starts
-    season: int = 24  # period of the seasonal-naive baseline, in steps
+    stride: int = 3  # steps between consecutive window starts
+    season: int = 48  # period of the seasonal-naive baseline, in steps
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
     frequency: str | None = None  # pandas offset ("1h"); None: the most common time difference
 
@@ -83,12 +83,12 @@ class TextConfig:
 class TunerConfig:
     max_trials: int = 3  # KerasTuner trials (the search budget)
     epochs: int = 2  # epochs per trial
-    steps_per_epoch: int = 60  # batches per tuning epoch
+    steps_per_epoch: int = 40  # batches per tuning epoch
 
 
 @dataclasses.dataclass
 class TrainerConfig:
-    epochs: int = 12  # upper bound; early stopping on the eval split ends sooner
+    epochs: int = 10  # upper bound; early stopping on the eval split ends sooner
     batch_size: int = 64
     patience: int = 3  # epochs without eval-loss improvement before stopping
 

@@ -36,7 +36,7 @@ def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
     if is_uri(config.data):  # Kubeflow/Vertex: the profile's gs:// URI, read inside the container
         csv_path, fingerprint = config.data, config.data  # a new data version needs a new URI
     else:
-        csv_path = timeseries_source.resolve_csv(config.data)
+        csv_path = timeseries_source.resolve_csv(config.data, str(config.task_dir / "data"))
         fingerprint = file_fingerprint(csv_path)
     return TimeSeriesExampleGen(
         csv_path=csv_path,

@@ -13,7 +13,9 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
-from components.timeseries.preprocessing import preprocessing_fn  # noqa: F401  (Transform entry point)
+from components.timeseries.preprocessing import (
+    preprocessing_fn,  # noqa: F401  (Transform entry point)
+)
 from data import features
 from models.forecaster import ForecasterConfig, build_forecaster
 from pipeline.config import PipelineConfig
@@ -46,7 +48,8 @@ def make_to_xy(config: PipelineConfig):
 def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -> ForecasterConfig:
     """The search space: `hp` picks width, depth, heads, dropout and learning rate.
 
-    Values fixed under `model:` in the task config are not searched.
+    Values fixed under `model:` in the task config are not searched; `model.naive_base`
+    picks the naive forecast the network corrects (persistence or seasonal).
     """
     series, fixed = config.series, config.model
 
@@ -60,7 +63,7 @@ def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -
         horizon=series.horizon,
         target_indices=[series.input_columns.index(c) for c in series.target_columns],
         variant=fixed.get("variant", "encoder"),
-        season=series.season,
+        season=series.season if fixed.get("naive_base", "persistence") == "seasonal" else None,
         num_layers=choose("num_layers", lambda: hp.Int("num_layers", 1, 3, default=2)),
         num_heads=choose("num_heads", lambda: hp.Choice("num_heads", [2, 4], default=4)),
         model_dim=model_dim,
