@@ -1,0 +1,115 @@
+"""Compiling every task for every target: the KFP spec has the create_pipeline graph,
+and the image, pipeline root and Beam arguments come from the profile (no pipeline run)."""
+import json
+
+import pytest
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from pipeline import compile as compile_lib
+from pipeline.config import load_config
+from pipeline.create_pipeline import TASKS, create_pipeline
+from pipeline.profile import load_profile
+
+IMAGE = "registry.example/test/tfx-transformers:test"
+CASES = [(task, target) for task in sorted(TASKS) for target in compile_lib.REMOTE_TARGETS]
+
+
+def load_spec(path: str) -> tuple[pipeline_spec_pb2.PipelineSpec, dict]:
+    with open(path) as handle:
+        job = json.load(handle)
+    spec = pipeline_spec_pb2.PipelineSpec()
+    json_format.ParseDict(job.get("pipelineSpec", job), spec, ignore_unknown_fields=True)
+    return spec, job
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[f"{t}-{g}" for t, g in CASES])
+def compiled(request, tmp_path_factory):
+    task, target = request.param
+    config = load_config(task, output_dir=str(tmp_path_factory.mktemp(f"{task}-{target}")))
+    profile = load_profile(target, [f"image={IMAGE}"])
+    result = compile_lib.compile_pipeline(config, profile, target)
+    spec, job = load_spec(result.spec_path)
+    return result, spec, job
+
+
+def node_of(task_name: str, node_ids: set[str]) -> str:
+    """KFP task -> TFX node id (a Resolver compiles to one task per input: `<id>-<input>-resolver`)."""
+    if task_name in node_ids:
+        return task_name
+    matches = [n for n in node_ids if task_name.startswith(n + "-")]
+    assert len(matches) == 1, f"KFP task {task_name} matches no single node of {sorted(node_ids)}"
+    return matches[0]
+
+
+def test_spec_path_is_under_output_dir(compiled):
+    result, _, _ = compiled
+    assert result.spec_path == str(result.config.task_dir / "pipeline.json")
+
+
+def test_task_graph_matches_create_pipeline(compiled):
+    result, spec, _ = compiled
+    pipeline = create_pipeline(result.config, deployment=result.profile.deployment(result.config))
+    expected = {node.id: {u.id for u in node.upstream_nodes} for node in pipeline.components}
+    tasks = spec.root.dag.tasks
+    compiled_graph: dict[str, set[str]] = {}
+    for name, task in tasks.items():
+        node = node_of(name, set(expected))
+        compiled_graph.setdefault(node, set()).update(node_of(d, set(expected)) for d in task.dependent_tasks)
+    assert compiled_graph == expected
+    assert spec.pipeline_info.name == result.config.pipeline_name
+
+
+def test_image_pipeline_root_and_beam_args_come_from_profile(compiled):
+    result, spec, job = compiled
+    executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
+    containers = [e["container"] for e in executors.values() if "container" in e]
+    assert containers and {c["image"] for c in containers} == {IMAGE}
+    root = result.profile.pipeline_root(result.config)
+    assert root.startswith("gs://") and result.config.task in root
+    assert job["runtimeConfig"]["gcsOutputDirectory"] == root
+    beam_args = result.profile.beam_pipeline_args(result.config)
+    transform_args = executors["Transform_executor"]["container"]["args"]
+    assert all(arg in transform_args for arg in beam_args)
+    assert result.config.data == result.profile.data(result.config.task)
+
+
+def test_no_local_paths_in_remote_spec(compiled):
+    result, _, _ = compiled
+    text = open(result.spec_path).read()
+    assert "metadata.sqlite" not in text
+    assert str(result.config.task_dir / "serving") not in text  # the serving dir is the profile's
+
+
+def test_trainer_runs_on_vertex_training_only_with_the_vertex_profile(compiled):
+    result, spec, _ = compiled
+    executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
+    trainer_args = " ".join(executors["Trainer_executor"]["container"]["args"])
+    on_vertex = "google_cloud_ai_platform.trainer" in trainer_args
+    assert on_vertex == (result.profile.target == "vertex")
+
+
+def test_beam_runner_preset_is_selectable_by_profile_key(tmp_path):
+    config = load_config("timeseries", output_dir=str(tmp_path))
+    profile = load_profile("kubeflow", ["beam.runner=flink"])
+    assert "--runner=FlinkRunner" in profile.beam_pipeline_args(config)
+    config = load_config("timeseries", overrides=["beam.runner=spark"], output_dir=str(tmp_path))
+    assert "--runner=SparkRunner" in load_profile("kubeflow").beam_pipeline_args(config)
+    assert "--runner=DataflowRunner" in load_profile("vertex").beam_pipeline_args(
+        load_config("timeseries", output_dir=str(tmp_path))
+    )
+    local = load_profile("local").beam_pipeline_args(load_config("timeseries", output_dir=str(tmp_path)))
+    assert "--direct_running_mode=multi_processing" in local
+
+
+def test_unknown_beam_preset_names_the_known_ones(tmp_path):
+    config = load_config("timeseries", output_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="presets: .*dataflow"):
+        load_profile("vertex", ["beam.runner=nope"]).beam_pipeline_args(config)
+
+
+def test_remote_compile_without_data_uri_says_what_to_set(tmp_path):
+    config = load_config("timeseries", output_dir=str(tmp_path))
+    profile = load_profile("vertex", ["data={}"])
+    with pytest.raises(ValueError, match="data.timeseries"):
+        compile_lib.compile_pipeline(config, profile, "vertex")
