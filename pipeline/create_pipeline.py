@@ -90,7 +90,8 @@ def create_pipeline(
         schema=schema,
         preprocessing_fn=f"{spec.module}.preprocessing_fn",
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
-        custom_config=custom_config,
+        # Only what preprocessing reads, so that changing training settings keeps Transform cached.
+        custom_config={"series": custom_config["series"]},
     )
     transform.add_upstream_node(gate)  # no Transform (and so no training) on data with anomalies
 

@@ -1,0 +1,87 @@
+"""Forecast (or classify) with the model the Pusher deployed last.
+
+    python -m pipeline.predict --task timeseries [--data my.csv]
+
+Loads the newest version under OUTPUT_DIR/<task>/serving/, builds raw tf.Examples
+exactly as a serving client would, and prints the predictions in the user's units.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import pandas as pd
+import tensorflow as tf
+
+from components.export import SERVING_SIGNATURE
+from components.timeseries_example_gen import to_tf_example
+from data import features, timeseries_source, windowing
+from pipeline.config import PipelineConfig, load_config
+
+
+def latest_model_dir(serving_dir: str) -> str:
+    versions = [v for v in tf.io.gfile.listdir(serving_dir) if v.strip("/").isdigit()] if tf.io.gfile.exists(serving_dir) else []
+    if not versions:
+        raise FileNotFoundError(f"no pushed model under {serving_dir}: run `make run-local` first")
+    return os.path.join(serving_dir, max(versions, key=lambda v: int(v.strip("/"))))
+
+
+def load_serving_fn(config: PipelineConfig):
+    model_dir = latest_model_dir(config.serving_dir)
+    return model_dir, tf.saved_model.load(model_dir).signatures[SERVING_SIGNATURE]
+
+
+def forecast_frame(config: PipelineConfig, csv_path: str, serve) -> pd.DataFrame:
+    """Forecast the `horizon` steps after the last row of `csv_path`, one row per step."""
+    series = config.series
+    frame = windowing.read_series(csv_path, series.time_column)
+    if len(frame) < series.lookback:
+        raise ValueError(f"{csv_path} has {len(frame)} rows; the model needs the last {series.lookback}")
+    recent = frame.iloc[-series.lookback :]
+    raw = {
+        features.window_key(c): {"float_list": windowing.column_values(recent, c).tolist()}
+        for c in series.input_columns
+    }
+    outputs = serve(examples=tf.constant([to_tf_example(raw).SerializeToString()]))
+    step = windowing.infer_frequency(frame[series.time_column], series.frequency)
+    last = frame[series.time_column].iloc[-1]
+    result = pd.DataFrame({series.time_column: [last + step * (h + 1) for h in range(series.horizon)]})
+    for column in series.target_columns:
+        result[column] = outputs[features.forecast_output_key(column)].numpy()[0]
+    return result
+
+
+def predict_timeseries(config: PipelineConfig, args: argparse.Namespace) -> None:
+    csv_path = timeseries_source.resolve_csv(config.data, str(config.task_dir / "data"))
+    model_dir, serve = load_serving_fn(config)
+    print(f"model: {model_dir}\ndata: {csv_path} (last {config.series.lookback} rows)")
+    print(forecast_frame(config, csv_path, serve).to_string(index=False))
+
+
+PREDICTORS = {"timeseries": predict_timeseries}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--config")
+    parser.add_argument("--data", help="CSV whose last rows are the model's input")
+    parser.add_argument("--output-dir", default="output")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--text", help="text to classify (text task)")
+    parser.add_argument("--file", help="file with one text per line (text task)")
+    args = parser.parse_args(argv)
+    config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
+    if config.task not in PREDICTORS:
+        raise SystemExit(f"predict does not support task '{config.task}' (known: {sorted(PREDICTORS)})")
+    try:
+        PREDICTORS[config.task](config, args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"predict: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
