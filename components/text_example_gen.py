@@ -35,7 +35,8 @@ def to_tf_example(values: dict) -> tf.train.Example:
 
 def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) -> dict:
     """Write one gzipped TFRecord file per split under `output_uri`; returns counts per split."""
-    frame = text_source.subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
+    with tf.io.gfile.GFile(csv_path) as handle:  # a local path or a gs:// URI
+        frame = text_source.subsample(text_source.read_texts(handle, text), text.max_examples, seed)
     splits = text_source.split_rows(frame[features.LABEL_KEY], text, seed)
     counts = {}
     for split in text_source.SPLITS:

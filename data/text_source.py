@@ -55,17 +55,17 @@ def resolve_csv(path: str | None, data_dir: str) -> str:
     return str(csv.resolve())
 
 
-def read_texts(csv_path: str, text: TextConfig) -> pd.DataFrame:
+def read_texts(csv, text: TextConfig) -> pd.DataFrame:
     """The CSV's text and label columns as strings; a missing or blank text becomes None.
 
     Nothing is dropped here: rows with a missing text or an unexpected label reach the
     examples so that validation against the curated schema can stop the run on them.
     """
-    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)  # a path or an open file
     missing = [c for c in (text.text_column, text.label_column) if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"{csv_path} has no column(s) {missing} (columns: {list(frame.columns)}): set "
+            f"the CSV has no column(s) {missing} (columns: {list(frame.columns)}): set "
             "text.text_column / text.label_column in the config"
         )
     texts = frame[text.text_column].str.strip()

@@ -16,8 +16,9 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
 from components.anomaly_gate import AnomalyGate
+from components.text_example_gen import TextExampleGen
 from components.timeseries_example_gen import TimeSeriesExampleGen
-from data import timeseries_source
+from data import text_source, timeseries_source
 from pipeline import evaluation
 from pipeline.config import PipelineConfig, file_fingerprint
 from pipeline.profile import Deployment, is_uri, training_components
@@ -45,7 +46,26 @@ def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
     ).with_id("ExampleGen")
 
 
+def text_example_gen(config: PipelineConfig) -> BaseNode:
+    if is_uri(config.data):  # Kubeflow/Vertex: the profile's gs:// URI, read inside the container
+        csv_path, fingerprint = config.data, config.data  # a new data version needs a new URI
+    else:
+        csv_path = text_source.resolve_csv(config.data, str(config.task_dir / "data"))
+        fingerprint = file_fingerprint(csv_path)
+    return TextExampleGen(
+        csv_path=csv_path,
+        data_fingerprint=fingerprint,
+        text_config=json.dumps(dataclasses.asdict(config.text)),
+        seed=config.seed,
+    ).with_id("ExampleGen")
+
+
 TASKS: dict[str, TaskSpec] = {
+    "text": TaskSpec(
+        module="components.text.module",
+        example_gen=text_example_gen,
+        eval_config=evaluation.text_eval_config,
+    ),
     "timeseries": TaskSpec(
         module="components.timeseries.module",
         example_gen=timeseries_example_gen,
