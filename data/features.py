@@ -53,18 +53,3 @@ OOV_ID = 1
 PROBABILITIES_KEY = "probabilities"  # (B, C)
 ALL_CLASSES_KEY = "all_classes"  # (B, C) class names in probability order
 PREDICTED_LABEL_KEY = "label"  # (B,) the most probable class name
-
-
-# -- text task: the ExampleGen writes these keys whatever the CSV's column names are --
-TEXT_KEY = "text"  # raw text (bytes)
-LABEL_KEY = "label"  # raw class as the user's string (the label)
-LENGTH_BUCKET_KEY = "length_bucket"  # raw "short" | "medium" | "long" (word count), for slicing
-LENGTH_BUCKETS = ("short", "medium", "long")
-TOKEN_VOCABULARY = "tokens"  # name of the Transform's token vocabulary
-LABEL_VOCABULARY = "label"  # name of the Transform's label vocabulary
-PADDING_ID = 0  # like keras.layers.TextVectorization
-OOV_ID = 1
-# Serving outputs; TFMA reads `probabilities` and maps string labels through `all_classes`.
-PROBABILITIES_KEY = "probabilities"  # (B, C)
-ALL_CLASSES_KEY = "all_classes"  # (B, C) class names in probability order
-PREDICTED_LABEL_KEY = "label"  # (B,) the most probable class name

@@ -73,6 +73,7 @@ def timeseries_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         metrics_specs=metrics_specs,
     )
 
+
 def schema_string_domain(schema_path: str, feature_name: str) -> list[str]:
     """The values of `feature_name`'s string domain in the curated schema."""
     from google.protobuf import text_format
