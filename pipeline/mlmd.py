@@ -75,3 +75,97 @@ def custom(artifact: metadata_store_pb2.Artifact, key: str):
         return None
     value = artifact.custom_properties[key]
     return getattr(value, value.WhichOneof("value"))
+
+
+# -- inspection: artifacts, events and lineage (pipeline.inspect_mlmd, pipeline.report) ----------
+
+
+def plain(value):
+    """A property value as plain data: Struct custom properties (ExampleValidator's per-split
+    `blessed`) become dicts, JSON-looking strings stay strings."""
+    from google.protobuf import json_format, message
+
+    if isinstance(value, message.Message):
+        data = json_format.MessageToDict(value)
+        return data.get("__value__", data) if isinstance(data, dict) else data
+    return value
+
+
+def properties(item) -> dict:
+    """Properties and custom properties of an artifact or execution, as plain values."""
+    values = {key: plain(getattr(v, v.WhichOneof("value"))) for key, v in item.properties.items() if v.WhichOneof("value")}
+    for key, v in item.custom_properties.items():
+        if v.WhichOneof("value"):
+            values[key] = plain(getattr(v, v.WhichOneof("value")))
+    return values
+
+
+def artifact_type_names(store: mlmd.MetadataStore) -> dict[int, str]:
+    return {t.id: t.name for t in store.get_artifact_types()}
+
+
+def event_key(event: metadata_store_pb2.Event) -> str:
+    return event.path.steps[0].key if event.path.steps else "?"
+
+
+def producer(store: mlmd.MetadataStore, artifact_id: int) -> metadata_store_pb2.Execution | None:
+    """The execution that output the artifact (None: imported or external)."""
+    for event in store.get_events_by_artifact_ids([artifact_id]):
+        if event.type == metadata_store_pb2.Event.OUTPUT:
+            return store.get_executions_by_id([event.execution_id])[0]
+    return None
+
+
+def execution_inputs(store: mlmd.MetadataStore, execution_id: int) -> dict[str, list[metadata_store_pb2.Artifact]]:
+    """Input artifacts of an execution by input key."""
+    events = [e for e in store.get_events_by_execution_ids([execution_id]) if e.type == metadata_store_pb2.Event.INPUT]
+    by_id = {a.id: a for a in store.get_artifacts_by_id([e.artifact_id for e in events])} if events else {}
+    inputs: dict[str, list] = {}
+    for event in events:
+        inputs.setdefault(event_key(event), []).append(by_id[event.artifact_id])
+    return inputs
+
+
+# Which input to follow back from each artifact's producer: the model, then the examples.
+LINEAGE_KEYS = ("model", "examples")
+
+
+@dataclasses.dataclass
+class LineageStep:
+    artifact: metadata_store_pb2.Artifact
+    type_name: str
+    node: str | None  # the producing component; None: no producer (imported)
+    other_inputs: dict[str, list[str]]  # inputs not followed: key -> URIs
+
+
+def lineage(store: mlmd.MetadataStore, artifact: metadata_store_pb2.Artifact) -> list[LineageStep]:
+    """From an artifact back to the input data: PushedModel <- Pusher <- Model <- Trainer <-
+    transformed Examples <- Transform <- Examples <- ExampleGen (whose `source` is the file)."""
+    types = artifact_type_names(store)
+    steps, seen = [], set()
+    current = artifact
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        execution = producer(store, current.id)
+        if execution is None:
+            steps.append(LineageStep(current, types[current.type_id], None, {}))
+            break
+        inputs = execution_inputs(store, execution.id)
+        follow = next((k for k in LINEAGE_KEYS if inputs.get(k)), None)
+        others = {k: [a.uri for a in v] for k, v in inputs.items() if k != follow}
+        steps.append(LineageStep(current, types[current.type_id], node_name(store, execution.id), others))
+        current = inputs[follow][0] if follow else None
+    return steps
+
+
+def pushed_models(store: mlmd.MetadataStore) -> list[metadata_store_pb2.Artifact]:
+    """Every model the Pusher deployed (custom property pushed == 1), oldest first."""
+    pushed = [a for a in store.get_artifacts_by_type("PushedModel") if custom(a, "pushed") == 1]
+    return sorted(pushed, key=lambda a: a.create_time_since_epoch)
+
+
+def run_of_execution(store: mlmd.MetadataStore, execution_id: int) -> str | None:
+    for context in store.get_contexts_by_execution(execution_id):
+        if store.get_context_types_by_id([context.type_id])[0].name == RUN_CONTEXT:
+            return context.name
+    return None

@@ -1,0 +1,233 @@
+"""Inspect what a pipeline run left in ML Metadata (OUTPUT_DIR/<task>/metadata.sqlite).
+
+    python -m pipeline.inspect_mlmd --task timeseries [--output-dir output] [--json] [--run RUN]
+
+Prints the runs; for one run (default: the latest; RUN is a run name or an index such as
+-2) each component with state and duration, every output artifact with type, URI and key
+properties, and the Evaluator's decision (metrics, thresholds, baseline, blessed or not and
+why); then every model ever pushed, and the lineage of the latest one back to its input file.
+Reads the store only; works on the store of any earlier run.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import pathlib
+import sys
+from typing import Any
+
+from pipeline import mlmd
+
+# Long or bulky properties left out of the artifact listing (still in --json under "properties").
+HIDDEN = {"tfx_version", "is_external", "series_report", "stats_dashboard_link"}
+
+
+class InspectError(RuntimeError):
+    pass
+
+
+def store_path(task: str, output_dir: str) -> str:
+    return str(pathlib.Path(output_dir).resolve() / task / "metadata.sqlite")
+
+
+def when(millis: int) -> str:
+    return datetime.datetime.fromtimestamp(millis / 1000).isoformat(sep=" ", timespec="seconds")
+
+
+def select_run(runs: list, selector: str | None):
+    if selector is None:
+        return runs[-1]
+    for run in runs:
+        if run.name == selector:
+            return run
+    try:
+        return runs[int(selector)]
+    except (ValueError, IndexError):
+        names = [r.name for r in runs]
+        raise InspectError(f"no run '{selector}' in the store; runs: {names} (or an index, -1 = latest)") from None
+
+
+def thresholds(eval_config_json: str | None) -> dict[str, Any]:
+    """Metric name -> its threshold, from the Evaluator's eval_config."""
+    if not eval_config_json:
+        return {}
+    import tensorflow_model_analysis as tfma
+    from google.protobuf import json_format
+
+    config = json_format.Parse(eval_config_json, tfma.EvalConfig(), ignore_unknown_fields=True)
+    found = {}
+    for spec in config.metrics_specs:
+        for metric in spec.metrics:
+            if metric.HasField("threshold"):
+                name = json.loads(metric.config).get("name", metric.class_name) if metric.config else metric.class_name
+                found[name] = json_format.MessageToDict(metric.threshold)
+    return found
+
+
+def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
+    """Metrics, thresholds, baseline and blessing of one Evaluator execution."""
+    import tensorflow_model_analysis as tfma
+
+    decision: dict[str, Any] = {"state": info.state}
+    inputs = mlmd.execution_inputs(store, info.execution.id)
+    baseline = inputs.get("baseline_model") or []
+    decision["candidate_model"] = (inputs.get("model") or [None])[0].uri if inputs.get("model") else None
+    decision["baseline_model"] = baseline[0].uri if baseline else None
+    decision["thresholds"] = thresholds(mlmd.properties(info.execution).get("eval_config"))
+    if not info.outputs.get("blessing"):
+        return decision
+    blessing = info.outputs["blessing"][0]
+    decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
+    uri = info.outputs["evaluation"][0].uri
+    metrics: dict[str, dict[str, float]] = {}
+    for slice_metrics in tfma.load_metrics(uri):
+        for item in slice_metrics.metric_keys_and_values:
+            key = item.key
+            role = "diff" if key.is_diff else ("baseline" if baseline and key.model_name == "baseline" else "candidate")
+            name = key.name + (f"[{key.output_name}]" if key.output_name else "")
+            value = item.value.double_value.value if item.value.HasField("double_value") else None
+            metrics.setdefault(role, {})[name] = value
+    decision["metrics"] = metrics
+    failures = []
+    validation = tfma.load_validation_result(uri)
+    for per_slice in validation.metric_validations_per_slice:
+        for failure in per_slice.failures:
+            failures.append({"metric": failure.metric_key.name, "message": failure.message.strip()})
+    decision["failures"] = failures
+    if decision["blessed"]:
+        decision["why"] = "every threshold passed" + ("" if baseline else " (no baseline: first blessed model)")
+    else:
+        decision["why"] = "; ".join(f"{f['metric']}: {f['message']}" for f in failures) or "validation failed"
+    return decision
+
+
+def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
+    """Everything the CLI prints, as plain data."""
+    try:
+        store = mlmd.open_store(path)
+        runs = mlmd.runs(store)
+    except mlmd.StoreMissing as error:
+        raise InspectError(str(error)) from None
+    except RuntimeError as error:  # an empty or foreign SQLite file: MLMD cannot read its tables
+        raise InspectError(f"{path} is not a readable ML Metadata store ({str(error)[:80]}...)") from None
+    if not runs:
+        raise InspectError(f"ML Metadata store {path} has no pipeline runs: run the pipeline first (make run-local)")
+    types = mlmd.artifact_type_names(store)
+    report: dict[str, Any] = {"store": path, "runs": []}
+    for run in runs:
+        executions = mlmd.run_executions(store, run)
+        states: dict[str, int] = {}
+        for e in executions:
+            states[e.state] = states.get(e.state, 0) + 1
+        report["runs"].append({"name": run.name, "started": when(run.create_time_since_epoch), "states": states})
+    run = select_run(runs, run_selector)
+    executions = mlmd.run_executions(store, run)
+    report["run"] = run.name
+    report["components"] = [
+        {"node": e.node, "state": e.state, "seconds": round(e.seconds, 1), "started": when(e.execution.create_time_since_epoch)}
+        for e in executions
+    ]
+    report["artifacts"] = [
+        {"node": e.node, "key": key, "id": a.id, "type": types[a.type_id], "uri": a.uri,
+         "properties": mlmd.properties(a)}  # fmt: skip
+        for e in executions
+        for key, artifacts in e.outputs.items()
+        for a in artifacts
+    ]
+    evaluator = next((e for e in executions if e.node == "Evaluator"), None)
+    report["evaluation"] = evaluation(store, evaluator) if evaluator else None
+    pushed = mlmd.pushed_models(store)
+    report["pushed_models"] = []
+    for artifact in pushed:
+        pusher = mlmd.producer(store, artifact.id)
+        report["pushed_models"].append({
+            "version": mlmd.custom(artifact, "pushed_version"),
+            "destination": mlmd.custom(artifact, "pushed_destination"),
+            "run": mlmd.run_of_execution(store, pusher.id) if pusher else None,
+            "pushed_at": when(artifact.create_time_since_epoch),
+        })  # fmt: skip
+    report["lineage"] = []
+    if pushed:
+        for step in mlmd.lineage(store, pushed[-1]):
+            entry = {"type": step.type_name, "uri": step.artifact.uri, "producer": step.node,
+                     "other_inputs": step.other_inputs}  # fmt: skip
+            source = mlmd.custom(step.artifact, "source")
+            if source:
+                entry["source"] = source
+            report["lineage"].append(entry)
+    return report
+
+
+def short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [f"ML Metadata: {report['store']}", "", "Runs:"]
+    for run in report["runs"]:
+        marker = "*" if run["name"] == report["run"] else " "
+        states = ", ".join(f"{n} {s}" for s, n in sorted(run["states"].items()))
+        lines.append(f" {marker} {run['name']}  started {run['started']}  ({states})")
+    lines += ["", f"Components of run {report['run']} (state, seconds):"]
+    lines += [f"  {c['node']:28s} {c['state']:9s} {c['seconds']:7.1f}" for c in report["components"]]
+    lines += ["", "Artifacts:"]
+    for a in report["artifacts"]:
+        lines.append(f"  {a['node']}.{a['key']}  [{a['type']}] id={a['id']}")
+        lines.append(f"      {a['uri']}")
+        shown = {k: v for k, v in a["properties"].items() if k not in HIDDEN}
+        if shown:
+            lines.append("      " + ", ".join(f"{k}={short(v)}" for k, v in sorted(shown.items())))
+    decision = report["evaluation"]
+    lines.append("")
+    if decision is None:
+        lines.append("Evaluator: did not run in this run")
+    elif "blessed" not in decision:
+        lines.append(f"Evaluator: {decision['state']}, no blessing recorded")
+    else:
+        lines.append(f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})")
+        lines.append(f"  candidate: {decision['candidate_model']}")
+        lines.append(f"  baseline:  {decision['baseline_model'] or 'none (no previously blessed model)'}")
+        for role, values in decision["metrics"].items():
+            for name, value in sorted(values.items()):
+                lines.append(f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}")
+        for name, threshold in decision["thresholds"].items():
+            lines.append(f"  threshold {name}: {json.dumps(threshold)}")
+        for failure in decision["failures"]:
+            lines.append(f"  FAILED {failure['metric']}: {failure['message']}")
+    lines += ["", "Pushed models (oldest first):"]
+    if not report["pushed_models"]:
+        lines.append("  none")
+    for model in report["pushed_models"]:
+        lines.append(f"  version {model['version']}  {model['destination']}  (run {model['run']}, {model['pushed_at']})")
+    if report["lineage"]:
+        lines += ["", "Lineage of the latest pushed model:"]
+        for depth, step in enumerate(report["lineage"]):
+            producer = f" <- {step['producer']}" if step["producer"] else " (imported)"
+            lines.append(f"  {'  ' * depth}{step['type']}{producer}: {step['uri']}")
+            if step.get("source"):
+                lines.append(f"  {'  ' * depth}  source file: {step['source']}")
+            if step["other_inputs"]:
+                lines.append(f"  {'  ' * depth}  other inputs: {', '.join(sorted(step['other_inputs']))}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--run", help="run name or index (default: -1, the latest)")
+    args = parser.parse_args(argv)
+    try:
+        report = collect(store_path(args.task, args.output_dir), args.run)
+    except InspectError as error:
+        print(f"inspect: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(report, indent=2, default=str) if args.json else render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
