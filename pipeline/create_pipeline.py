@@ -31,6 +31,7 @@ class TaskSpec:
     module: str  # Python module with preprocessing_fn, tuner_fn and run_fn
     example_gen: Callable[[PipelineConfig], BaseNode]
     eval_config: Callable[[PipelineConfig], tfma.EvalConfig]
+    transform_section: str = "series"  # the config section its preprocessing_fn reads (Transform cache key)
 
 
 def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
@@ -65,6 +66,7 @@ TASKS: dict[str, TaskSpec] = {
         module="components.text.module",
         example_gen=text_example_gen,
         eval_config=evaluation.text_eval_config,
+        transform_section="text",
     ),
     "timeseries": TaskSpec(
         module="components.timeseries.module",
@@ -111,7 +113,7 @@ def create_pipeline(
         preprocessing_fn=f"{spec.module}.preprocessing_fn",
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
         # Only what preprocessing reads, so that changing training settings keeps Transform cached.
-        custom_config={"series": custom_config["series"]},
+        custom_config={spec.transform_section: custom_config[spec.transform_section]},
     )
     transform.add_upstream_node(gate)  # no Transform (and so no training) on data with anomalies
 

@@ -59,7 +59,13 @@ def predict_timeseries(config: PipelineConfig, args: argparse.Namespace) -> None
     print(forecast_frame(config, csv_path, serve).to_string(index=False))
 
 
-PREDICTORS = {"timeseries": predict_timeseries}
+def predict_text(config: PipelineConfig, args: argparse.Namespace) -> None:
+    from pipeline.predict_text import predict_text as classify_texts
+
+    classify_texts(config, args)
+
+
+PREDICTORS = {"timeseries": predict_timeseries, "text": predict_text}
 
 
 def main(argv: list[str] | None = None) -> int:
