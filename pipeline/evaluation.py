@@ -73,62 +73,6 @@ def timeseries_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         metrics_specs=metrics_specs,
     )
 
-def schema_string_domain(schema_path: str, feature_name: str) -> list[str]:
-    """The values of `feature_name`'s string domain in the curated schema."""
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    with open(schema_path) as handle:
-        schema = text_format.Parse(handle.read(), schema_pb2.Schema())
-    for feature in schema.feature:
-        if feature.name != feature_name:
-            continue
-        if feature.HasField("string_domain"):
-            return list(feature.string_domain.value)
-        for domain in schema.string_domain:
-            if domain.name == feature.domain:
-                return list(domain.value)
-    raise ValueError(
-        f"the schema {schema_path} declares no string domain for '{feature_name}': list the classes "
-        "there (they are validated, and the Evaluator reports metrics per class)"
-    )
-
-
-def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """Accuracy, one-vs-rest AUC (macro over classes) and per-class precision/recall/AUC,
-    overall and sliced by text length; bless only above `min_accuracy` and when accuracy
-    drops by at most `max_accuracy_drop` against the deployed model."""
-    limits = config.evaluation
-    num_classes = len(schema_string_domain(config.schema_path, features.LABEL_KEY))
-    model_spec = tfma.ModelSpec(
-        signature_name=export.SERVING_SIGNATURE,
-        label_key=features.LABEL_KEY,  # the user's string; TFMA maps it through `all_classes`
-        prediction_key=features.PROBABILITIES_KEY,
-    )
-    accuracy = tfma.MetricConfig(
-        class_name="SparseCategoricalAccuracy",
-        threshold=tfma.MetricThreshold(
-            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": limits.get("min_accuracy", 0.5)}),
-            change_threshold=tfma.GenericChangeThreshold(
-                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                absolute={"value": -limits.get("max_accuracy_drop", 0.0)},
-            ),
-        ),
-    )
-    overall = tfma.MetricsSpec(
-        metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy, tfma.MetricConfig(class_name="AUC")],
-        aggregate=tfma.AggregationOptions(macro_average=True),  # AUC: one-vs-rest, averaged over classes
-    )
-    per_class = tfma.MetricsSpec(
-        metrics=[tfma.MetricConfig(class_name=name) for name in ("AUC", "Precision", "Recall")],
-        binarize=tfma.BinarizationOptions(class_ids={"values": list(range(num_classes))}),
-    )
-    return tfma.EvalConfig(
-        model_specs=[model_spec],
-        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LENGTH_BUCKET_KEY])],
-        metrics_specs=[overall, per_class],
-    )
-
 
 def schema_string_domain(schema_path: str, feature_name: str) -> list[str]:
     """The values of `feature_name`'s string domain in the curated schema."""
