@@ -1,0 +1,347 @@
+"""One self-contained HTML report of a pipeline run (plots embedded as base64 PNG, no network).
+
+    python -m pipeline.report --task timeseries [--output-dir output] [--run RUN] [--out report.html]
+
+Sections, each read from the run's artifacts found through ML Metadata (pipeline.inspect_mlmd):
+components, data statistics (StatisticsGen), learning curves (the Trainer's TensorBoard logs),
+tuner trials (Tuner outputs), evaluation against thresholds and the deployed model (TFMA),
+and predictions of the pushed model on the test split: forecast against actual values for
+time series, a confusion matrix for text. A section whose inputs are missing says why.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import glob
+import html
+import io
+import json
+import os
+import pathlib
+import sys
+from collections.abc import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; PNGs only
+import matplotlib.pyplot as plt  # noqa: E402
+
+from pipeline import inspect_mlmd  # noqa: E402
+
+REPORT_FILE = "report.html"
+MAX_FEATURE_PLOTS = 6
+FORECAST_WINDOWS = 4
+
+
+# -- HTML helpers --------------------------------------------------------------------
+def png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    return f'<img src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def artifact_uri(report: dict, node: str, key: str) -> str | None:
+    return next((a["uri"] for a in report["artifacts"] if a["node"] == node and a["key"] == key), None)
+
+
+# -- sections ------------------------------------------------------------------------
+def components_section(report: dict) -> str:
+    rows = [[c["node"], c["state"], c["seconds"]] for c in report["components"]]
+    return table(["component", "state", "seconds"], rows)
+
+
+def statistics_section(report: dict) -> str:
+    import tensorflow_data_validation as tfdv
+
+    uri = artifact_uri(report, "StatisticsGen", "statistics")
+    if uri is None:
+        return "<p>No StatisticsGen output in this run.</p>"
+    rows, histograms = [], {}
+    for path in sorted(glob.glob(os.path.join(uri, "Split-*", "FeatureStats.pb"))):
+        split = pathlib.Path(path).parent.name.removeprefix("Split-")
+        stats = tfdv.load_stats_binary(path)
+        for dataset in stats.datasets:
+            for feature in dataset.features:
+                name = feature.path.step[-1] if feature.path.step else feature.name
+                if feature.HasField("num_stats"):
+                    s = feature.num_stats
+                    rows.append([split, name, dataset.num_examples, s.mean, s.std_dev, s.min, s.max])
+                    buckets = next((h.buckets for h in s.histograms if h.type == h.STANDARD), None)
+                    if buckets:
+                        histograms.setdefault(name, {})[split] = buckets
+                else:
+                    rows.append([split, name, dataset.num_examples, "", "", "", ""])
+    parts = [table(["split", "feature", "examples", "mean", "std", "min", "max"], rows)]
+    names = sorted(histograms)[:MAX_FEATURE_PLOTS]
+    if names:
+        figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3), squeeze=False)
+        for ax, name in zip(axes[0], names, strict=True):
+            for split, buckets in histograms[name].items():
+                centers = [(b.low_value + b.high_value) / 2 for b in buckets]
+                total = sum(b.sample_count for b in buckets) or 1
+                ax.plot(centers, [b.sample_count / total for b in buckets], label=split)
+            ax.set_title(f"{name}: value distribution")
+            ax.legend()
+        parts.append(png(figure))
+    return "".join(parts)
+
+
+def read_scalars(directory: str) -> dict[str, list[tuple[int, float]]]:
+    """TensorBoard scalars (Keras writes them as tensors) of every event file in a directory."""
+    import tensorflow as tf
+
+    scalars: dict[str, list[tuple[int, float]]] = {}
+    for path in sorted(glob.glob(os.path.join(directory, "events.out.tfevents.*"))):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.HasField("tensor"):
+                    array = tf.make_ndarray(value.tensor)
+                    if array.size != 1 or array.dtype.kind not in "fiu":
+                        continue
+                    number = float(array.reshape(()))
+                elif value.HasField("simple_value"):
+                    number = value.simple_value
+                else:
+                    continue
+                scalars.setdefault(value.tag, []).append((event.step, number))
+    return scalars
+
+
+def learning_curves_section(report: dict) -> str:
+    uri = artifact_uri(report, "Trainer", "model_run")
+    if uri is None:
+        return "<p>No Trainer model_run in this run.</p>"
+    curves = {split: read_scalars(os.path.join(uri, split)) for split in ("train", "validation")}
+    metrics = sorted({tag for c in curves.values() for tag in c if tag.startswith("epoch_") and tag != "epoch_learning_rate"})
+    if not metrics:
+        return f"<p>No epoch scalars in {html.escape(uri)}.</p>"
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3), squeeze=False)
+    for ax, tag in zip(axes[0], metrics, strict=True):
+        for split, scalars in curves.items():
+            if tag in scalars:
+                steps, values = zip(*scalars[tag], strict=True)
+                ax.plot([s + 1 for s in steps], values, marker="o", label=split)
+        ax.set_title(tag.removeprefix("epoch_"))
+        ax.set_xlabel("epoch")
+        ax.legend()
+    return png(figure)
+
+
+def tuner_section(report: dict) -> str:
+    parts = []
+    results = artifact_uri(report, "Tuner", "tuner_results")
+    trials = []
+    if results and os.path.exists(os.path.join(results, "tuner_results.json")):
+        with open(os.path.join(results, "tuner_results.json")) as handle:
+            trials = json.load(handle)
+    best_uri = artifact_uri(report, "Tuner", "best_hyperparameters")
+    if best_uri and os.path.exists(os.path.join(best_uri, "best_hyperparameters.txt")):
+        with open(os.path.join(best_uri, "best_hyperparameters.txt")) as handle:
+            best = json.load(handle).get("values", {})
+        parts.append("<p>Best hyperparameters:</p>" + table(["name", "value"], [[k, v] for k, v in sorted(best.items())]))
+    if not trials:
+        return "".join(parts) or "<p>No Tuner output in this run.</p>"
+    keys = sorted({k for t in trials for k in t} - {"trial_id", "score"})
+    parts.append(table(["trial", "score (lower is better)", *keys], [[t.get("trial_id"), t.get("score"), *[t.get(k) for k in keys]] for t in trials]))
+    figure, ax = plt.subplots(figsize=(max(4, 0.6 * len(trials) + 2), 3))
+    ax.bar([str(t.get("trial_id")) for t in trials], [t.get("score") or 0 for t in trials])
+    ax.set_xlabel("trial")
+    ax.set_ylabel("objective")
+    ax.set_title("Tuner trials")
+    parts.append(png(figure))
+    return "".join(parts)
+
+
+def evaluation_section(report: dict) -> str:
+    decision = report.get("evaluation")
+    if not decision or "blessed" not in decision:
+        return "<p>The Evaluator did not record a decision in this run.</p>"
+    verdict = "BLESSED" if decision["blessed"] else "NOT blessed"
+    parts = [f"<p><b>{verdict}</b>: {html.escape(decision['why'])}<br>baseline: "
+             f"{html.escape(decision['baseline_model'] or 'none (no previously blessed model)')}</p>"]  # fmt: skip
+    metrics = decision["metrics"]
+    names = sorted(metrics.get("candidate", {}))
+    rows = [[n, metrics["candidate"].get(n), metrics.get("baseline", {}).get(n, ""), metrics.get("diff", {}).get(n, ""),
+             decision["thresholds"].get(n, "")] for n in names]  # fmt: skip
+    parts.append(table(["metric", "candidate", "deployed (baseline)", "diff", "threshold"], rows))
+    plotted = [n for n in names if n != "example_count" and metrics["candidate"].get(n) is not None]
+    if plotted:
+        figure, ax = plt.subplots(figsize=(max(5, 1.2 * len(plotted)), 3))
+        width = 0.4
+        xs = range(len(plotted))
+        ax.bar([x - width / 2 for x in xs], [metrics["candidate"][n] for n in plotted], width, label="candidate")
+        if metrics.get("baseline"):
+            ax.bar([x + width / 2 for x in xs], [metrics["baseline"].get(n, 0) for n in plotted], width, label="deployed")
+        for x, name in zip(xs, plotted, strict=True):
+            bound = decision["thresholds"].get(name, {}).get("valueThreshold", {}).get("upperBound")
+            if bound is not None:
+                ax.hlines(bound, x - 0.45, x + 0.45, colors="red", linestyles="--", label="threshold")
+        ax.set_xticks(list(xs), plotted, rotation=20)
+        ax.legend()
+        ax.set_title("Evaluation (eval split)")
+        parts.append(png(figure))
+    for failure in decision["failures"]:
+        parts.append(f"<p>FAILED {html.escape(failure['metric'])}: {html.escape(failure['message'])}</p>")
+    return "".join(parts)
+
+
+def test_examples(report: dict, limit: int | None = None) -> list[bytes]:
+    import tensorflow as tf
+
+    uri = artifact_uri(report, "ExampleGen", "examples")
+    files = sorted(glob.glob(os.path.join(uri or "", "Split-test", "*")))
+    if not files:
+        raise FileNotFoundError(f"no Split-test files under the ExampleGen output {uri}")
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return [record.numpy() for record in (dataset.take(limit) if limit else dataset)]
+
+
+def serving_function(report: dict):
+    import tensorflow as tf
+
+    if not report["pushed_models"]:
+        raise LookupError("no model has been pushed")
+    model = tf.saved_model.load(report["pushed_models"][-1]["destination"])
+    return model, model.signatures["serving_default"]
+
+
+def forecast_section(report: dict, config) -> str:
+    import numpy as np
+    import tensorflow as tf
+
+    from data import features
+
+    records = test_examples(report)
+    picks = [records[i] for i in np.linspace(0, len(records) - 1, FORECAST_WINDOWS).astype(int)]
+    _model, serve = serving_function(report)
+    outputs = serve(examples=tf.constant(picks))
+    columns = config.series.target_columns
+    figure, axes = plt.subplots(len(columns), len(picks), figsize=(4 * len(picks), 3 * len(columns)), squeeze=False)
+    for col, column in enumerate(columns):
+        forecast = outputs[features.forecast_output_key(column)].numpy()
+        for i, record in enumerate(picks):
+            example = tf.train.Example.FromString(record).features.feature
+            history = list(example[features.window_key(column)].float_list.value)
+            actual = list(example[features.target_key(column)].float_list.value)
+            ax = axes[col][i]
+            past = range(-len(history) + 1, 1)
+            future = range(1, len(actual) + 1)
+            ax.plot(past, history, color="gray", label="history")
+            ax.plot(future, actual, color="black", label="actual")
+            ax.plot(future, forecast[i], color="tab:orange", label="forecast")
+            ax.set_title(f"{column}: test window {i + 1}")
+            ax.set_xlabel("steps")
+    axes[0][0].legend()
+    return f"<p>Pushed model {html.escape(str(report['pushed_models'][-1]['version']))} on test windows.</p>" + png(figure)
+
+
+def confusion_section(report: dict, config) -> str:
+    import numpy as np
+    import tensorflow as tf
+
+    from data import features
+
+    records = test_examples(report, limit=2000)
+    _model, serve = serving_function(report)
+    predicted_key = getattr(features, "PREDICTED_LABEL_KEY", "predicted_label")
+    predicted = []
+    for start in range(0, len(records), 256):
+        out = serve(examples=tf.constant(records[start : start + 256]))
+        predicted += [v.decode() if isinstance(v, bytes) else str(v) for v in out[predicted_key].numpy().reshape(-1)]
+    actual = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode() for r in records]
+    labels = sorted(set(actual) | set(predicted))
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=int)
+    for a, p in zip(actual, predicted, strict=True):
+        matrix[index[a], index[p]] += 1
+    figure, ax = plt.subplots(figsize=(1 + 0.6 * len(labels), 1 + 0.5 * len(labels)))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45)
+    ax.set_yticks(range(len(labels)), labels)
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax.text(j, i, matrix[i, j], ha="center", va="center")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    accuracy = float(np.trace(matrix)) / max(1, matrix.sum())
+    return f"<p>Test accuracy {accuracy:.3f} on {len(records)} examples.</p>" + png(figure)
+
+
+PREDICTION_SECTIONS: dict[str, tuple[str, Callable]] = {
+    "timeseries": ("Forecast vs actual (test split)", forecast_section),
+    "text": ("Confusion matrix (test split)", confusion_section),
+}
+
+
+def guarded(title: str, build: Callable[[], str]) -> str:
+    try:
+        body = build()
+    except Exception as error:  # a missing artifact should not lose the rest of the report
+        body = f"<p><i>Not available: {html.escape(type(error).__name__)}: {html.escape(str(error))}</i></p>"
+    return f'<section><h2>{html.escape(title)}</h2>{body}</section>'
+
+
+STYLE = """body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}
+th{background:#f0f0f0}img{max-width:100%}h2{border-bottom:1px solid #ddd}"""
+
+
+def build_report(config, run: str | None = None) -> str:
+    report = inspect_mlmd.collect(config.metadata_path, run)
+    sections = [
+        ("Components", lambda: components_section(report)),
+        ("Data statistics", lambda: statistics_section(report)),
+        ("Learning curves", lambda: learning_curves_section(report)),
+        ("Tuner trials", lambda: tuner_section(report)),
+        ("Evaluation", lambda: evaluation_section(report)),
+    ]
+    if config.task in PREDICTION_SECTIONS:
+        title, section = PREDICTION_SECTIONS[config.task]
+        sections.append((title, lambda: section(report, config)))
+    body = "".join(guarded(title, build) for title, build in sections)
+    title = f"{config.pipeline_name}: run {report['run']}"
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<p>ML Metadata: {html.escape(report['store'])}</p>{body}</body></html>")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.config import load_config
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--config", help="task config YAML (default: pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (as for the run)")
+    parser.add_argument("--run", help="run name or index (default: the latest)")
+    parser.add_argument("--out", help=f"HTML path (default: OUTPUT_DIR/<task>/{REPORT_FILE})")
+    args = parser.parse_args(argv)
+    config = load_config(args.task, args.config, args.set, output_dir=args.output_dir)
+    try:
+        page = build_report(config, args.run)
+    except inspect_mlmd.InspectError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 1
+    out = pathlib.Path(args.out) if args.out else config.task_dir / REPORT_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page)
+    print(f"Report: {out} ({len(page) / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

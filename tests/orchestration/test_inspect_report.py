@@ -1,0 +1,79 @@
+"""inspect_mlmd and report: fast checks on a missing store; end-to-end checks on one small run."""
+import json
+import re
+
+import pytest
+
+from pipeline import inspect_mlmd, report
+from pipeline.config import load_config
+
+SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
+COMPONENTS = {
+    "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
+    "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher",
+}  # fmt: skip
+
+
+def test_inspect_missing_store_exits_nonzero_with_the_reason(tmp_path, capsys):
+    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "no ML Metadata store at" in err and "metadata.sqlite" in err and "run the pipeline first" in err
+
+
+def test_inspect_empty_store_exits_nonzero(tmp_path, capsys):
+    (tmp_path / "timeseries").mkdir()
+    (tmp_path / "timeseries" / "metadata.sqlite").write_bytes(b"")
+    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(tmp_path)]) == 1
+    assert "not a readable ML Metadata store" in capsys.readouterr().err
+
+
+def test_report_missing_store_exits_nonzero(tmp_path, capsys):
+    assert report.main(["--task", "timeseries", "--output-dir", str(tmp_path)]) == 1
+    assert "no ML Metadata store" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """One small LocalDagRunner run shared by the end-to-end tests (a few minutes)."""
+    from pipeline import run_local
+
+    output_dir = tmp_path_factory.mktemp("e2e-run")
+    args = ["--task", "timeseries", "--output-dir", str(output_dir)]
+    for item in SMALL_RUN:
+        args += ["--set", item]
+    assert run_local.main(args) == 0
+    return output_dir
+
+
+@pytest.mark.e2e
+def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
+    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {c["node"] for c in data["components"]} == COMPONENTS
+    assert all(c["state"] in ("COMPLETE", "CACHED") for c in data["components"])
+    decision = data["evaluation"]
+    assert isinstance(decision["blessed"], bool) and decision["why"]
+    assert "seasonal_naive_ratio" in decision["thresholds"]
+    assert "forecast_mae" in decision["metrics"]["candidate"]
+    if decision["blessed"]:
+        assert data["pushed_models"] and data["pushed_models"][-1]["version"]
+        chain = [(step["type"], step["producer"]) for step in data["lineage"]]
+        assert chain == [("PushedModel", "Pusher"), ("Model", "Trainer"), ("Examples", "Transform"),
+                         ("Examples", "ExampleGen")]  # fmt: skip
+        assert data["lineage"][-1]["source"].endswith(".csv")
+    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
+    text = capsys.readouterr().out
+    for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen"):
+        assert line in text
+
+
+@pytest.mark.e2e
+def test_report_is_one_html_file_with_embedded_plots(small_run):
+    assert report.main(["--task", "timeseries", "--output-dir", str(small_run)] + sum((["--set", s] for s in SMALL_RUN), [])) == 0
+    page = (load_config("timeseries", output_dir=str(small_run)).task_dir / report.REPORT_FILE).read_text()
+    titles = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert titles == ["Components", "Data statistics", "Learning curves", "Tuner trials", "Evaluation",
+                      "Forecast vs actual (test split)"]  # fmt: skip
+    assert page.count("data:image/png;base64,") >= 5
+    assert "Not available" not in page
+    assert not re.search(r"(src|href)=[\"']https?://", page)  # self-contained: nothing fetched
