@@ -33,7 +33,6 @@ setup(
         "numpy<2",
         "pyyaml",
         "matplotlib==3.8.4",  # pipeline.report (run report plots)
-        "matplotlib==3.8.4",  # pipeline.report (run report plots)
     ],
     # bokeh_sampledata (the default time series) requires pandas>=2.2 on paper but only
     # ships data files: the Makefile installs it with --no-deps.
