@@ -13,7 +13,10 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
-from components.text.preprocessing import RESERVED_IDS, preprocessing_fn  # noqa: F401  (Transform entry point)
+from components.text.preprocessing import (  # noqa: F401  (Transform entry point)
+    RESERVED_IDS,
+    preprocessing_fn,
+)
 from data import features
 from models.text_classifier import TextClassifierConfig, build_text_classifier
 from pipeline.config import PipelineConfig

@@ -30,7 +30,7 @@ RAW_SPEC = {
 
 
 def analyze_and_transform(texts, labels, text_config):
-    rows = [{features.TEXT_KEY: [t.encode()], features.LABEL_KEY: [y.encode()]} for t, y in zip(texts, labels)]
+    rows = [{features.TEXT_KEY: [t.encode()], features.LABEL_KEY: [y.encode()]} for t, y in zip(texts, labels, strict=False)]
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
     output_dir = tempfile.mkdtemp()
     with tft_beam.Context(temp_dir=os.path.join(output_dir, "tmp"), force_tf_compat_v1=False):
