@@ -17,6 +17,7 @@ import time
 BENCHMARKS = {
     "attention": "bench.attention",
     "sine": "bench.sine",
+    "text": "bench.text",  # runs the text pipeline when OUTPUT_DIR has no pushed text model
 }
 
 RESULTS_DIR = pathlib.Path(__file__).parent / "results"
