@@ -257,11 +257,10 @@ def confusion_section(report: dict, config) -> str:
 
     records = test_examples(report, limit=2000)
     _model, serve = serving_function(report)
-    predicted_key = getattr(features, "PREDICTED_LABEL_KEY", "predicted_label")
     predicted = []
     for start in range(0, len(records), 256):
         out = serve(examples=tf.constant(records[start : start + 256]))
-        predicted += [v.decode() if isinstance(v, bytes) else str(v) for v in out[predicted_key].numpy().reshape(-1)]
+        predicted += [v.decode() if isinstance(v, bytes) else str(v) for v in out[features.PREDICTED_LABEL_KEY].numpy().reshape(-1)]
     actual = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode() for r in records]
     labels = sorted(set(actual) | set(predicted))
     index = {label: i for i, label in enumerate(labels)}
