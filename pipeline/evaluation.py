@@ -116,9 +116,12 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             ),
         ),
     )
-    overall = tfma.MetricsSpec(
-        metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy, tfma.MetricConfig(class_name="AUC")],
-        aggregate=tfma.AggregationOptions(macro_average=True),  # AUC: one-vs-rest, averaged over classes
+    overall = tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy])
+    macro_auc = tfma.MetricsSpec(  # one-vs-rest AUC of each class, averaged with equal weights
+        metrics=[tfma.MetricConfig(class_name="AUC")],
+        aggregate=tfma.AggregationOptions(
+            macro_average=True, class_weights={i: 1.0 for i in range(num_classes)}
+        ),
     )
     per_class = tfma.MetricsSpec(
         metrics=[tfma.MetricConfig(class_name=name) for name in ("AUC", "Precision", "Recall")],
@@ -127,5 +130,5 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     return tfma.EvalConfig(
         model_specs=[model_spec],
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LENGTH_BUCKET_KEY])],
-        metrics_specs=[overall, per_class],
+        metrics_specs=[overall, macro_auc, per_class],
     )
