@@ -17,7 +17,9 @@ import os
 import tensorflow as tf
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
+from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_artifacts
+from tfx.components.util import examples_utils
 
 from data import windowing
 from pipeline.config import SeriesConfig
@@ -64,7 +66,7 @@ def TimeSeriesExampleGen(
     report = write_windows(csv_path, series, examples.uri)
     examples.split_names = artifact_utils.encode_split_names(list(windowing.SPLITS))
     examples.span = 0
-    examples.set_string_custom_property("payload_format", "FORMAT_TF_EXAMPLE")
+    examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
     examples.set_string_custom_property("source", csv_path)
     examples.set_string_custom_property("series_report", json.dumps(report.__dict__))
     for split, count in report.split_windows.items():

@@ -163,8 +163,14 @@ class PipelineConfig:
 
 
 def _parse_value(text: str) -> Any:
-    """`--set` values are YAML scalars or lists: `3`, `0.1`, `[a, b]`, `null`."""
-    return yaml.safe_load(text)
+    """`--set` values are YAML scalars or lists: `3`, `0.1`, `1e-4`, `[a, b]`, `null`."""
+    value = yaml.safe_load(text)
+    if isinstance(value, str):
+        try:  # YAML 1.1 reads `1e-4` (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    return value
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -1,0 +1,124 @@
+"""End to end: the time-series pipeline on LocalDagRunner, tiny data, small budget.
+
+One output directory is shared by three runs, in order: a run that pushes, a run
+with a deliberately weak model that must not be pushed, and a run on a CSV with a
+corrupted column that must stop at validation. The deployed model must survive the
+last two untouched.
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from data import features, timeseries_source
+from pipeline import mlmd, predict, run_local
+from pipeline.config import load_config
+
+pytestmark = pytest.mark.e2e
+
+SMALL_BUDGET = [
+    "tuner.max_trials=1",
+    "tuner.epochs=1",
+    "tuner.steps_per_epoch=5",
+    "trainer.epochs=2",
+    "beam.direct_num_workers=1",
+]
+ALL_COMPONENTS = {
+    "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
+    "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("timeseries_e2e")
+    full = pd.read_csv(timeseries_source.prepare_default_csv(str(root / "source")))
+    tiny = root / "tiny.csv"
+    full.iloc[:3000].to_csv(tiny, index=False)
+    return {"root": root, "csv": str(tiny), "output": str(root / "output"), "frame": full.iloc[:3000]}
+
+
+def _run(workspace, *overrides, csv=None) -> int:
+    args = ["--task", "timeseries", "--data", csv or workspace["csv"], "--output-dir", workspace["output"]]
+    for item in [*SMALL_BUDGET, *overrides]:
+        args += ["--set", item]
+    return run_local.main(args)
+
+
+def _serving_snapshot(workspace) -> dict[str, float]:
+    files = glob.glob(os.path.join(workspace["output"], "timeseries", "serving", "**", "*"), recursive=True)
+    return {f: os.path.getmtime(f) for f in files}
+
+
+def _last_run(workspace):
+    config = load_config("timeseries", output_dir=workspace["output"])
+    store = mlmd.open_store(config.metadata_path)
+    return {e.node: e for e in mlmd.run_executions(store, mlmd.runs(store)[-1])}
+
+
+@pytest.fixture(scope="module")
+def first_run(workspace):
+    assert _run(workspace) == 0
+    return _last_run(workspace)
+
+
+def test_every_component_executes_and_the_model_is_pushed(workspace, first_run):
+    assert set(first_run) == ALL_COMPONENTS
+    assert {e.state for e in first_run.values()} == {"COMPLETE"}
+    pushed = first_run["Pusher"].outputs["pushed_model"][0]
+    assert mlmd.custom(pushed, "pushed") == 1
+    assert glob.glob(os.path.join(workspace["output"], "timeseries", "serving", "*", "saved_model.pb"))
+
+
+def test_pushed_model_forecasts_in_original_units(workspace, first_run):
+    config = load_config("timeseries", output_dir=workspace["output"])
+    _, serve = predict.load_serving_fn(config)
+    examples_uri = first_run["ExampleGen"].outputs["examples"][0].uri
+    records = tf.data.TFRecordDataset(glob.glob(os.path.join(examples_uri, "Split-test", "*")), "GZIP")
+    serialized = tf.constant([r.numpy() for r in records.take(64)])
+    forecast = serve(examples=serialized)[features.forecast_output_key("temperature")].numpy()  # (64, 12)
+    labels = np.stack(
+        [tf.train.Example.FromString(s.numpy()).features.feature["temperature_target"].float_list.value for s in serialized]
+    )
+    values = workspace["frame"]["temperature"]
+    assert forecast.shape == (64, config.series.horizon)
+    assert values.min() - 1 < forecast.min() and forecast.max() < values.max() + 1  # degC, not z-scores
+    assert np.abs(forecast - labels).mean() < 0.5 * values.std()
+
+    table = predict.forecast_frame(config, workspace["csv"], serve)
+    assert len(table) == config.series.horizon
+    assert abs(table["temperature"].iloc[0] - values.iloc[-1]) < 1.0  # next half hour is near the last reading
+
+
+def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_run):
+    before = _serving_snapshot(workspace)
+    # Seasonal-naive base with a learning rate too small to move it: no better than the baseline.
+    assert _run(workspace, "model.naive_base=seasonal", "model.learning_rate=1e-9") == 0
+    run = _last_run(workspace)
+    assert mlmd.custom(run["Evaluator"].outputs["blessing"][0], "blessed") == 0
+    assert mlmd.custom(run["Pusher"].outputs["pushed_model"][0], "pushed") == 0
+    assert run["ExampleGen"].state == "CACHED" and run["Transform"].state == "CACHED"
+    assert _serving_snapshot(workspace) == before
+
+
+def test_corrupted_column_stops_at_validation(workspace, first_run, capsys):
+    before = _serving_snapshot(workspace)
+    frame = workspace["frame"].copy()
+    frame["temperature"] = frame["temperature"].astype(str)
+    frame.loc[100:110, "temperature"] = "sensor error"
+    corrupted = workspace["root"] / "corrupted.csv"
+    frame.to_csv(corrupted, index=False)
+
+    assert _run(workspace, csv=str(corrupted)) == 1
+    message = capsys.readouterr().err
+    assert "Data validation failed" in message
+    assert "feature 'temperature': Unexpected data type" in message
+    run = _last_run(workspace)
+    assert run["AnomalyGate"].state == "FAILED"
+    assert "Transform" not in run and "Pusher" not in run
+    assert _serving_snapshot(workspace) == before
