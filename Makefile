@@ -11,6 +11,10 @@ DATA       ?=
 CONFIG     ?=
 PROFILE    ?= local
 TARGET     ?= vertex
+CRON       ?=
+RUN        ?=
+JSON       ?=
+DRY_RUN    ?=
 PYTEST_ARGS ?=
 DATA_PACKAGES := bokeh_sampledata
 
@@ -55,6 +59,23 @@ run-local: $(STAMP)
 
 predict: $(STAMP)
 	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)")
+
+PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
+
+compile: $(STAMP)
+	$(PY) -m pipeline.compile --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS)
+
+submit: $(STAMP)
+	$(PY) -m pipeline.submit --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(if $(DRY_RUN),--dry-run)
+
+schedule: $(STAMP)
+	$(PY) -m pipeline.submit --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) --schedule "$(CRON)" $(if $(DRY_RUN),--dry-run)
+
+inspect: $(STAMP)
+	$(PY) -m pipeline.inspect_mlmd --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(RUN),--run $(RUN)) $(if $(JSON),--json)
+
+report: $(STAMP)
+	$(PY) -m pipeline.report --task $(TASK) --output-dir $(OUTPUT_DIR)
 
 lock: $(STAMP)
 	{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt

@@ -38,14 +38,6 @@ class ProgressHandler(logging.Handler):
             print(f"[{now - self.t0:7.1f}s] {node} done in {took:.1f}s", flush=True)
 
 
-def beam_args(config: PipelineConfig) -> list[str]:
-    """DirectRunner in multi-processing mode; `beam.direct_num_workers` 0 means one per core."""
-    return [
-        "--direct_running_mode=multi_processing",
-        f"--direct_num_workers={config.beam.get('direct_num_workers', 0)}",
-    ]
-
-
 def setup_logging() -> ProgressHandler:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -60,9 +52,12 @@ def run(config: PipelineConfig) -> None:
     from tfx import v1 as tfx
 
     from pipeline.create_pipeline import create_pipeline
+    from pipeline.profile import load_profile
 
     os.makedirs(config.task_dir, exist_ok=True)
-    pipeline = create_pipeline(config, beam_pipeline_args=beam_args(config))
+    # Beam arguments come from the local profile (DirectRunner, multi-processing by default).
+    beam_args = load_profile("local").beam_pipeline_args(config)
+    pipeline = create_pipeline(config, beam_pipeline_args=beam_args)
     tfx.orchestration.LocalDagRunner().run(pipeline)
 
 
