@@ -17,6 +17,7 @@ import time
 BENCHMARKS = {
     "attention": "bench.attention",
     "sine": "bench.sine",
+    "timeseries": "bench.timeseries",  # runs `make run-local` fresh under bench/results/
     "text": "bench.text",  # runs the text pipeline when OUTPUT_DIR has no pushed text model
 }
 

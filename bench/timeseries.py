@@ -1,0 +1,173 @@
+"""Time-series task: forecast quality on the test split, and where the pipeline's time goes.
+
+Runs `make run-local`'s pipeline (default data and config) in a fresh OUTPUT_DIR
+under bench/results/, so the wall time includes every component (no cache). Then,
+on the same held-out test windows (never used for training, tuning or blessing):
+
+* transformer: the pushed model through its `serving_default` (raw tf.Examples in, degC out);
+* persistence and seasonal naive: read from each window;
+* linear: ridge regression from the raw window to the horizon, fitted on the train split here;
+* LSTM: `models.baselines` trained here on the same normalized train windows, early-stopped on eval.
+
+Speed: per-component seconds from ML Metadata, the Trainer's throughput (train windows/s)
+and its achieved GFLOP/s as a fraction of a `tf.matmul` peak measured in this run.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sklearn.linear_model import Ridge
+
+from components.timeseries import forecast_metrics
+from data import features
+from models.baselines import build_rnn_forecaster
+from pipeline import mlmd, predict
+from pipeline.config import load_config
+
+RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
+
+
+def read_windows(examples_uri: str, split: str, column: str) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """(windows (N, T), targets (N, H), serialized examples) of one split."""
+    files = glob.glob(os.path.join(examples_uri, f"Split-{split}", "*"))
+    windows, targets, serialized = [], [], []
+    for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
+        feature = tf.train.Example.FromString(record.numpy()).features.feature
+        windows.append(feature[features.window_key(column)].float_list.value)
+        targets.append(feature[features.target_key(column)].float_list.value)
+        serialized.append(record.numpy())
+    return np.asarray(windows, np.float32), np.asarray(targets, np.float32), serialized
+
+
+def errors(name: str, truth: np.ndarray, forecast: np.ndarray, note: str = "") -> dict:
+    return {
+        "row": name,
+        "test_mae": float(np.abs(truth - forecast).mean()),
+        "test_rmse": float(np.sqrt(np.square(truth - forecast).mean())),
+        "note": note,
+    }
+
+
+def lstm_forecast(train, evaluation, test, config) -> tuple[np.ndarray, float]:
+    mean, std = train[0].mean(), train[0].std()
+    norm = lambda a: ((a - mean) / std)[..., None]  # noqa: E731  (N, T, 1)
+    keras.utils.set_random_seed(config.seed)
+    model = build_rnn_forecaster("lstm", config.series.lookback, 1, config.series.horizon, 1)
+    model.compile(optimizer="adam", loss="mse")
+    started = time.perf_counter()
+    model.fit(
+        norm(train[0]), norm(train[1]), validation_data=(norm(evaluation[0]), norm(evaluation[1])),
+        epochs=config.trainer.epochs, batch_size=config.trainer.batch_size, verbose=0,
+        callbacks=[keras.callbacks.EarlyStopping(patience=config.trainer.patience, restore_best_weights=True)],
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    return model.predict(norm(test[0]), verbose=0)[..., 0] * std + mean, seconds
+
+
+def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.matmul(a, b).numpy()  # warm-up
+    started = time.perf_counter()
+    for _ in range(repeats):
+        tf.matmul(a, b).numpy()
+    return 2 * n**3 * repeats / (time.perf_counter() - started) / 1e9
+
+
+def forward_flops_per_window(config, hyperparameters_uri: str) -> float:
+    """Forward FLOPs of the trained architecture for one window, from TF's graph profiler."""
+    import keras_tuner
+
+    from components.timeseries.module import forecaster_config
+    from models.forecaster import build_forecaster
+
+    with open(glob.glob(os.path.join(hyperparameters_uri, "*"))[0]) as handle:
+        hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+    model = build_forecaster(forecaster_config(config, hp))
+    spec = tf.TensorSpec([1, config.series.lookback, len(config.series.input_columns)], tf.float32)
+    graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec).graph
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
+
+
+def epochs_trained(model_run_uri: str) -> int:
+    """Epochs the Trainer ran (early stopping included), from its TensorBoard logs."""
+    epochs = 0
+    for path in glob.glob(os.path.join(model_run_uri, "train", "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            epochs += sum(value.tag == "epoch_loss" for value in event.summary.value)
+    return epochs
+
+
+def run_pipeline(output_dir: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pipeline.run_local", "--output-dir", output_dir], check=True)
+    return time.perf_counter() - started
+
+
+def run(args) -> list[dict]:
+    output_dir = os.path.join(RESULTS_DIR, "timeseries_run")
+    subprocess.run(["rm", "-rf", output_dir], check=True)
+    return measure(output_dir, run_pipeline(output_dir))
+
+
+def measure(output_dir: str, wall: float) -> list[dict]:
+    """The table, from the run stored under `output_dir` (which took `wall` seconds)."""
+    config = load_config("timeseries", output_dir=output_dir)
+    column = config.series.target_columns[0]
+    store = mlmd.open_store(config.metadata_path)
+    run_context = mlmd.runs(store)[-1]
+    executions = mlmd.run_executions(store, run_context)
+    by_node = {e.node: e for e in executions}
+    examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
+    train, evaluation, test = (read_windows(examples_uri, s, column) for s in ("train", "eval", "test"))
+    truth = test[1]
+
+    model_dir, serve = predict.load_serving_fn(config)
+    transformer = serve(examples=tf.constant(test[2]))[features.forecast_output_key(column)].numpy()
+    season, horizon = config.series.season, config.series.horizon
+    seasonal = np.stack([forecast_metrics.seasonal_naive(w, horizon, season) for w in test[0]])
+    persistence = np.stack([forecast_metrics.persistence(w, horizon) for w in test[0]])
+    ridge = Ridge(alpha=1.0).fit(train[0], train[1])
+    lstm, lstm_seconds = lstm_forecast(train, evaluation, test, config)
+
+    seasonal_mae = float(np.abs(truth - seasonal).mean())
+    rows = [
+        errors("transformer (pushed)", truth, transformer, f"Trainer {by_node['Trainer'].seconds:.0f}s"),
+        errors("persistence", truth, persistence),
+        errors(f"seasonal naive ({season} steps)", truth, seasonal),
+        errors("linear (ridge on window)", truth, ridge.predict(test[0])),
+        errors("lstm (models.baselines)", truth, lstm, f"trained here {lstm_seconds:.0f}s"),
+    ]
+    for row in rows:
+        row["vs_seasonal_naive"] = row["test_mae"] / seasonal_mae
+
+    # Speed: the Trainer's throughput and achieved GFLOP/s against a matmul peak, same run.
+    epochs = epochs_trained(by_node["Trainer"].outputs["model_run"][0].uri)
+    trainer_seconds = by_node["Trainer"].seconds
+    flops = forward_flops_per_window(config, by_node["Tuner"].outputs["best_hyperparameters"][0].uri)
+    rows.append({"row": "test windows", "note": f"{len(truth)} windows x {horizon} steps, degC"})
+    rows.append({"row": "pipeline wall (make run-local)", "seconds": wall, "note": f"run {run_context.name}"})
+    rows += [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]
+    peak = matmul_peak_gflops()
+    throughput = len(train[0]) * epochs / trainer_seconds  # includes evaluation and export time
+    achieved = 3 * flops * throughput / 1e9  # a training step is about 3x the forward FLOPs
+    rows.append({
+        "row": "trainer throughput",
+        "windows_per_s": throughput,
+        "gflops": achieved,
+        "peak_gflops": peak,
+        "fraction_of_peak": achieved / peak,
+        "note": f"{epochs} epochs x {len(train[0])} windows in {trainer_seconds:.0f}s; "
+                f"{flops / 1e6:.2f} MFLOP/window forward",
+    })  # fmt: skip
+    return rows
