@@ -15,11 +15,11 @@ import json
 import os
 
 import tensorflow as tf
+from tfx.components.util import examples_utils
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_artifacts
-from tfx.components.util import examples_utils
 
 from data import windowing
 from pipeline.config import SeriesConfig
