@@ -17,7 +17,7 @@ import pathlib
 import sys
 from typing import Any
 
-from pipeline import mlmd
+from pipeline import evaluation_results, mlmd
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
 HIDDEN = {"tfx_version", "is_external", "series_report", "stats_dashboard_link"}
@@ -67,7 +67,6 @@ def thresholds(eval_config_json: str | None) -> dict[str, Any]:
 
 def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
     """Metrics, thresholds, baseline and blessing of one Evaluator execution."""
-    import tensorflow_model_analysis as tfma
 
     decision: dict[str, Any] = {"state": info.state}
     inputs = mlmd.execution_inputs(store, info.execution.id)
@@ -79,26 +78,9 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
         return decision
     blessing = info.outputs["blessing"][0]
     decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
-    uri = info.outputs["evaluation"][0].uri
-    metrics: dict[str, dict[str, float]] = {}
-    for slice_metrics in tfma.load_metrics(uri):
-        for item in slice_metrics.metric_keys_and_values:
-            key = item.key
-            role = "diff" if key.is_diff else ("baseline" if baseline and key.model_name == "baseline" else "candidate")
-            name = key.name + (f"[{key.output_name}]" if key.output_name else "")
-            value = item.value.double_value.value if item.value.HasField("double_value") else None
-            metrics.setdefault(role, {})[name] = value
-    decision["metrics"] = metrics
-    failures = []
-    validation = tfma.load_validation_result(uri)
-    for per_slice in validation.metric_validations_per_slice:
-        for failure in per_slice.failures:
-            failures.append({"metric": failure.metric_key.name, "message": failure.message.strip()})
-    decision["failures"] = failures
-    if decision["blessed"]:
-        decision["why"] = "every threshold passed" + ("" if baseline else " (no baseline: first blessed model)")
-    else:
-        decision["why"] = "; ".join(f"{f['metric']}: {f['message']}" for f in failures) or "validation failed"
+    results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, bool(baseline))
+    decision.update(results)
+    decision["why"] = evaluation_results.verdict(decision["blessed"], results["failures"], bool(baseline))
     return decision
 
 

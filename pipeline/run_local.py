@@ -45,6 +45,11 @@ def setup_logging() -> ProgressHandler:
     warnings.setLevel(logging.WARNING)
     progress = ProgressHandler()
     root.handlers = [warnings, progress]
+    # TFX reports progress through absl at INFO; tf.saved_model.save (in the Trainer)
+    # raises absl's logger to WARNING mid-run, which would silence the progress lines.
+    absl_logger = logging.getLogger("absl")
+    absl_logger.setLevel(logging.INFO)
+    absl_logger.setLevel = lambda level: None
     return progress
 
 

@@ -1,27 +1,22 @@
 """The end-of-run summary: per-component times, the blessing decision and why, the push."""
 from __future__ import annotations
 
-import tensorflow_model_analysis as tfma
-
-from pipeline import mlmd
+from pipeline import evaluation_results, mlmd
 
 
-def evaluation_lines(uri: str) -> list[str]:
-    """Metrics per output and every threshold that failed, from an Evaluator output."""
-    lines = []
-    for slice_metrics in tfma.load_metrics(uri):
-        for key in slice_metrics.metric_keys_and_values:
-            name = key.key.name
-            model = "baseline" if key.key.is_diff is False and key.key.model_name == "baseline" else "candidate"
-            if key.key.is_diff:
-                model = "diff"
-            value = key.value.double_value.value
-            output = f" [{key.key.output_name}]" if key.key.output_name else ""
-            lines.append(f"  {model:9s} {name}{output} = {value:.4f}")
-    validation = tfma.load_validation_result(uri)
-    for per_slice in validation.metric_validations_per_slice:
-        for failure in per_slice.failures:
-            lines.append(f"  FAILED {failure.metric_key.name}: {failure.message.strip()}")
+def evaluation_lines(store, evaluator: mlmd.ExecutionInfo) -> list[str]:
+    """The verdict and why, every metric by model role, every failed threshold."""
+    has_baseline = bool(mlmd.execution_inputs(store, evaluator.execution.id).get("baseline_model"))
+    blessed = mlmd.custom(evaluator.outputs["blessing"][0], "blessed") == 1
+    results = evaluation_results.read_evaluation(evaluator.outputs["evaluation"][0].uri, has_baseline)
+    why = evaluation_results.verdict(blessed, results["failures"], has_baseline)
+    lines = [f"Evaluator: {'BLESSED' if blessed else 'NOT blessed'} ({why})"]
+    lines += [
+        f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}"
+        for role, values in results["metrics"].items()
+        for name, value in values.items()
+    ]
+    lines += [f"  FAILED {f['metric']}: {f['message'] or 'threshold not met'}" for f in results["failures"]]
     return lines
 
 
@@ -34,9 +29,7 @@ def summarize(metadata_path: str) -> str:
     by_node = {e.node: e for e in executions}
     evaluator, pusher = by_node.get("Evaluator"), by_node.get("Pusher")
     if evaluator and evaluator.outputs.get("blessing"):
-        blessed = mlmd.custom(evaluator.outputs["blessing"][0], "blessed") == 1
-        lines.append(f"Evaluator: {'BLESSED' if blessed else 'NOT blessed'}")
-        lines += evaluation_lines(evaluator.outputs["evaluation"][0].uri)
+        lines += evaluation_lines(store, evaluator)
     if pusher and pusher.outputs.get("pushed_model"):
         pushed = pusher.outputs["pushed_model"][0]
         if mlmd.custom(pushed, "pushed") == 1:

@@ -1,0 +1,58 @@
+"""Read an Evaluator output: metrics by model role and slice, failed thresholds, the verdict.
+
+One reader for the end-of-run summary, `make inspect` and `make report`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow_model_analysis as tfma
+
+OVERALL = "overall"
+
+
+def slice_name(slice_key) -> str:
+    """`overall`, or `column=value` for each part of a slice key."""
+    parts = []
+    for single in slice_key.single_slice_keys:
+        kind = single.WhichOneof("kind")
+        value = getattr(single, kind) if kind else ""
+        parts.append(f"{single.column}={value.decode() if isinstance(value, bytes) else value}")
+    return ",".join(parts) or OVERALL
+
+
+def metric_name(key, slice_label: str = OVERALL) -> str:
+    """`name`, with `[output]`, `[class k]` and `{slice}` where they apply."""
+    name = key.name
+    if key.output_name:
+        name += f"[{key.output_name}]"
+    if key.HasField("sub_key") and key.sub_key.HasField("class_id"):
+        name += f"[class {key.sub_key.class_id.value}]"
+    if slice_label != OVERALL:
+        name += f"{{{slice_label}}}"
+    return name
+
+
+def read_evaluation(uri: str, has_baseline: bool) -> dict[str, Any]:
+    """{"metrics": {role: {name: value}}, "failures": [{"metric", "message"}]}; role is
+    candidate, baseline or diff (candidate minus baseline)."""
+    metrics: dict[str, dict[str, float | None]] = {}
+    for slice_metrics in tfma.load_metrics(uri):
+        label = slice_name(slice_metrics.slice_key)
+        for item in slice_metrics.metric_keys_and_values:
+            key = item.key
+            role = "diff" if key.is_diff else ("baseline" if has_baseline and key.model_name == "baseline" else "candidate")
+            value = item.value.double_value.value if item.value.HasField("double_value") else None
+            metrics.setdefault(role, {})[metric_name(key, label)] = value
+    failures = [
+        {"metric": metric_name(failure.metric_key, slice_name(per_slice.slice_key)), "message": failure.message.strip()}
+        for per_slice in tfma.load_validation_result(uri).metric_validations_per_slice
+        for failure in per_slice.failures
+    ]
+    return {"metrics": metrics, "failures": failures}
+
+
+def verdict(blessed: bool, failures: list[dict], has_baseline: bool) -> str:
+    if blessed:
+        return "every threshold passed" + ("" if has_baseline else " (no baseline: first blessed model)")
+    return "; ".join(f"{f['metric']}: {f['message'] or 'threshold not met'}" for f in failures) or "validation failed"
