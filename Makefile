@@ -58,7 +58,7 @@ run-local: $(STAMP)
 	$(PY) -m pipeline.run_local $(RUN_ARGS)
 
 predict: $(STAMP)
-	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)")
+	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE))
 
 PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
 
