@@ -1,15 +1,25 @@
-"""Shared Tuner/Trainer plumbing: transformed datasets and KerasTuner setup.
+"""Shared Tuner/Trainer plumbing: transformed datasets, the KerasTuner search, the fit.
 
 Task module files call these; nothing here knows about a particular task.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import keras
 import keras_tuner
 import tensorflow as tf
 import tensorflow_transform as tft
+from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
+
+from pipeline.config import PipelineConfig
+
+
+def task_config(fn_args) -> PipelineConfig:
+    """The pipeline passes `PipelineConfig.to_dict()` as `custom_config`."""
+    return PipelineConfig.from_dict(fn_args.custom_config)
 
 
 def transformed_dataset(
@@ -33,8 +43,70 @@ def transformed_dataset(
     return dataset.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def datasets(fn_args, config: PipelineConfig, to_xy: Callable[[dict], tuple], num_epochs: int | None = 1):
+    """(transform output, shuffled train batches, eval batches); `num_epochs=None` repeats train."""
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    batch_size = config.trainer.batch_size
+    train = transformed_dataset(
+        fn_args, fn_args.train_files, tf_transform_output, to_xy, batch_size, True, config.seed, num_epochs
+    )
+    evaluation = transformed_dataset(
+        fn_args, fn_args.eval_files, tf_transform_output, to_xy, batch_size, False, config.seed
+    )
+    return tf_transform_output, train, evaluation.cache()
+
+
 def hyperparameters_from(fn_args) -> keras_tuner.HyperParameters:
     """The Tuner's best hyperparameters, or an empty set (defaults) when there was no Tuner."""
     if fn_args.hyperparameters:
         return keras_tuner.HyperParameters.from_config(fn_args.hyperparameters)
     return keras_tuner.HyperParameters()
+
+
+def choose(fixed: dict[str, Any], name: str, search: Callable[[], Any]) -> Any:
+    """A value fixed under `model:` in the task config, else the search space's pick."""
+    return fixed[name] if name in fixed else search()
+
+
+def random_search(
+    fn_args,
+    config: PipelineConfig,
+    build: Callable[[keras_tuner.HyperParameters], keras.Model],
+    objective: keras_tuner.Objective,
+    train: tf.data.Dataset,
+    evaluation: tf.data.Dataset,
+) -> TunerFnResult:
+    """KerasTuner random search within `config.tuner`'s budget (trials, epochs, steps)."""
+    tuner = keras_tuner.RandomSearch(
+        hypermodel=build,
+        objective=objective,
+        max_trials=config.tuner.max_trials,
+        seed=config.seed,
+        directory=fn_args.working_dir,
+        project_name=config.task,
+        overwrite=True,
+    )
+    fit_kwargs = {
+        "x": train,
+        "validation_data": evaluation,
+        "epochs": config.tuner.epochs,
+        "steps_per_epoch": config.tuner.steps_per_epoch,
+        "verbose": 2,
+    }
+    return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
+
+
+def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str) -> keras.callbacks.History:
+    """Train with early stopping on the eval split (best weights kept) and TensorBoard logs."""
+    return model.fit(
+        train,
+        validation_data=evaluation,
+        epochs=config.trainer.epochs,
+        verbose=2,
+        callbacks=[
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=config.trainer.patience, restore_best_weights=True
+            ),
+            keras.callbacks.TensorBoard(log_dir=log_dir),
+        ],
+    )

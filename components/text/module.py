@@ -26,10 +26,6 @@ LABEL_ID_KEY = features.transformed_key(features.LABEL_KEY)
 RAW_ONLY_KEYS = (features.LABEL_KEY, features.LENGTH_BUCKET_KEY)  # not sent at serving time
 
 
-def _config(fn_args) -> PipelineConfig:
-    return PipelineConfig.from_dict(fn_args.custom_config)
-
-
 def to_xy(transformed: dict):
     return transformed[IDS_KEY], transformed[LABEL_ID_KEY]
 
@@ -46,10 +42,8 @@ def classifier_config(
 
     Values fixed under `model:` in the task config are not searched.
     """
-    fixed = config.model
-
-    def choose(name, make):
-        return fixed[name] if name in fixed else make()
+    def choose(name, search):
+        return training.choose(config.model, name, search)
 
     model_dim = choose("model_dim", lambda: hp.Choice("model_dim", [32, 64], default=32))
     return TextClassifierConfig(
@@ -67,41 +61,18 @@ def classifier_config(
     )
 
 
-def _datasets(fn_args, config: PipelineConfig, num_epochs: int | None = 1):
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    batch_size = config.trainer.batch_size
-    train = training.transformed_dataset(
-        fn_args, fn_args.train_files, tf_transform_output, to_xy, batch_size, True, config.seed, num_epochs
-    )
-    evaluation = training.transformed_dataset(
-        fn_args, fn_args.eval_files, tf_transform_output, to_xy, batch_size, False, config.seed
-    )
-    return tf_transform_output, train, evaluation
-
-
 def tuner_fn(fn_args) -> TunerFnResult:
     """KerasTuner random search over `classifier_config`'s space, within `config.tuner`'s budget."""
-    config = _config(fn_args)
+    config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    tf_transform_output, train, evaluation = _datasets(fn_args, config, num_epochs=None)
-    tuner = keras_tuner.RandomSearch(
-        hypermodel=lambda hp: build_text_classifier(classifier_config(config, hp, tf_transform_output)),
-        objective=keras_tuner.Objective("val_accuracy", "max"),
-        max_trials=config.tuner.max_trials,
-        seed=config.seed,
-        directory=fn_args.working_dir,
-        project_name="text_classifier",
-        overwrite=True,
-    )
-    return TunerFnResult(
-        tuner=tuner,
-        fit_kwargs={
-            "x": train,
-            "validation_data": evaluation.cache(),
-            "epochs": config.tuner.epochs,
-            "steps_per_epoch": config.tuner.steps_per_epoch,
-            "verbose": 2,
-        },
+    tf_transform_output, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=None)
+    return training.random_search(
+        fn_args,
+        config,
+        lambda hp: build_text_classifier(classifier_config(config, hp, tf_transform_output)),
+        keras_tuner.Objective("val_accuracy", "max"),
+        train,
+        evaluation,
     )
 
 
@@ -123,24 +94,13 @@ def serving_outputs(model, names: list[str]):
 
 def run_fn(fn_args) -> None:
     """Train the best classifier with early stopping on eval, log to TensorBoard, export."""
-    config = _config(fn_args)
+    config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    tf_transform_output, train, evaluation = _datasets(fn_args, config)
+    tf_transform_output, train, evaluation = training.datasets(fn_args, config, to_xy)
     model = build_text_classifier(
         classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
     )
-    model.fit(
-        train,
-        validation_data=evaluation.cache(),
-        epochs=config.trainer.epochs,
-        verbose=2,
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.trainer.patience, restore_best_weights=True
-            ),
-            keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
-        ],
-    )
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir)
     export.export_serving_model(
         model,
         tf_transform_output,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import keras
 import keras_tuner
 import tensorflow as tf
-import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
@@ -19,10 +18,6 @@ from components.timeseries.preprocessing import (
 from data import features
 from models.forecaster import ForecasterConfig, build_forecaster
 from pipeline.config import PipelineConfig
-
-
-def _config(fn_args) -> PipelineConfig:
-    return PipelineConfig.from_dict(fn_args.custom_config)
 
 
 def input_keys(config: PipelineConfig) -> list[str]:
@@ -53,8 +48,8 @@ def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -
     """
     series, fixed = config.series, config.model
 
-    def choose(name, make):
-        return fixed[name] if name in fixed else make()
+    def choose(name, search):
+        return training.choose(fixed, name, search)
 
     model_dim = choose("model_dim", lambda: hp.Choice("model_dim", [16, 32, 64], default=32))
     return ForecasterConfig(
@@ -75,41 +70,18 @@ def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -
     )
 
 
-def _datasets(fn_args, config: PipelineConfig, batch_size: int, num_epochs: int | None = 1):
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    to_xy = make_to_xy(config)
-    train = training.transformed_dataset(
-        fn_args, fn_args.train_files, tf_transform_output, to_xy, batch_size, True, config.seed, num_epochs
-    )
-    evaluation = training.transformed_dataset(
-        fn_args, fn_args.eval_files, tf_transform_output, to_xy, batch_size, False, config.seed
-    )
-    return tf_transform_output, train, evaluation
-
-
 def tuner_fn(fn_args) -> TunerFnResult:
     """KerasTuner random search over `forecaster_config`'s space, within `config.tuner`'s budget."""
-    config = _config(fn_args)
+    config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    _, train, evaluation = _datasets(fn_args, config, config.trainer.batch_size, num_epochs=None)
-    tuner = keras_tuner.RandomSearch(
-        hypermodel=lambda hp: build_forecaster(forecaster_config(config, hp)),
-        objective=keras_tuner.Objective("val_loss", "min"),
-        max_trials=config.tuner.max_trials,
-        seed=config.seed,
-        directory=fn_args.working_dir,
-        project_name="forecaster",
-        overwrite=True,
-    )
-    return TunerFnResult(
-        tuner=tuner,
-        fit_kwargs={
-            "x": train,
-            "validation_data": evaluation,
-            "epochs": config.tuner.epochs,
-            "steps_per_epoch": config.tuner.steps_per_epoch,
-            "verbose": 2,
-        },
+    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(config), num_epochs=None)
+    return training.random_search(
+        fn_args,
+        config,
+        lambda hp: build_forecaster(forecaster_config(config, hp)),
+        keras_tuner.Objective("val_loss", "min"),
+        train,
+        evaluation,
     )
 
 
@@ -131,22 +103,11 @@ def serving_outputs(model, config: PipelineConfig):
 
 def run_fn(fn_args) -> None:
     """Train the best forecaster with early stopping on eval, log to TensorBoard, export."""
-    config = _config(fn_args)
+    config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    tf_transform_output, train, evaluation = _datasets(fn_args, config, config.trainer.batch_size)
+    tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config))
     model = build_forecaster(forecaster_config(config, training.hyperparameters_from(fn_args)))
-    model.fit(
-        train,
-        validation_data=evaluation.cache(),
-        epochs=config.trainer.epochs,
-        verbose=2,
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.trainer.patience, restore_best_weights=True
-            ),
-            keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir),
-        ],
-    )
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir)
     export.export_serving_model(
         model,
         tf_transform_output,
