@@ -12,13 +12,13 @@ the curated schema's presence and string domain then stop the run at the Anomaly
 """
 
 import json
-import os
 
 import tensorflow as tf
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.types import artifact_utils, standard_artifacts
+from tfx.types import standard_artifacts
 
+from components import examples_io
 from data import features, text_source
 from pipeline.config import TextConfig
 
@@ -40,18 +40,19 @@ def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) ->
     splits = text_source.split_rows(frame[features.LABEL_KEY], text, seed)
     counts = {}
     for split in text_source.SPLITS:
-        split_dir = os.path.join(output_uri, f"Split-{split}")
-        tf.io.gfile.makedirs(split_dir)
         rows = frame[splits == split]
-        with tf.io.TFRecordWriter(os.path.join(split_dir, "data_tfrecord-00000-of-00001.gz"), "GZIP") as writer:
-            for value, label in zip(rows[features.TEXT_KEY], rows[features.LABEL_KEY], strict=True):
-                example = to_tf_example({
+        counts[split] = examples_io.write_split(
+            output_uri,
+            split,
+            (
+                to_tf_example({
                     features.TEXT_KEY: value,
                     features.LABEL_KEY: label,
                     features.LENGTH_BUCKET_KEY: text_source.length_bucket(value, text),
                 })
-                writer.write(example.SerializeToString())
-        counts[split] = len(rows)
+                for value, label in zip(rows[features.TEXT_KEY], rows[features.LABEL_KEY], strict=True)
+            ),
+        )
     return counts
 
 
@@ -67,10 +68,5 @@ def TextExampleGen(
     del data_fingerprint  # only part of the cache key
     text = TextConfig(**json.loads(text_config))
     counts = write_splits(csv_path, text, seed, examples.uri)
-    examples.split_names = artifact_utils.encode_split_names(list(text_source.SPLITS))
-    examples.span = 0
-    examples.set_string_custom_property("payload_format", "FORMAT_TF_EXAMPLE")
-    examples.set_string_custom_property("source", csv_path)
-    for split, count in counts.items():
-        examples.set_int_custom_property(f"examples_{split}", count)
+    examples_io.describe(examples, text_source.SPLITS, csv_path, counts, "examples")
     print(f"TextExampleGen: {counts} examples from {csv_path}")

@@ -12,15 +12,13 @@ reruns this component when the file changes, not only when its path does.
 """
 
 import json
-import os
 
 import tensorflow as tf
-from tfx.components.util import examples_utils
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
-from tfx.proto import example_gen_pb2
-from tfx.types import artifact_utils, standard_artifacts
+from tfx.types import standard_artifacts
 
+from components import examples_io
 from data import windowing
 from pipeline.config import SeriesConfig
 
@@ -41,15 +39,10 @@ def write_windows(csv_path: str, series: SeriesConfig, output_uri: str) -> "wind
     frame = windowing.read_series(csv_path, series.time_column)
     plan, report = windowing.plan_windows(frame, series)
     for split, (part, starts) in plan.items():
-        split_dir = os.path.join(output_uri, f"Split-{split}")
-        tf.io.gfile.makedirs(split_dir)
-        path = os.path.join(split_dir, "data_tfrecord-00000-of-00001.gz")
-        with tf.io.TFRecordWriter(path, options="GZIP") as writer:
-            rows = windowing.iter_windows(
-                part, starts, series.input_columns, series.target_columns, series.lookback, series.horizon
-            )
-            for raw in rows:
-                writer.write(to_tf_example(raw).SerializeToString())
+        rows = windowing.iter_windows(
+            part, starts, series.input_columns, series.target_columns, series.lookback, series.horizon
+        )
+        examples_io.write_split(output_uri, split, (to_tf_example(raw) for raw in rows))
     return report
 
 
@@ -64,13 +57,8 @@ def TimeSeriesExampleGen(
     del data_fingerprint  # only part of the cache key
     series = SeriesConfig(**json.loads(series_config))
     report = write_windows(csv_path, series, examples.uri)
-    examples.split_names = artifact_utils.encode_split_names(list(windowing.SPLITS))
-    examples.span = 0
-    examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
-    examples.set_string_custom_property("source", csv_path)
+    examples_io.describe(examples, windowing.SPLITS, csv_path, report.split_windows, "windows")
     examples.set_string_custom_property("series_report", json.dumps(report.__dict__))
-    for split, count in report.split_windows.items():
-        examples.set_int_custom_property(f"windows_{split}", count)
     examples.set_int_custom_property("missing_timestamps", report.missing_timestamps)
     if report.gaps:
         print(

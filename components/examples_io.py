@@ -1,0 +1,38 @@
+"""Write an Examples artifact in the layout every TFX component reads.
+
+`Split-<name>/data_tfrecord-00000-of-00001.gz` (gzipped TFRecords of tf.Examples),
+plus the artifact properties StatisticsGen, Transform and the Evaluator rely on.
+Shared by our ExampleGens, which differ only in how rows become examples.
+"""
+
+import os
+from collections.abc import Iterable
+
+import tensorflow as tf
+from tfx.components.util import examples_utils
+from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
+
+SPLIT_FILE = "data_tfrecord-00000-of-00001.gz"
+
+
+def write_split(output_uri: str, split: str, examples: Iterable[tf.train.Example]) -> int:
+    """Write one split's examples; returns how many."""
+    split_dir = os.path.join(output_uri, f"Split-{split}")
+    tf.io.gfile.makedirs(split_dir)
+    count = 0
+    with tf.io.TFRecordWriter(os.path.join(split_dir, SPLIT_FILE), options="GZIP") as writer:
+        for example in examples:
+            writer.write(example.SerializeToString())
+            count += 1
+    return count
+
+
+def describe(artifact, splits: Iterable[str], source: str, counts: dict[str, int], count_name: str) -> None:
+    """Split names, span, payload format, the source file and per-split counts on the artifact."""
+    artifact.split_names = artifact_utils.encode_split_names(list(splits))
+    artifact.span = 0
+    examples_utils.set_payload_format(artifact, example_gen_pb2.FORMAT_TF_EXAMPLE)
+    artifact.set_string_custom_property("source", source)
+    for split, count in counts.items():
+        artifact.set_int_custom_property(f"{count_name}_{split}", count)
