@@ -23,7 +23,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 export PYTHONHASHSEED ?= 0
 
-RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG))
+SET        ?=
+# SET="trainer.epochs=5 series.horizon=24" overrides config keys (pipeline/config.py).
+RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s))
 
 .PHONY: setup test test-unit test-e2e bench lint run-local predict compile submit schedule inspect report lock clean
 

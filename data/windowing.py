@@ -101,6 +101,25 @@ def split_bounds(rows: int, fractions: list[float]) -> dict[str, tuple[int, int]
     """Row ranges [start, end) of train, eval and test, in time order."""
     ends = np.round(np.cumsum(fractions) * rows).astype(int)
     ends[-1] = rows
+    return _bounds(ends)
+
+
+def split_bounds_by_date(times: pd.Series, dates: list[str]) -> dict[str, tuple[int, int]]:
+    """Row ranges where eval starts at the first row at or after `dates[0]`, test at `dates[1]`.
+
+    Time-zone-aware times and dates are compared in UTC; naive ones as they are.
+    """
+
+    def naive_utc(value):
+        return value.tz_convert("UTC").tz_localize(None) if value.tzinfo is not None else value
+
+    values = times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
+    cuts = [naive_utc(pd.Timestamp(d)) for d in dates]
+    ends = np.append(np.searchsorted(values.to_numpy(), np.array(cuts, dtype="datetime64[ns]")), len(times))
+    return _bounds(ends)
+
+
+def _bounds(ends: np.ndarray) -> dict[str, tuple[int, int]]:
     starts = np.concatenate([[0], ends[:-1]])
     return {name: (int(s), int(e)) for name, s, e in zip(SPLITS, starts, ends, strict=True)}
 
@@ -159,7 +178,11 @@ def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFr
     gap_rows = np.flatnonzero((times.diff() > step).to_numpy())
     missing = int(sum((times.iloc[i] - times.iloc[i - 1]) / step - 1 for i in gap_rows))
     plan, split_rows, split_windows, split_ranges = {}, {}, {}, {}
-    for name, (lo, hi) in split_bounds(len(frame), series.split_fractions).items():
+    if series.split_dates:
+        bounds = split_bounds_by_date(times, series.split_dates)
+    else:
+        bounds = split_bounds(len(frame), series.split_fractions)
+    for name, (lo, hi) in bounds.items():
         part = frame.iloc[lo:hi].reset_index(drop=True)
         starts = window_starts(segments[lo:hi], series.lookback, series.horizon, series.stride)
         if starts.size == 0:

@@ -29,6 +29,7 @@ class SeriesConfig:
     stride: int = 3  # steps between consecutive window starts
     season: int = 48  # period of the seasonal-naive baseline, in steps
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
+    split_dates: list[str] | None = None  # [eval_start, test_start]; when set, replaces split_fractions
     frequency: str | None = None  # pandas offset ("1h"); None: the most common time difference
 
     def validate(self) -> None:
@@ -49,6 +50,12 @@ class SeriesConfig:
             raise ValueError(
                 f"series.split_fractions {self.split_fractions} must be three fractions "
                 "(train, eval, test) summing to 1"
+            )
+        if self.split_dates is not None and (
+            len(self.split_dates) != 2 or not str(self.split_dates[0]) < str(self.split_dates[1])
+        ):
+            raise ValueError(
+                f"series.split_dates {self.split_dates} must be [eval_start, test_start], in time order"
             )
 
 

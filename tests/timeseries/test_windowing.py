@@ -102,3 +102,17 @@ def test_gaps_are_reported_and_no_window_spans_one(tmp_path):
 def test_too_short_split_says_what_to_change(tmp_path):
     with pytest.raises(windowing.SeriesError, match="too few for one window"):
         _plan(tmp_path, series_frame(30), small_series_config())
+
+
+def test_split_by_dates_cuts_at_the_first_row_on_or_after_each_date(tmp_path):
+    frame = series_frame(200)  # 30-minute steps from 2020-01-01 00:00
+    series = small_series_config(split_dates=["2020-01-03 00:00", "2020-01-03T12:00:00"])
+    plan, report = _plan(tmp_path, frame, series)
+    assert report.split_rows == {"train": 96, "eval": 24, "test": 80}
+    assert report.split_ranges["eval"][0].startswith("2020-01-03 00:00")
+    assert report.split_ranges["test"][0].startswith("2020-01-03 12:00")
+
+
+def test_split_dates_must_be_in_order():
+    with pytest.raises(ValueError, match=r"split_dates .* must be \[eval_start, test_start\]"):
+        small_series_config(split_dates=["2020-02-01", "2020-01-01"]).validate()
