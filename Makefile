@@ -44,8 +44,9 @@ setup: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
+# Unit tests on both cores; --dist loadscope keeps a module's tests (and its fixtures) on one worker.
 test-unit: $(STAMP)
-	$(PY) -m pytest tests -m "not e2e" $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not e2e" -n 2 --dist loadscope $(PYTEST_ARGS)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest tests -m e2e $(PYTEST_ARGS)

