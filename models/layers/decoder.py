@@ -4,6 +4,7 @@ from __future__ import annotations
 import keras
 
 from models.layers.attention import MultiHeadAttention
+from models.layers.stack import LayerStack
 from models.layers.transformer_block import check_heads, keras_mask
 
 
@@ -131,56 +132,11 @@ class DecoderLayer(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")
-class Decoder(keras.layers.Layer):
-    """`num_layers` DecoderLayers; same call signature as DecoderLayer.
-
-    With `norm_first`, a final LayerNormalization closes the stack.
-    """
-
-    def __init__(
-        self,
-        num_layers,
-        num_heads,
-        intermediate_dim,
-        dropout=0.0,
-        norm_first=False,
-        activation="relu",
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        if num_layers < 1:
-            raise ValueError(f"`num_layers` ({num_layers}) must be >= 1.")
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.norm_first = norm_first
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.supports_masking = True
+class Decoder(LayerStack):
+    """`num_layers` DecoderLayers; same call signature as DecoderLayer."""
 
     def build(self, x_shape, encoder_output_shape):
-        self.decoder_layers = []
-        for i in range(self.num_layers):
-            layer = DecoderLayer(
-                self.num_heads,
-                self.intermediate_dim,
-                dropout=self.dropout,
-                norm_first=self.norm_first,
-                activation=self.activation,
-                layer_norm_epsilon=self.layer_norm_epsilon,
-                dtype=self.dtype_policy,
-                name=f"decoder_layer_{i}",
-            )
-            layer.build(x_shape, encoder_output_shape)
-            self.decoder_layers.append(layer)
-        self.final_norm = None
-        if self.norm_first:
-            self.final_norm = keras.layers.LayerNormalization(
-                epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="final_norm"
-            )
-            self.final_norm.build(x_shape)
+        self.decoder_layers = self.build_layers(DecoderLayer, "decoder_layer", x_shape, encoder_output_shape)
         self.built = True
 
     def call(
@@ -203,25 +159,10 @@ class Decoder(keras.layers.Layer):
                 encoder_padding_mask=encoder_padding_mask,
                 training=training,
             )
-        return x if self.final_norm is None else self.final_norm(x)
+        return self.normalize(x)
 
     def compute_output_shape(self, x_shape, encoder_output_shape):
         return x_shape
 
     def compute_mask(self, x, encoder_output, decoder_padding_mask=None, **kwargs):
         return decoder_padding_mask if decoder_padding_mask is not None else keras_mask(x)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "norm_first": self.norm_first,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config
