@@ -18,8 +18,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 
+from bench import pipeline_stats
 from data import features
-from pipeline import mlmd
 from pipeline.config import load_config
 
 PREDICT_BATCH = 256
@@ -63,12 +63,6 @@ def scores(truth: list[str], predicted: list[str]) -> dict:
     }
 
 
-def latest_run(metadata_path: str):
-    store = mlmd.open_store(metadata_path)
-    run = mlmd.runs(store)[-1]
-    return run, mlmd.run_executions(store, run)
-
-
 def run(args) -> list[dict]:
     config = load_config("text", output_dir=getattr(args, "output_dir", "output"))
     if not glob.glob(os.path.join(config.serving_dir, "*")):
@@ -76,7 +70,7 @@ def run(args) -> list[dict]:
 
         if run_local.main(["--task", "text", "--output-dir", config.output_dir]) != 0:
             raise RuntimeError("the text pipeline failed; see its output above")
-    run_context, executions = latest_run(config.metadata_path)
+    run_context, executions = pipeline_stats.latest_run(config.metadata_path)
     by_node = {e.node: e for e in executions}
     examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
     train, test = read_split(examples_uri, "train"), read_split(examples_uri, "test")
@@ -91,5 +85,15 @@ def run(args) -> list[dict]:
         {"row": "tfidf+logreg", **scores(test[1], baseline), "seconds": baseline_fit_s, "note": "fit here, 1-2 grams"},
         {"row": "pipeline wall", "seconds": wall, "note": f"run {run_context.name}"},
     ]  # fmt: skip
-    rows += [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]
+    rows += pipeline_stats.component_rows(executions)
+    # Training throughput: examples (and tokens, padding included) per second of the Trainer.
+    trainer = by_node["Trainer"]
+    epochs = pipeline_stats.epochs_trained(trainer.outputs["model_run"][0].uri)
+    examples_per_s = len(train[0]) * epochs / trainer.seconds
+    rows.append({
+        "row": "trainer throughput",
+        "examples_per_s": examples_per_s,
+        "tokens_per_s": examples_per_s * config.text.max_length,
+        "note": f"{epochs} epochs x {len(train[0])} examples in {trainer.seconds:.0f}s (export included)",
+    })  # fmt: skip
     return rows

@@ -26,10 +26,11 @@ import numpy as np
 import tensorflow as tf
 from sklearn.linear_model import Ridge
 
+from bench import pipeline_stats
 from components.timeseries import forecast_metrics
 from data import features
 from models.baselines import build_rnn_forecaster
-from pipeline import mlmd, predict
+from pipeline import predict
 from pipeline.config import load_config
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
@@ -99,15 +100,6 @@ def forward_flops_per_window(config, hyperparameters_uri: str) -> float:
     return float(tf.compat.v1.profiler.profile(graph, options=options).total_float_ops)
 
 
-def epochs_trained(model_run_uri: str) -> int:
-    """Epochs the Trainer ran (early stopping included), from its TensorBoard logs."""
-    epochs = 0
-    for path in glob.glob(os.path.join(model_run_uri, "train", "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            epochs += sum(value.tag == "epoch_loss" for value in event.summary.value)
-    return epochs
-
-
 def run_pipeline(output_dir: str) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pipeline.run_local", "--output-dir", output_dir], check=True)
@@ -124,9 +116,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     """The table, from the run stored under `output_dir` (which took `wall` seconds)."""
     config = load_config("timeseries", output_dir=output_dir)
     column = config.series.target_columns[0]
-    store = mlmd.open_store(config.metadata_path)
-    run_context = mlmd.runs(store)[-1]
-    executions = mlmd.run_executions(store, run_context)
+    run_context, executions = pipeline_stats.latest_run(config.metadata_path)
     by_node = {e.node: e for e in executions}
     examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
     train, evaluation, test = (read_windows(examples_uri, s, column) for s in ("train", "eval", "test"))
@@ -152,12 +142,12 @@ def measure(output_dir: str, wall: float) -> list[dict]:
         row["vs_seasonal_naive"] = row["test_mae"] / seasonal_mae
 
     # Speed: the Trainer's throughput and achieved GFLOP/s against a matmul peak, same run.
-    epochs = epochs_trained(by_node["Trainer"].outputs["model_run"][0].uri)
+    epochs = pipeline_stats.epochs_trained(by_node["Trainer"].outputs["model_run"][0].uri)
     trainer_seconds = by_node["Trainer"].seconds
     flops = forward_flops_per_window(config, by_node["Tuner"].outputs["best_hyperparameters"][0].uri)
     rows.append({"row": "test windows", "note": f"{len(truth)} windows x {horizon} steps, degC"})
     rows.append({"row": "pipeline wall (make run-local)", "seconds": wall, "note": f"run {run_context.name}"})
-    rows += [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]
+    rows += pipeline_stats.component_rows(executions)
     peak = matmul_peak_gflops()
     throughput = len(train[0]) * epochs / trainer_seconds  # includes evaluation and export time
     achieved = 3 * flops * throughput / 1e9  # a training step is about 3x the forward FLOPs

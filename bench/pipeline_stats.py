@@ -1,0 +1,30 @@
+"""What the pipeline benchmarks read back from a run: executions, component rows, epochs."""
+from __future__ import annotations
+
+import glob
+import os
+
+import tensorflow as tf
+
+from pipeline import mlmd
+
+
+def latest_run(metadata_path: str):
+    """(run context, its executions) of the newest run in the store."""
+    store = mlmd.open_store(metadata_path)
+    run = mlmd.runs(store)[-1]
+    return run, mlmd.run_executions(store, run)
+
+
+def component_rows(executions) -> list[dict]:
+    """One table row per component: seconds and state (COMPLETE, CACHED...)."""
+    return [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]
+
+
+def epochs_trained(model_run_uri: str) -> int:
+    """Epochs the Trainer ran (early stopping included), from its TensorBoard logs."""
+    epochs = 0
+    for path in glob.glob(os.path.join(model_run_uri, "train", "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            epochs += sum(value.tag == "epoch_loss" for value in event.summary.value)
+    return epochs
