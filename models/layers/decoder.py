@@ -4,36 +4,17 @@ from __future__ import annotations
 import keras
 
 from models.layers.attention import MultiHeadAttention
+from models.layers.base import ResidualBlock, check_heads, keras_mask
 from models.layers.stack import LayerStack
-from models.layers.transformer_block import check_heads, keras_mask
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")
-class DecoderLayer(keras.layers.Layer):
+class DecoderLayer(ResidualBlock):
     """One decoder layer: `x` (B, T, D) attends to itself causally, then to
     `encoder_output` (B, S, De); returns (B, T, D).
 
     Pre- or post-norm by `norm_first`, as in TransformerBlock.
     """
-
-    def __init__(
-        self,
-        num_heads,
-        intermediate_dim,
-        dropout=0.0,
-        norm_first=False,
-        activation="relu",
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.norm_first = norm_first
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.supports_masking = True
 
     def build(self, x_shape, encoder_output_shape):
         hidden_dim = x_shape[-1]
@@ -51,30 +32,9 @@ class DecoderLayer(keras.layers.Layer):
         )
         self.cross_attention.build(x_shape, encoder_output_shape)
         self.cross_attention_norm = self._norm("cross_attention_norm", x_shape)
-        self.feedforward_intermediate_dense = keras.layers.Dense(
-            self.intermediate_dim, activation=self.activation, dtype=self.dtype_policy,
-            name="feedforward_intermediate_dense",
-        )
-        self.feedforward_intermediate_dense.build(x_shape)
-        self.feedforward_output_dense = keras.layers.Dense(
-            hidden_dim, dtype=self.dtype_policy, name="feedforward_output_dense"
-        )
-        self.feedforward_output_dense.build((*x_shape[:-1], self.intermediate_dim))
-        self.feedforward_norm = self._norm("feedforward_norm", x_shape)
-        self.dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self._build_feedforward(x_shape)
         self.built = True
-
-    def _norm(self, name, shape):
-        norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
-        )
-        norm.build(shape)
-        return norm
-
-    def _residual(self, x, sublayer, norm):
-        if self.norm_first:
-            return x + sublayer(norm(x))
-        return norm(x + sublayer(x))
 
     def call(
         self,
@@ -94,41 +54,23 @@ class DecoderLayer(keras.layers.Layer):
             h = self.self_attention(
                 h, h, value_mask=decoder_padding_mask, use_causal_mask=True, training=training
             )
-            return self.dropout_layer(h, training=training)
+            return self.attention_dropout(h, training=training)
 
         def cross_attend(h):
             h = self.cross_attention(
                 h, encoder_output, value_mask=encoder_padding_mask, training=training
             )
-            return self.dropout_layer(h, training=training)
-
-        def feedforward(h):
-            h = self.feedforward_intermediate_dense(h)  # (B, T, intermediate_dim)
-            return self.dropout_layer(self.feedforward_output_dense(h), training=training)
+            return self.attention_dropout(h, training=training)
 
         x = self._residual(x, self_attend, self.self_attention_norm)
         x = self._residual(x, cross_attend, self.cross_attention_norm)
-        return self._residual(x, feedforward, self.feedforward_norm)
+        return self._feedforward_residual(x, training)
 
     def compute_output_shape(self, x_shape, encoder_output_shape):
         return x_shape
 
     def compute_mask(self, x, encoder_output, decoder_padding_mask=None, **kwargs):
         return decoder_padding_mask if decoder_padding_mask is not None else keras_mask(x)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "norm_first": self.norm_first,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")

@@ -3,35 +3,19 @@ from __future__ import annotations
 
 import keras
 
+from models.layers.base import keras_mask
 from models.layers.stack import LayerStack
-from models.layers.transformer_block import TransformerBlock, keras_mask
+from models.layers.transformer_block import TransformerBlock
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")
 class EncoderLayer(TransformerBlock):
     """A non-causal TransformerBlock: every position attends to every real position."""
 
-    def __init__(
-        self,
-        num_heads,
-        intermediate_dim,
-        dropout=0.0,
-        norm_first=False,
-        activation="relu",
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
-        kwargs.pop("causal", None)  # an encoder is never causal
-        super().__init__(
-            num_heads,
-            intermediate_dim,
-            dropout=dropout,
-            norm_first=norm_first,
-            activation=activation,
-            layer_norm_epsilon=layer_norm_epsilon,
-            causal=False,
-            **kwargs,
-        )
+    def __init__(self, *args, **kwargs):
+        """TransformerBlock's arguments without `causal`: an encoder is never causal."""
+        kwargs.pop("causal", None)
+        super().__init__(*args, causal=False, **kwargs)
 
     def get_config(self):
         config = super().get_config()

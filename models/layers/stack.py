@@ -3,36 +3,22 @@ from __future__ import annotations
 
 import keras
 
+from models.layers.base import TransformerLayerBase
 
-class LayerStack(keras.layers.Layer):
+
+class LayerStack(TransformerLayerBase):
     """Stores the per-layer arguments once and builds `num_layers` copies of a layer.
 
     With `norm_first`, a final LayerNormalization closes the stack (pre-norm layers
     leave their residual stream unnormalized).
     """
 
-    def __init__(
-        self,
-        num_layers,
-        num_heads,
-        intermediate_dim,
-        dropout=0.0,
-        norm_first=False,
-        activation="relu",
-        layer_norm_epsilon=1e-5,
-        **kwargs,
-    ):
-        super().__init__(**kwargs)
+    def __init__(self, num_layers, *args, **kwargs):
+        """`num_layers`, then the arguments of every layer (TransformerLayerBase)."""
+        super().__init__(*args, **kwargs)
         if num_layers < 1:
             raise ValueError(f"`num_layers` ({num_layers}) must be >= 1.")
         self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.intermediate_dim = intermediate_dim
-        self.dropout = dropout
-        self.norm_first = norm_first
-        self.activation = keras.activations.get(activation)
-        self.layer_norm_epsilon = layer_norm_epsilon
-        self.supports_masking = True
 
     def build_layers(self, layer_cls, prefix: str, x_shape, *other_shapes) -> list:
         """`num_layers` built `layer_cls` layers named `<prefix>_<i>`, and the final norm."""
@@ -62,16 +48,4 @@ class LayerStack(keras.layers.Layer):
         return x if self.final_norm is None else self.final_norm(x)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_layers": self.num_layers,
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout,
-                "norm_first": self.norm_first,
-                "activation": keras.activations.serialize(self.activation),
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-            }
-        )
-        return config
+        return {**super().get_config(), "num_layers": self.num_layers}
