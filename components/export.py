@@ -13,6 +13,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 SERVING_SIGNATURE = "serving_default"
+EVALUATION_SIGNATURE = "evaluation"  # serving outputs plus the challengers' predictions, for the gate
 TRANSFORM_SIGNATURE = "transform_features"
 EXAMPLES_INPUT = "examples"  # name of the serialized tf.Example input of every signature
 
@@ -31,12 +32,17 @@ def export_serving_model(
     label_keys: Iterable[str],
     predict: Callable[[dict], dict],
     export_dir: str,
+    evaluate: Callable[[dict], dict] | None = None,
 ) -> None:
     """Save `model` with a `serving_default` signature on serialized raw tf.Examples.
 
     `predict(transformed_features) -> outputs` maps the transform's output to the
     signature's outputs (for example de-normalized forecasts, or labels and probabilities).
     A second signature, `transform_features`, returns the transformed features, for debugging.
+    `evaluate(transformed_features) -> outputs`, when given, becomes the `evaluation`
+    signature: what `predict` returns plus the predictions of challengers fitted in the
+    same run, which the Evaluator and the Scorer score on the same examples. Serving
+    clients never see the challengers.
     """
     model.tft_layer = tf_transform_output.transform_features_layer()
     spec = raw_serving_spec(tf_transform_output, label_keys)
@@ -51,4 +57,11 @@ def export_serving_model(
         return model.tft_layer(tf.io.parse_example(examples, spec))
 
     signatures = {SERVING_SIGNATURE: serve, TRANSFORM_SIGNATURE: transform_features}
+    if evaluate is not None:
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+        def evaluation(examples):
+            return evaluate(model.tft_layer(tf.io.parse_example(examples, spec)))
+
+        signatures[EVALUATION_SIGNATURE] = evaluation
     tf.saved_model.save(model, export_dir, signatures=signatures)

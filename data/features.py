@@ -40,6 +40,11 @@ def forecast_output_key(column: str) -> str:
     return f"{FORECAST_KEY}_{column}"
 
 
+def challenger_output_key(challenger: str, column: str) -> str:
+    """Evaluation-signature output: a challenger's forecast of one target, (B, horizon), in data units."""
+    return f"{challenger}_{column}"
+
+
 # -- text task: the ExampleGen writes these keys whatever the CSV's column names are --
 TEXT_KEY = "text"  # raw text (bytes)
 LABEL_KEY = "label"  # raw class as the user's string (the label)

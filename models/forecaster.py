@@ -1,6 +1,10 @@
 """Transformer forecasters: a window of past values -> the next `horizon` values.
 
-Two variants, picked by `ForecasterConfig.variant`:
+Three variants, picked by `ForecasterConfig.variant`:
+
+* ``patch`` (the default): PatchTST-style, channel-independent, RevIN, patches of
+  the window as tokens, and a linear path started from the ridge solution
+  (`models/patch_forecaster.py`). It is the one that beats the linear forecaster.
 
 * ``encoder`` (the course's forecaster): project each time step to `model_dim`,
   add sinusoidal positions, run an `Encoder`, flatten and map to the horizon with
@@ -9,7 +13,7 @@ Two variants, picked by `ForecasterConfig.variant`:
   a `Decoder` (causal self-attention + cross-attention over the encoded window),
   and each decoded token becomes one forecast step.
 
-Both predict a correction to a naive forecast read from the window itself: the
+The two course variants predict a correction to a naive forecast read from the window itself: the
 seasonal-naive one (each step repeats the value one `season` earlier) when
 `season` is set, else persistence (the last value). The network only has to learn
 how the series departs from the naive rule, which trains faster on a few CPU
@@ -24,8 +28,10 @@ import keras
 from keras import ops
 
 from models.layers import Decoder, Encoder, PositionalEncoding, PositionEmbedding
+from models.patch_forecaster import PatchForecaster
 
-VARIANTS = ("encoder", "encoder_decoder")
+VARIANTS = ("patch", "encoder", "encoder_decoder")
+LOSSES = {"mse": "mse", "mae": "mae", "huber": "huber"}  # config name -> Keras loss
 
 
 @dataclasses.dataclass
@@ -34,18 +40,25 @@ class ForecasterConfig:
     num_features: int  # input columns, F
     horizon: int  # time steps out, H
     target_indices: list[int]  # which input columns are forecast (their order is the output order)
-    variant: str = "encoder"  # "encoder" | "encoder_decoder"
+    variant: str = "patch"  # "patch" | "encoder" | "encoder_decoder"
     num_layers: int = 2  # encoder (and decoder) layers
     num_heads: int = 4
     model_dim: int = 32  # width D; must be divisible by num_heads
     intermediate_dim: int = 64  # feed-forward width
     dropout: float = 0.1
     learning_rate: float = 1e-3
-    season: int | None = None  # naive base: seasonal with this period, or persistence when None
+    season: int | None = None  # course variants' naive base: seasonal with this period, or persistence when None
+    patch_length: int = 16  # patch variant: steps per patch, L
+    patch_stride: int = 8  # patch variant: steps between patch starts, S
+    head_dropout: float = 0.0  # patch variant: dropout on the flattened patches
+    linear_skip: bool = True  # patch variant: a linear path beside the transformer
+    loss: str = "mse"  # "mse" | "mae" | "huber" (on normalized values)
 
     def validate(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"model.variant '{self.variant}' must be one of {VARIANTS}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"model.loss '{self.loss}' must be one of {sorted(LOSSES)}")
         if self.model_dim % self.num_heads:
             raise ValueError(
                 f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})"
@@ -117,9 +130,33 @@ class HorizonQueries(keras.layers.Layer):
         return {**super().get_config(), "horizon": self.horizon, "model_dim": self.model_dim}
 
 
-def build_forecaster(config: ForecasterConfig) -> keras.Model:
-    """(B, lookback, num_features) normalized window -> (B, horizon, num_targets) normalized forecast."""
+def build_forecaster(config: ForecasterConfig, linear_init=None) -> keras.Model:
+    """(B, lookback, num_features) normalized window -> (B, horizon, num_targets) normalized forecast.
+
+    `linear_init`: (kernel (T, H), bias (H,)) of a ridge fit, to start the patch
+    variant's linear path from (ignored by the course variants).
+    """
     config.validate()
+    if config.variant == "patch":
+        model = PatchForecaster(
+            config.lookback,
+            config.horizon,
+            config.target_indices,
+            patch_length=config.patch_length,
+            patch_stride=config.patch_stride,
+            num_layers=config.num_layers,
+            num_heads=config.num_heads,
+            model_dim=config.model_dim,
+            intermediate_dim=config.intermediate_dim,
+            dropout=config.dropout,
+            head_dropout=config.head_dropout,
+            linear_skip=config.linear_skip,
+            name="patch_forecaster",
+        )
+        model(keras.ops.zeros((1, config.lookback, config.num_features)))  # build the weights
+        if linear_init is not None and config.linear_skip:
+            model.set_linear_weights(*linear_init)
+        return compile_forecaster(model, config)
     num_targets = len(config.target_indices)
     window = keras.Input((config.lookback, config.num_features), name="window")  # (B, T, F)
     x = keras.layers.Dense(config.model_dim, name="input_projection")(window)  # (B, T, D)
@@ -143,5 +180,9 @@ def build_forecaster(config: ForecasterConfig) -> keras.Model:
     naive = NaiveForecast(config.target_indices, config.horizon, config.season, name="naive")(window)
     forecast = keras.layers.Add(name="forecast")([naive, delta])  # (B, H, N)
     model = keras.Model(window, forecast, name=f"{config.variant}_forecaster")
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse", metrics=["mae"])
+    return compile_forecaster(model, config)
+
+
+def compile_forecaster(model: keras.Model, config: ForecasterConfig) -> keras.Model:
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=LOSSES[config.loss], metrics=["mae"])
     return model

@@ -16,6 +16,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
 from components.anomaly_gate import AnomalyGate
+from components.scoring import Scorer
 from components.text_example_gen import TextExampleGen
 from components.timeseries_example_gen import TimeSeriesExampleGen
 from data import text_source, timeseries_source
@@ -32,6 +33,8 @@ class TaskSpec:
     example_gen: Callable[[PipelineConfig], BaseNode]
     eval_config: Callable[[PipelineConfig], tfma.EvalConfig]
     transform_section: str = "series"  # the config section its preprocessing_fn reads (Transform cache key)
+    score_fn: str | None = None  # dotted path: scores the candidate and its challengers on eval and test
+    scores_key: str = "scores"  # the name of those scores in `make inspect JSON=1`
 
 
 def source_csv(config: PipelineConfig, resolve: Callable[[str | None, str], str]) -> tuple[str, str]:
@@ -76,6 +79,8 @@ TASKS: dict[str, TaskSpec] = {
         module="components.timeseries.module",
         example_gen=timeseries_example_gen,
         eval_config=evaluation.timeseries_eval_config,
+        score_fn="components.timeseries.scores.score",
+        scores_key="forecast_scores",
     ),
 }
 
@@ -160,6 +165,16 @@ def create_pipeline(
         example_gen, statistics_gen, schema_gen, example_validator, gate,
         transform, tuner, trainer, model_resolver, evaluator, pusher,
     ]  # fmt: skip
+    if spec.score_fn:  # eval and test scores of the candidate and its challengers; chooses nothing
+        components.append(
+            Scorer(
+                examples=examples,
+                model=trainer.outputs["model"],
+                score_fn=spec.score_fn,
+                scores_key=spec.scores_key,
+                task_config=json.dumps(custom_config, sort_keys=True),
+            ).with_id("Scorer")
+        )
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=deployment.pipeline_root,

@@ -7,70 +7,75 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import tensorflow_model_analysis as tfma
 
 from components import export
-from components.timeseries import forecast_metrics
+from components.timeseries import challengers, forecast_metrics
 from data import features
 from pipeline.config import PipelineConfig
 
 TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
 
 
+def challenger_ratio_bound(min_improvement: float) -> float:
+    """Largest passing `<challenger>_ratio`: the model's MAE must be below the challenger's
+    by at least `min_improvement` (a fraction); with 0 it must be strictly below."""
+    if not 0.0 <= min_improvement < 1.0:
+        raise ValueError(f"evaluation.min_improvement ({min_improvement}) must be a fraction in [0, 1)")
+    return float(np.nextafter(1.0 - min_improvement, 0.0))
+
+
 def timeseries_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """Per target: forecast errors and naive baselines; bless only when the model beats
-    seasonal naive on the same eval windows and is not worse than the deployed model."""
+    """Forecast errors of the candidate and of every challenger on the same eval windows.
+
+    Bless only when the candidate's MAE beats each challenger's (persistence, seasonal
+    naive, linear) by `evaluation.min_improvement`, and is at most `max_mae_increase`
+    above the deployed model's. The Evaluator reads the `evaluation` signature, which
+    returns the linear challenger's forecasts beside the model's."""
     series, limits = config.series, config.evaluation
     # TFMA collapses a single-output dict to its value: one target uses label/prediction
-    # keys, several targets use per-output label keys and per-output metrics specs.
-    single = len(series.target_columns) == 1
-    if single:
+    # keys, several targets use per-output label keys. The metric reads labels from the
+    # raw features and forecasts from the output dict, so both work.
+    if len(series.target_columns) == 1:
         column = series.target_columns[0]
         model_spec = tfma.ModelSpec(
-            signature_name=export.SERVING_SIGNATURE,
+            signature_name=export.EVALUATION_SIGNATURE,
             label_key=features.target_key(column),
             prediction_key=features.forecast_output_key(column),
         )
     else:
         model_spec = tfma.ModelSpec(
-            signature_name=export.SERVING_SIGNATURE,
+            signature_name=export.EVALUATION_SIGNATURE,
             label_keys={features.forecast_output_key(c): features.target_key(c) for c in series.target_columns},
         )
-    metrics_specs = []
-    for column in series.target_columns:
-        options = {"window_key": features.window_key(column), "season": series.season}
-        thresholds = {
-            forecast_metrics.SEASONAL_NAIVE_RATIO: tfma.MetricThreshold(
-                value_threshold=tfma.GenericValueThreshold(
-                    upper_bound={"value": limits.get("max_seasonal_naive_ratio", 1.0)}
-                )
-            ),
-            forecast_metrics.FORECAST_MAE: tfma.MetricThreshold(
-                change_threshold=tfma.GenericChangeThreshold(
-                    direction=tfma.MetricDirection.LOWER_IS_BETTER,
-                    absolute={"value": limits.get("max_mae_increase", 0.0)},
-                )
-            ),
-        }
-        metrics = [
-            tfma.MetricConfig(
-                class_name=forecast_metrics.ForecastErrors.__name__,
-                module=forecast_metrics.__name__,
-                config=json.dumps({**options, "name": name}),
-                threshold=thresholds.get(name),
-            )
-            for name in forecast_metrics.METRIC_NAMES
-        ]
-        metrics_specs.append(
-            tfma.MetricsSpec(
-                metrics=[*metrics, tfma.MetricConfig(class_name="ExampleCount")],
-                output_names=[] if single else [features.forecast_output_key(column)],
-            )
+    bound = challenger_ratio_bound(limits.get("min_improvement", 0.0))
+    thresholds = {
+        forecast_metrics.challenger_metric(c, "ratio"): tfma.MetricThreshold(
+            value_threshold=tfma.GenericValueThreshold(upper_bound={"value": bound})
         )
+        for c in challengers.CHALLENGERS
+    }
+    thresholds[forecast_metrics.FORECAST_MAE] = tfma.MetricThreshold(
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.LOWER_IS_BETTER,
+            absolute={"value": limits.get("max_mae_increase", 0.0)},
+        )
+    )
+    options = {"columns": list(series.target_columns), "season": series.season}
+    metrics = [
+        tfma.MetricConfig(
+            class_name=forecast_metrics.ForecastErrors.__name__,
+            module=forecast_metrics.__name__,
+            config=json.dumps({**options, "name": name}),
+            threshold=thresholds.get(name),
+        )
+        for name in forecast_metrics.METRIC_NAMES
+    ]
     return tfma.EvalConfig(
         model_specs=[model_spec],
         slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=metrics_specs,
+        metrics_specs=[tfma.MetricsSpec(metrics=[*metrics, tfma.MetricConfig(class_name="ExampleCount")])],
     )
 
 

@@ -52,7 +52,21 @@ def read_evaluation(uri: str, has_baseline: bool) -> dict[str, Any]:
     return {"metrics": metrics, "failures": failures}
 
 
-def verdict(blessed: bool, failures: list[dict], has_baseline: bool) -> str:
+def reason(failure: dict, candidate: dict[str, float | None]) -> str:
+    """Why one threshold failed; a challenger's ratio names the challenger and both MAEs."""
+    from components.timeseries import forecast_metrics
+
+    challenger = forecast_metrics.ratio_challenger(failure["metric"])
+    if challenger is None:
+        return f"{failure['metric']}: {failure['message'] or 'threshold not met'}"
+    ours = candidate.get(forecast_metrics.FORECAST_MAE)
+    theirs = candidate.get(forecast_metrics.challenger_metric(challenger, "mae"))
+    figures = f": eval MAE {ours:.4f} vs {theirs:.4f}" if None not in (ours, theirs) else ""
+    return f"stopped by the {challenger} challenger{figures}"
+
+
+def verdict(blessed: bool, failures: list[dict], has_baseline: bool, metrics: dict | None = None) -> str:
     if blessed:
         return "every threshold passed" + ("" if has_baseline else " (no baseline: first blessed model)")
-    return "; ".join(f"{f['metric']}: {f['message'] or 'threshold not met'}" for f in failures) or "validation failed"
+    candidate = (metrics or {}).get("candidate", {})
+    return "; ".join(reason(f, candidate) for f in failures) or "validation failed"

@@ -17,7 +17,7 @@ import pathlib
 import sys
 from typing import Any
 
-from pipeline import evaluation_results, mlmd
+from pipeline import evaluation_results, mlmd, scores
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
 HIDDEN = {"tfx_version", "is_external", "series_report", "stats_dashboard_link"}
@@ -80,7 +80,7 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
     decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
     results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, bool(baseline))
     decision.update(results)
-    decision["why"] = evaluation_results.verdict(decision["blessed"], results["failures"], bool(baseline))
+    decision["why"] = evaluation_results.verdict(decision["blessed"], results["failures"], bool(baseline), results["metrics"])
     return decision
 
 
@@ -119,6 +119,10 @@ def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
     ]
     evaluator = next((e for e in executions if e.node == "Evaluator"), None)
     report["evaluation"] = evaluation(store, evaluator) if evaluator else None
+    found = scores.of_run(executions)
+    report["scores_key"] = found[0] if found else None
+    if found:
+        report[found[0]] = found[1]
     pushed = mlmd.pushed_models(store)
     report["pushed_models"] = []
     for artifact in pushed:
@@ -178,9 +182,11 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"  threshold {name}: {json.dumps(threshold)}")
         for failure in decision["failures"]:
             lines.append(f"  FAILED {failure['metric']}: {failure['message']}")
+    if report.get("scores_key"):
+        lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]])]
     lines += ["", "Pushed models (oldest first):"]
     if not report["pushed_models"]:
-        lines.append("  none")
+        lines.append("  none: no model is deployed (see 'When nothing is deployed' in the README)")
     for model in report["pushed_models"]:
         lines.append(f"  version {model['version']}  {model['destination']}  (run {model['run']}, {model['pushed_at']})")
     if report["lineage"]:

@@ -1,7 +1,12 @@
 """The end-of-run summary: per-component times, the blessing decision and why, the push."""
 from __future__ import annotations
 
-from pipeline import evaluation_results, mlmd
+from pipeline import evaluation_results, mlmd, scores
+
+NOTHING_DEPLOYED = (
+    "Pushed: nothing, and no model is deployed yet: no candidate has beaten every challenger. "
+    "See 'When nothing is deployed' in the README."
+)
 
 
 def evaluation_lines(store, evaluator: mlmd.ExecutionInfo) -> list[str]:
@@ -9,7 +14,7 @@ def evaluation_lines(store, evaluator: mlmd.ExecutionInfo) -> list[str]:
     has_baseline = bool(mlmd.execution_inputs(store, evaluator.execution.id).get("baseline_model"))
     blessed = mlmd.custom(evaluator.outputs["blessing"][0], "blessed") == 1
     results = evaluation_results.read_evaluation(evaluator.outputs["evaluation"][0].uri, has_baseline)
-    why = evaluation_results.verdict(blessed, results["failures"], has_baseline)
+    why = evaluation_results.verdict(blessed, results["failures"], has_baseline, results["metrics"])
     lines = [f"Evaluator: {'BLESSED' if blessed else 'NOT blessed'} ({why})"]
     lines += [
         f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}"
@@ -30,10 +35,15 @@ def summarize(metadata_path: str) -> str:
     evaluator, pusher = by_node.get("Evaluator"), by_node.get("Pusher")
     if evaluator and evaluator.outputs.get("blessing"):
         lines += evaluation_lines(store, evaluator)
+    found = scores.of_run(executions)
+    if found:
+        lines += scores.lines(*found)
     if pusher and pusher.outputs.get("pushed_model"):
         pushed = pusher.outputs["pushed_model"][0]
         if mlmd.custom(pushed, "pushed") == 1:
             lines.append(f"Pushed: {mlmd.custom(pushed, 'pushed_destination')}")
+        elif not mlmd.pushed_models(store):
+            lines.append(NOTHING_DEPLOYED)
         else:
             lines.append("Pushed: nothing (model not blessed); the deployed model is unchanged")
     return "\n".join(lines)

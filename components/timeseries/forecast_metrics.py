@@ -1,102 +1,128 @@
-"""TFMA metrics for multi-step forecasts, with the seasonal-naive baseline built in.
+"""TFMA metrics for multi-step forecasts, scored against every challenger on the same windows.
 
 TFMA's own regression metrics reduce each example to a scalar (`safe_to_scalar`)
-and cannot score a horizon. `ForecastErrors` scores every step of every window,
-in the user's units, and in the same pass scores two naive forecasts of the same
-windows from the raw input window the example carries:
+and cannot score a horizon. `ForecastErrors` scores every step of every window of
+every target column, in the user's units, and in the same pass scores the
+challengers (`challengers.py`) on the same windows: persistence and seasonal naive
+from the raw window the example carries, the linear forecaster from the model's
+`linear_<column>` output (fitted on train by the Trainer, exported beside the model).
 
-* persistence: every step equals the last observed value;
-* seasonal naive: every step equals the value one season earlier.
-
-Keys: forecast_mae, forecast_rmse, persistence_mae, seasonal_naive_mae and
-seasonal_naive_ratio (model MAE / seasonal-naive MAE: < 1 means the model wins;
-with a season of one day this is the MASE of the eval windows against that baseline).
-The Evaluator's thresholds gate on these names, which live here once.
+Keys: forecast_mae and forecast_rmse (the candidate); <challenger>_mae and
+<challenger>_rmse; and <challenger>_ratio = candidate MAE / challenger MAE (< 1: the
+candidate wins). Errors are computed per target column and averaged over columns.
+The Evaluator's thresholds gate on these names, which are made here once.
 """
 from __future__ import annotations
-
-import dataclasses
 
 import apache_beam as beam
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 
+from components.timeseries import challengers
+from data import features
+
 FORECAST_MAE = "forecast_mae"
 FORECAST_RMSE = "forecast_rmse"
-PERSISTENCE_MAE = "persistence_mae"
-SEASONAL_NAIVE_MAE = "seasonal_naive_mae"
-SEASONAL_NAIVE_RATIO = "seasonal_naive_ratio"
-METRIC_NAMES = (FORECAST_MAE, FORECAST_RMSE, PERSISTENCE_MAE, SEASONAL_NAIVE_MAE, SEASONAL_NAIVE_RATIO)
 
 
-def seasonal_naive(window: np.ndarray, horizon: int, season: int) -> np.ndarray:
-    """Step h repeats the value `season * k` steps earlier, k the smallest that reaches the window."""
-    steps = np.arange(horizon)
-    back = season * (steps // season + 1)  # (H,)
-    return window[len(window) + steps - back]
+def challenger_metric(challenger: str, kind: str) -> str:
+    """`<challenger>_mae`, `<challenger>_rmse` or `<challenger>_ratio`."""
+    return f"{challenger}_{kind}"
 
 
-def persistence(window: np.ndarray, horizon: int) -> np.ndarray:
-    return np.full((horizon,), window[-1])
+def ratio_challenger(metric: str) -> str | None:
+    """The challenger a `<challenger>_ratio` metric compares with (None for other metrics)."""
+    for challenger in challengers.CHALLENGERS:
+        if metric.split("{")[0].split("[")[0] == challenger_metric(challenger, "ratio"):
+            return challenger
+    return None
 
 
-@dataclasses.dataclass
-class _Sums:
-    count: int = 0  # forecast steps scored
-    model_abs: float = 0.0
-    model_sq: float = 0.0
-    persistence_abs: float = 0.0
-    seasonal_abs: float = 0.0
+METRIC_NAMES = (
+    FORECAST_MAE,
+    FORECAST_RMSE,
+    *(challenger_metric(c, k) for c in challengers.CHALLENGERS for k in ("mae", "rmse", "ratio")),
+)
+
+
+def model_outputs(element: metric_types.StandardMetricInputs, model_name: str) -> dict:
+    """The model's output dict; with a baseline model, TFMA keys predictions by model name."""
+    outputs = element.predictions
+    if model_name and isinstance(outputs, dict) and isinstance(outputs.get(model_name), dict):
+        outputs = outputs[model_name]
+    return outputs if isinstance(outputs, dict) else {}
 
 
 class _ForecastErrorsCombiner(beam.CombineFn):
-    def __init__(self, key: metric_types.MetricKey, eval_config, window_key: str, season: int):
+    """Accumulates, per target column, sums of |error| and error^2 of each forecaster."""
+
+    def __init__(self, key: metric_types.MetricKey, columns: list[str], season: int):
         self._key = key
-        self._eval_config = eval_config
-        self._window_key = window_key
+        self._columns = columns
         self._season = season
 
-    def create_accumulator(self) -> _Sums:
-        return _Sums()
+    def create_accumulator(self) -> dict:
+        return {"steps": 0, "abs": {}, "sq": {}}  # steps: forecast steps scored per column
 
-    def add_input(self, sums: _Sums, element: metric_types.StandardMetricInputs) -> _Sums:
-        key = self._key
-        window = np.asarray(element.features[self._window_key], dtype=np.float64).reshape(-1)  # (T,)
-        for label, prediction, _ in metric_util.to_label_prediction_example_weight(
-            element,
-            eval_config=self._eval_config,
-            model_name=key.model_name,
-            output_name=key.output_name,
-            flatten=False,
-            squeeze=False,
-        ):
-            label = np.asarray(label, dtype=np.float64).reshape(-1)  # (H,)
-            prediction = np.asarray(prediction, dtype=np.float64).reshape(-1)  # (H,)
-            horizon = label.size
-            sums.count += horizon
-            sums.model_abs += float(np.abs(label - prediction).sum())
-            sums.model_sq += float(np.square(label - prediction).sum())
-            sums.persistence_abs += float(np.abs(label - persistence(window, horizon)).sum())
-            sums.seasonal_abs += float(np.abs(label - seasonal_naive(window, horizon, self._season)).sum())
+    def add_input(self, sums: dict, element: metric_types.StandardMetricInputs) -> dict:
+        outputs = model_outputs(element, self._key.model_name)
+        horizon = 0
+        for column in self._columns:
+            window = np.asarray(element.features[features.window_key(column)], np.float64).reshape(-1)  # (T,)
+            truth = np.asarray(element.features[features.target_key(column)], np.float64).reshape(-1)  # (H,)
+            horizon = truth.size
+            forecasts = {
+                challengers.MODEL: outputs.get(features.forecast_output_key(column)),
+                challengers.PERSISTENCE: challengers.persistence(window, horizon),
+                challengers.SEASONAL_NAIVE: challengers.seasonal_naive(window, horizon, self._season),
+                # absent from models exported before the linear challenger existed
+                challengers.LINEAR: outputs.get(features.challenger_output_key(challengers.LINEAR, column)),
+            }
+            for name, forecast in forecasts.items():
+                if forecast is None:
+                    continue
+                error = truth - np.asarray(forecast, np.float64).reshape(-1)
+                cell = (name, column)
+                sums["abs"][cell] = sums["abs"].get(cell, 0.0) + float(np.abs(error).sum())
+                sums["sq"][cell] = sums["sq"].get(cell, 0.0) + float(np.square(error).sum())
+        sums["steps"] += horizon
         return sums
 
-    def merge_accumulators(self, accumulators) -> _Sums:
-        total = _Sums()
+    def merge_accumulators(self, accumulators) -> dict:
+        total = self.create_accumulator()
         for sums in accumulators:
-            for field in dataclasses.fields(_Sums):
-                setattr(total, field.name, getattr(total, field.name) + getattr(sums, field.name))
+            total["steps"] += sums["steps"]
+            for kind in ("abs", "sq"):
+                for cell, value in sums[kind].items():
+                    total[kind][cell] = total[kind].get(cell, 0.0) + value
         return total
 
-    def extract_output(self, sums: _Sums) -> dict:
-        n = max(sums.count, 1)
-        values = {
-            FORECAST_MAE: sums.model_abs / n,
-            FORECAST_RMSE: float(np.sqrt(sums.model_sq / n)),
-            PERSISTENCE_MAE: sums.persistence_abs / n,
-            SEASONAL_NAIVE_MAE: sums.seasonal_abs / n,
-            SEASONAL_NAIVE_RATIO: sums.model_abs / max(sums.seasonal_abs, 1e-12),
+    def _errors(self, sums: dict, name: str) -> dict[str, float] | None:
+        """MAE and RMSE per column, averaged over columns (as `challengers.errors`)."""
+        cells = [(name, c) for c in self._columns]
+        steps = sums["steps"]
+        if any(cell not in sums["abs"] for cell in cells) or not steps:
+            return None
+        return {
+            "mae": float(np.mean([sums["abs"][cell] / steps for cell in cells])),
+            "rmse": float(np.mean([np.sqrt(sums["sq"][cell] / steps) for cell in cells])),
         }
-        return {self._key: values[self._key.name]}
+
+    def extract_output(self, sums: dict) -> dict:
+        name = self._key.name
+        model = self._errors(sums, challengers.MODEL)
+        values = {}
+        if model is not None:
+            values[FORECAST_MAE], values[FORECAST_RMSE] = model["mae"], model["rmse"]
+        for challenger in challengers.CHALLENGERS:
+            found = self._errors(sums, challenger)
+            if found is None:
+                continue
+            values[challenger_metric(challenger, "mae")] = found["mae"]
+            values[challenger_metric(challenger, "rmse")] = found["rmse"]
+            if model is not None:
+                values[challenger_metric(challenger, "ratio")] = model["mae"] / max(found["mae"], 1e-12)
+        return {self._key: values.get(name, float("nan"))}
 
 
 def _computations(
@@ -106,7 +132,7 @@ def _computations(
     output_name="",
     sub_key=None,
     example_weighted=False,
-    window_key="",
+    columns=(),
     season=24,
     **unused,
 ) -> metric_types.MetricComputations:
@@ -115,27 +141,28 @@ def _computations(
     key = metric_types.MetricKey(
         name=name, model_name=model_name, output_name=output_name, example_weighted=example_weighted
     )
+    keys = [features.window_key(c) for c in columns] + [features.target_key(c) for c in columns]
     return [
         metric_types.MetricComputation(
             keys=[key],
-            preprocessors=[metric_types.FeaturePreprocessor(feature_keys=[window_key])],
-            combiner=_ForecastErrorsCombiner(key, eval_config, window_key, season),
+            preprocessors=[metric_types.FeaturePreprocessor(feature_keys=keys)],
+            combiner=_ForecastErrorsCombiner(key, list(columns), season),
         )
     ]
 
 
 class ForecastErrors(metric_types.Metric):
-    """One of METRIC_NAMES (its `name`): errors of a horizon forecast, or of a naive one.
+    """One of METRIC_NAMES (its `name`): errors of the candidate or a challenger, or their ratio.
 
     One instance per name, so that TFMA thresholds (keyed by metric name) can gate each.
     Args:
-      window_key: raw feature holding the past window of the forecast column.
+      columns: the target columns; each has a raw window and a raw `<column>_target` feature.
       season: seasonal-naive period in steps.
     """
 
-    def __init__(self, window_key: str, season: int, name: str = FORECAST_MAE):
+    def __init__(self, columns: list[str], season: int, name: str = FORECAST_MAE):
         super().__init__(
-            metric_util.merge_per_key_computations(_computations), name=name, window_key=window_key, season=season
+            metric_util.merge_per_key_computations(_computations), name=name, columns=list(columns), season=season
         )
 
 

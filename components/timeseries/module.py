@@ -11,11 +11,15 @@ import keras_tuner
 import tensorflow as tf
 from tfx.components.tuner.component import TunerFnResult
 
+import numpy as np
+
 from components import export, training
+from components.timeseries import challengers
 from components.timeseries.preprocessing import (
     preprocessing_fn,  # noqa: F401  (Transform entry point)
 )
 from data import features
+from models import linear
 from models.forecaster import ForecasterConfig, build_forecaster
 from pipeline.config import PipelineConfig
 
@@ -51,67 +55,118 @@ def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -
     def choose(name, search):
         return training.choose(fixed, name, search)
 
+    variant = fixed.get("variant", "patch")
     model_dim = choose("model_dim", lambda: hp.Choice("model_dim", [16, 32, 64], default=32))
+    patch = {}
+    if variant == "patch":  # patch length and stride: the patch variant's own knobs
+        length = choose("patch_length", lambda: hp.Choice("patch_length", [8, 16], default=16))
+        patch = dict(
+            patch_length=length,
+            patch_stride=choose("patch_stride", lambda: length // 2),
+            head_dropout=fixed.get("head_dropout", 0.0),
+            linear_skip=fixed.get("linear_skip", True),
+        )
     return ForecasterConfig(
         lookback=series.lookback,
         num_features=len(series.input_columns),
         horizon=series.horizon,
         target_indices=[series.input_columns.index(c) for c in series.target_columns],
-        variant=fixed.get("variant", "encoder"),
+        variant=variant,
         season=series.season if fixed.get("naive_base", "persistence") == "seasonal" else None,
         num_layers=choose("num_layers", lambda: hp.Int("num_layers", 1, 3, default=2)),
         num_heads=choose("num_heads", lambda: hp.Choice("num_heads", [2, 4], default=4)),
         model_dim=model_dim,
-        intermediate_dim=2 * model_dim,
+        intermediate_dim=choose("intermediate_dim", lambda: 2 * model_dim),
         dropout=choose("dropout", lambda: hp.Choice("dropout", [0.0, 0.1, 0.2], default=0.1)),
         learning_rate=choose(
             "learning_rate", lambda: hp.Float("learning_rate", 3e-4, 3e-3, sampling="log", default=1e-3)
         ),
+        loss=fixed.get("loss", "mse"),
+        **patch,
     )
+
+
+def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge (models.linear) on every train window of the target columns, normalized.
+
+    It is the gate's linear challenger and the start of the patch model's linear path.
+    """
+    to_xy = make_to_xy(config)
+    dataset = training.transformed_dataset(
+        fn_args, fn_args.train_files, tf_transform_output, to_xy, 1024, False, config.seed
+    )
+    target_indices = [config.series.input_columns.index(c) for c in config.series.target_columns]
+    windows, futures = [], []
+    for window, future in dataset.as_numpy_iterator():
+        windows.append(window[..., target_indices])  # (B, T, N)
+        futures.append(future)  # (B, H, N)
+    alpha = config.evaluation.get("linear_alpha", linear.DEFAULT_ALPHA)
+    return linear.fit_ridge(np.concatenate(windows), np.concatenate(futures), alpha)
 
 
 def tuner_fn(fn_args) -> TunerFnResult:
     """KerasTuner random search over `forecaster_config`'s space, within `config.tuner`'s budget."""
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(config), num_epochs=None)
+    tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config), num_epochs=None)
+    linear_init = fit_linear(fn_args, config, tf_transform_output)
     return training.random_search(
         fn_args,
         config,
-        lambda hp: build_forecaster(forecaster_config(config, hp)),
+        lambda hp: build_forecaster(forecaster_config(config, hp), linear_init),
         keras_tuner.Objective("val_loss", "min"),
         train,
         evaluation,
     )
 
 
-def serving_outputs(model, config: PipelineConfig):
-    """Transformed features -> {forecast_<target>: (B, H)} in the user's units."""
+def forecast_outputs(model, config: PipelineConfig, output_key):
+    """Transformed features -> {output_key(target): (B, H)}, `model`'s forecasts in the user's units."""
     inputs = input_keys(config)
 
     def predict(transformed: dict) -> dict:
         window = tf.stack([transformed[k] for k in inputs], axis=-1)  # (B, T, F)
         normalized = model(window, training=False)  # (B, H, N)
         return {
-            features.forecast_output_key(c): normalized[:, :, i] * transformed[features.std_key(c)]
-            + transformed[features.mean_key(c)]
+            output_key(c): normalized[:, :, i] * transformed[features.std_key(c)] + transformed[features.mean_key(c)]
             for i, c in enumerate(config.series.target_columns)
         }
 
     return predict
 
 
+def serving_outputs(model, config: PipelineConfig):
+    """Transformed features -> {forecast_<target>: (B, H)} in the user's units."""
+    return forecast_outputs(model, config, features.forecast_output_key)
+
+
+def evaluation_outputs(model, linear_model, config: PipelineConfig):
+    """The serving outputs plus {linear_<target>: (B, H)}, the linear challenger's forecasts."""
+    serve = serving_outputs(model, config)
+    challenger = forecast_outputs(
+        linear_model, config, lambda c: features.challenger_output_key(challengers.LINEAR, c)
+    )
+    return lambda transformed: {**serve(transformed), **challenger(transformed)}
+
+
 def run_fn(fn_args) -> None:
-    """Train the best forecaster with early stopping on eval, log to TensorBoard, export."""
+    """Fit the linear challenger, train the best forecaster (early stopping on eval), export both."""
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config))
-    model = build_forecaster(forecaster_config(config, training.hyperparameters_from(fn_args)))
+    linear_init = fit_linear(fn_args, config, tf_transform_output)
+    model_config = forecaster_config(config, training.hyperparameters_from(fn_args))
+    model = build_forecaster(model_config, linear_init)
     training.fit(model, train, evaluation, config, fn_args.model_run_dir)
+    linear_model = linear.build_linear_forecaster(
+        model_config.lookback, model_config.num_features, model_config.horizon, model_config.target_indices, *linear_init
+    )
+    model.linear_challenger = linear_model  # tracked, so that its weights travel in the SavedModel
     export.export_serving_model(
         model,
         tf_transform_output,
         [features.target_key(c) for c in config.series.target_columns],
         serving_outputs(model, config),
         fn_args.serving_model_dir,
+        evaluate=evaluation_outputs(model, linear_model, config),
     )

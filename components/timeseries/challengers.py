@@ -1,0 +1,68 @@
+"""The simple forecasts a candidate must beat, and the errors of any forecast, in numpy.
+
+Challengers, all scored on the same windows as the candidate:
+
+* persistence: every step repeats the last observed value;
+* seasonal naive: every step repeats the value one season earlier;
+* linear: the ridge forecaster fitted on the train split (`models.linear`); the
+  Trainer exports it beside the candidate, so its forecasts arrive as model outputs.
+
+One home for the names and the arithmetic: the TFMA metric (`forecast_metrics`), the
+Scorer (`scores`), the benchmark and the tests use these functions.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MODEL = "model"
+PERSISTENCE = "persistence"
+SEASONAL_NAIVE = "seasonal_naive"
+LINEAR = "linear"
+CHALLENGERS = (PERSISTENCE, SEASONAL_NAIVE, LINEAR)
+FORECASTERS = (MODEL, *CHALLENGERS)
+
+
+def seasonal_naive(window: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """Step h repeats the value `season * k` steps earlier, k the smallest that reaches the window.
+
+    `window` is (T,) or (N, T) [or (N, T, C)]; the result is (H,) or (N, H) [(N, H, C)].
+    """
+    window = np.asarray(window)
+    steps = np.arange(horizon)
+    back = season * (steps // season + 1)  # (H,)
+    time_axis = 0 if window.ndim == 1 else 1
+    return np.take(window, window.shape[time_axis] + steps - back, axis=time_axis)
+
+
+def persistence(window: np.ndarray, horizon: int) -> np.ndarray:
+    """(T,) -> (H,), or (N, T[, C]) -> (N, H[, C]): the last value repeated."""
+    window = np.asarray(window)
+    time_axis = 0 if window.ndim == 1 else 1
+    last = np.take(window, [window.shape[time_axis] - 1], axis=time_axis)
+    return np.repeat(last, horizon, axis=time_axis)
+
+
+def naive_forecasts(windows: np.ndarray, horizon: int, season: int) -> dict[str, np.ndarray]:
+    """(N, T, C) windows -> the two naive challengers' (N, H, C) forecasts."""
+    return {PERSISTENCE: persistence(windows, horizon), SEASONAL_NAIVE: seasonal_naive(windows, horizon, season)}
+
+
+def errors(truth: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
+    """MAE and RMSE of (N, H, C) forecasts, each computed per column then averaged over columns."""
+    diff = np.asarray(truth, np.float64) - np.asarray(forecast, np.float64)
+    return {
+        "mae": float(np.abs(diff).mean(axis=(0, 1)).mean()),
+        "rmse": float(np.sqrt(np.square(diff).mean(axis=(0, 1))).mean()),
+    }
+
+
+def mae_by_step(truth: np.ndarray, forecast: np.ndarray) -> list[float]:
+    """(N, H, C) -> MAE of each horizon step (H,), averaged over windows and columns."""
+    diff = np.abs(np.asarray(truth, np.float64) - np.asarray(forecast, np.float64))
+    return [float(v) for v in diff.mean(axis=(0, 2))]
+
+
+def strongest(scores: dict[str, dict[str, float]]) -> str:
+    """The challenger with the lowest MAE in `{name: {"mae": ..}}`."""
+    present = [c for c in CHALLENGERS if c in scores and scores[c].get("mae") is not None]
+    return min(present, key=lambda c: scores[c]["mae"])

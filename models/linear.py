@@ -1,0 +1,68 @@
+"""The linear forecaster: closed-form ridge regression on a window, channel-independent.
+
+The bar that public long-horizon benchmarks set (DLinear; Zeng et al., AAAI 2023): each
+future step is a linear function of the window, expressed relative to the last value,
+
+    y[h] - x[T-1] = sum_t W[t, h] * (x[t] - x[T-1]) + b[h]
+
+with one (W, b) shared by every channel. Working on differences from the last value
+makes the fit invariant to the level of the series and shrinks toward persistence as
+`alpha` grows. Plain numpy: the Trainer fits it on the train split (as the gate's
+linear challenger and to start the patch model's linear path), tests and benchmarks reuse it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_ALPHA = 1.0  # ridge penalty per training row, on standardized windows
+
+
+def channel_rows(windows: np.ndarray, futures: np.ndarray | None = None):
+    """(N, T, C) windows [and (N, H, C) futures] -> one row per window and channel: (N*C, T) [(N*C, H)]."""
+    rows = np.moveaxis(windows, -1, 1).reshape(-1, windows.shape[1])
+    if futures is None:
+        return rows
+    return rows, np.moveaxis(futures, -1, 1).reshape(-1, futures.shape[1])
+
+
+def fit_ridge(windows: np.ndarray, futures: np.ndarray, alpha: float = DEFAULT_ALPHA) -> tuple[np.ndarray, np.ndarray]:
+    """(N, T, C) windows and (N, H, C) futures -> W (T, H), b (H,), in float64 then float32.
+
+    Solves (X'X + alpha * n * I) W = X'Y on centred differences; the intercept is not penalized.
+    """
+    x, y = channel_rows(np.asarray(windows, np.float64), np.asarray(futures, np.float64))
+    last = x[:, -1:]  # (n, 1)
+    dx, dy = x - last, y - last  # (n, T), (n, H)
+    mx, my = dx.mean(axis=0), dy.mean(axis=0)
+    dx, dy = dx - mx, dy - my
+    gram = dx.T @ dx + alpha * len(dx) * np.eye(dx.shape[1])
+    weights = np.linalg.solve(gram, dx.T @ dy)  # (T, H)
+    bias = my - mx @ weights  # (H,)
+    return weights.astype(np.float32), bias.astype(np.float32)
+
+
+def predict_ridge(windows: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(N, T, C) windows -> (N, H, C) forecasts."""
+    windows = np.asarray(windows, np.float64)
+    last = windows[:, -1:, :]  # (N, 1, C)
+    return last + np.einsum("ntc,th->nhc", windows - last, weights) + bias[None, :, None]
+
+
+def build_linear_forecaster(lookback: int, num_features: int, horizon: int, target_indices: list[int], weights, bias):
+    """The fitted ridge as a Keras model: (B, T, F) window -> (B, H, N) forecast of the targets.
+
+    Exported beside the candidate so that the Evaluator scores the linear challenger on
+    the very examples, and in the very units, it scores the model on.
+    """
+    import keras
+    from keras import ops
+
+    from models.channels import fold_channels, unfold_channels
+    from models.layers.linear_skip import LinearSkip
+
+    window = keras.Input((lookback, num_features), name="window")
+    targets = ops.take(window, list(target_indices), axis=-1)  # (B, T, N)
+    linear = LinearSkip(horizon, name="linear")
+    forecast = unfold_channels(linear(fold_channels(targets)), len(target_indices))  # (B, H, N)
+    linear.set_weights([np.asarray(weights, np.float32), np.asarray(bias, np.float32)])
+    return keras.Model(window, forecast, name="linear_forecaster")
