@@ -2,7 +2,7 @@
 
 Keras 3 cannot `model.save(dir, save_format="tf")`; `tf.saved_model.save` with an
 explicit signature can (../shared/stack.md). The transform graph is attached to the
-model as `tft_layer`, so its tables and assets travel inside the SavedModel: serving
+SavedModel's root as `tft_layer`, so its tables and assets travel inside it: serving
 takes the raw features the user has and applies the exact train-time transform.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ def export_serving_model(
     predict: Callable[[dict], dict],
     export_dir: str,
     evaluate: Callable[[dict], dict] | None = None,
+    tracked: dict | None = None,
 ) -> None:
     """Save `model` with a `serving_default` signature on serialized raw tf.Examples.
 
@@ -42,26 +43,31 @@ def export_serving_model(
     `evaluate(transformed_features) -> outputs`, when given, becomes the `evaluation`
     signature: what `predict` returns plus the predictions of challengers fitted in the
     same run, which the Evaluator and the Scorer score on the same examples. Serving
-    clients never see the challengers.
+    clients never see the challengers. `tracked` names further objects (such as a
+    challenger model) whose variables the signatures use, so that they are saved too.
     """
-    model.tft_layer = tf_transform_output.transform_features_layer()
+    root = tf.Module()  # the SavedModel's root: the model, the transform graph and `tracked`
+    root.model = model
+    root.tft_layer = tf_transform_output.transform_features_layer()
+    for name, value in (tracked or {}).items():
+        setattr(root, name, value)
     spec = raw_serving_spec(tf_transform_output, label_keys)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
     def serve(examples):
         raw = tf.io.parse_example(examples, spec)
-        return predict(model.tft_layer(raw))
+        return predict(root.tft_layer(raw))
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
     def transform_features(examples):
-        return model.tft_layer(tf.io.parse_example(examples, spec))
+        return root.tft_layer(tf.io.parse_example(examples, spec))
 
     signatures = {SERVING_SIGNATURE: serve, TRANSFORM_SIGNATURE: transform_features}
     if evaluate is not None:
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
         def evaluation(examples):
-            return evaluate(model.tft_layer(tf.io.parse_example(examples, spec)))
+            return evaluate(root.tft_layer(tf.io.parse_example(examples, spec)))
 
         signatures[EVALUATION_SIGNATURE] = evaluation
-    tf.saved_model.save(model, export_dir, signatures=signatures)
+    tf.saved_model.save(root, export_dir, signatures=signatures)

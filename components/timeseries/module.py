@@ -161,7 +161,6 @@ def run_fn(fn_args) -> None:
     linear_model = linear.build_linear_forecaster(
         model_config.lookback, model_config.num_features, model_config.horizon, model_config.target_indices, *linear_init
     )
-    model.linear_challenger = linear_model  # tracked, so that its weights travel in the SavedModel
     export.export_serving_model(
         model,
         tf_transform_output,
@@ -169,4 +168,5 @@ def run_fn(fn_args) -> None:
         serving_outputs(model, config),
         fn_args.serving_model_dir,
         evaluate=evaluation_outputs(model, linear_model, config),
+        tracked={"linear_challenger": linear_model},  # its weights travel in the SavedModel
     )
