@@ -1,0 +1,83 @@
+"""The patch forecaster: RevIN equivariance, channel independence, its ridge start, saving."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from models.forecaster import ForecasterConfig, build_forecaster
+from models.layers.revin import RevIN
+from models.linear import build_linear_forecaster, fit_ridge, predict_ridge
+
+LOOKBACK, HORIZON = 20, 5
+
+
+def _model(linear_init=None, **overrides):
+    keras.utils.set_random_seed(0)
+    values = dict(lookback=LOOKBACK, num_features=3, horizon=HORIZON, target_indices=[0, 2], variant="patch",
+                  patch_length=8, patch_stride=4, model_dim=8, num_heads=2, intermediate_dim=16, num_layers=1,
+                  dropout=0.0)  # fmt: skip
+    values.update(overrides)
+    return build_forecaster(ForecasterConfig(**values), linear_init)
+
+
+def _windows(n=6, seed=0):
+    return np.cumsum(np.random.default_rng(seed).normal(size=(n, LOOKBACK, 3)), axis=1).astype("float32")
+
+
+def _trained(model, x):
+    """A few steps with a non-zero head, so that the transformer path contributes."""
+    y = np.random.default_rng(1).normal(size=(len(x), HORIZON, 2)).astype("float32")
+    model.fit(x, y, epochs=3, batch_size=len(x), verbose=0)
+    return model
+
+
+def test_revin_round_trip():
+    x = _windows()
+    revin = RevIN()
+    normalized, mean, std = revin(x)
+    np.testing.assert_allclose(np.asarray(normalized).mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(revin.denormalize(normalized, mean, std), x, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("scale, shift", [(3.0, 10.0), (0.5, -4.0)])
+def test_forecast_follows_an_affine_map_of_the_window(scale, shift):
+    """RevIN: forecast(a * x + b) == a * forecast(x) + b, for the whole model, after training."""
+    x = _windows()
+    model = _trained(_model(), x)
+    base = np.asarray(model(x))
+    moved = np.asarray(model(scale * x + shift))
+    np.testing.assert_allclose(moved, scale * base + shift, rtol=1e-4, atol=1e-3 * scale)
+
+
+def test_a_column_forecast_ignores_other_columns():
+    """Channel independence: changing column 2 (or a non-target column 1) leaves column 0's forecast as it was."""
+    x = _windows()
+    model = _trained(_model(), x)
+    before = np.asarray(model(x))
+    changed = x.copy()
+    changed[..., 1:] = np.random.default_rng(5).normal(size=changed[..., 1:].shape) * 100
+    after = np.asarray(model(changed))
+    np.testing.assert_allclose(after[..., 0], before[..., 0], rtol=1e-5, atol=1e-5)
+    assert not np.allclose(after[..., 1], before[..., 1])  # column 2 did change: the test can fail
+
+
+def test_starts_close_to_the_ridge_it_is_given():
+    """Head at zero, linear path at the ridge solution: the untrained model forecasts like ridge."""
+    train = _windows(200, seed=3)
+    x, y = train[:, :LOOKBACK][..., [0, 2]], np.cumsum(np.random.default_rng(4).normal(size=(200, HORIZON, 2)), 1)
+    weights, bias = fit_ridge(x, y.astype("float32"))
+    model = _model((weights, bias))
+    ridge = predict_ridge(train[..., [0, 2]], weights, bias)
+    # RevIN rescales the (small) intercept per window; the rest is the ridge forecast.
+    np.testing.assert_allclose(np.asarray(model(train)), ridge, atol=0.1 + np.abs(bias).max() * 10)
+    linear = build_linear_forecaster(LOOKBACK, 3, HORIZON, [0, 2], weights, bias)
+    np.testing.assert_allclose(np.asarray(linear(train)), ridge, rtol=1e-5, atol=1e-4)
+
+
+def test_saves_and_reloads(tmp_path):
+    x = _windows()
+    model = _trained(_model(), x)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path)(x), model(x), atol=1e-5)
