@@ -219,34 +219,102 @@ def serving_function(report: dict):
     return model, model.signatures["serving_default"]
 
 
+def candidate_model(report: dict):
+    """The run's candidate (the Trainer's model, pushed or not) and a description of it."""
+    import tensorflow as tf
+    from tfx.utils import path_utils
+
+    uri = artifact_uri(report, "Trainer", "model")
+    if uri:
+        return tf.saved_model.load(path_utils.serving_model_path(uri)), "this run's candidate"
+    model, _ = serving_function(report)
+    return model, f"pushed model {report['pushed_models'][-1]['version']}"
+
+
+FORECASTER_STYLE = {  # the model and each challenger: colour and line style, in every plot
+    "model": ("tab:orange", "-"),
+    "persistence": ("tab:gray", ":"),
+    "seasonal_naive": ("tab:green", "--"),
+    "linear": ("tab:blue", "-."),
+}
+
+
 def forecast_section(report: dict, config) -> str:
     import numpy as np
     import tensorflow as tf
 
+    from components import export
+    from components.timeseries import challengers
+    from components.timeseries import scores as forecast_scores
     from data import features
 
-    records = test_examples(report)
-    picks = [records[i] for i in np.linspace(0, len(records) - 1, FORECAST_WINDOWS).astype(int)]
-    _model, serve = serving_function(report)
-    outputs = serve(examples=tf.constant(picks))
-    columns = config.series.target_columns
+    model, which = candidate_model(report)
+    series = config.series
+    uri = artifact_uri(report, "ExampleGen", "examples")
+    signature = model.signatures.get(export.EVALUATION_SIGNATURE) or model.signatures[export.SERVING_SIGNATURE]
+    records, windows, truth = forecast_scores.read_split(uri, "test", series)
+    picks = np.linspace(0, len(records) - 1, FORECAST_WINDOWS).astype(int)
+    chosen = [records[i] for i in picks]
+    forecasts = {}
+    if export.EVALUATION_SIGNATURE in model.signatures:
+        forecasts = forecast_scores.model_forecasts(signature, chosen, series.target_columns)
+    else:  # a model exported before the evaluation signature: its own forecasts only
+        outputs = signature(examples=tf.constant(chosen))
+        forecasts["model"] = np.stack(
+            [outputs[features.forecast_output_key(c)].numpy() for c in series.target_columns], axis=-1
+        )
+    forecasts.update(challengers.naive_forecasts(windows[picks], series.horizon, series.season))
+    columns = series.target_columns
     figure, axes = plt.subplots(len(columns), len(picks), figsize=(4 * len(picks), 3 * len(columns)), squeeze=False)
     for col, column in enumerate(columns):
-        forecast = outputs[features.forecast_output_key(column)].numpy()
-        for i, record in enumerate(picks):
-            example = tf.train.Example.FromString(record).features.feature
-            history = list(example[features.window_key(column)].float_list.value)
-            actual = list(example[features.target_key(column)].float_list.value)
+        for i, pick in enumerate(picks):
             ax = axes[col][i]
-            past = range(-len(history) + 1, 1)
-            future = range(1, len(actual) + 1)
-            ax.plot(past, history, color="gray", label="history")
-            ax.plot(future, actual, color="black", label="actual")
-            ax.plot(future, forecast[i], color="tab:orange", label="forecast")
-            ax.set_title(f"{column}: test window {i + 1}")
+            history = windows[pick, :, col]
+            future = range(1, series.horizon + 1)
+            ax.plot(range(-len(history) + 1, 1), history, color="black", alpha=0.5, label="history")
+            ax.plot(future, truth[pick, :, col], color="black", label="actual")
+            for name, forecast in forecasts.items():
+                color, style = FORECASTER_STYLE.get(name, ("tab:red", "-"))
+                ax.plot(future, forecast[i, :, col], color=color, linestyle=style, label=name)
+            ax.set_title(f"{column}: test window {pick + 1}")
             ax.set_xlabel("steps")
-    axes[0][0].legend()
-    return f"<p>Pushed model {html.escape(str(report['pushed_models'][-1]['version']))} on test windows.</p>" + png(figure)
+    axes[0][0].legend(fontsize=7)
+    return f"<p>{html.escape(which)} and the challengers on test windows.</p>" + png(figure)
+
+
+def horizon_section(report: dict, config) -> str:
+    """MAE of each horizon step, model and challengers, from the Scorer (test split)."""
+    key = report.get("scores_key")
+    by_step = (report.get(key) or {}).get("mae_by_step", {}) if key else {}
+    if not by_step:
+        return "<p>No per-step scores in this run (no Scorer output).</p>"
+    parts = []
+    figure, axes = plt.subplots(1, len(by_step), figsize=(6 * len(by_step), 3.5), squeeze=False)
+    for ax, (split, curves) in zip(axes[0], by_step.items(), strict=True):
+        for name, values in curves.items():
+            color, style = FORECASTER_STYLE.get(name, ("tab:red", "-"))
+            ax.plot(range(1, len(values) + 1), values, color=color, linestyle=style, marker=".", label=name)
+        ax.set_xlabel("horizon step")
+        ax.set_ylabel("MAE (data units)")
+        ax.set_title(f"MAE by horizon step ({split})")
+    axes[0][0].legend(fontsize=8)
+    parts.append(
+        "<p>A curve that falls at the last steps, or jumps between neighbours, points at the forecast head "
+        "(for example a flatten head overfitting single steps) rather than at the data: the challengers' "
+        "curves show how error should grow with the horizon.</p>"
+    )
+    parts.append(png(figure))
+    return "".join(parts)
+
+
+def scores_section(report: dict) -> str:
+    from pipeline import scores
+
+    key = report.get("scores_key")
+    if not key:
+        return "<p>No Scorer output in this run.</p>"
+    header, rows = scores.table_rows(report[key])
+    return "<p>Eval chooses (it gates); test chooses nothing.</p>" + table(header, rows)
 
 
 def confusion_section(report: dict, config) -> str:
@@ -280,9 +348,12 @@ def confusion_section(report: dict, config) -> str:
     return f"<p>Test accuracy {accuracy:.3f} on {len(records)} examples.</p>" + png(figure)
 
 
-PREDICTION_SECTIONS: dict[str, tuple[str, Callable]] = {
-    "timeseries": ("Forecast vs actual (test split)", forecast_section),
-    "text": ("Confusion matrix (test split)", confusion_section),
+PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
+    "timeseries": [
+        ("Forecasts vs actual, with the challengers (test split)", forecast_section),
+        ("Error by horizon step", horizon_section),
+    ],
+    "text": [("Confusion matrix (test split)", confusion_section)],
 }
 
 
@@ -307,10 +378,10 @@ def build_report(config, run: str | None = None) -> str:
         ("Learning curves", lambda: learning_curves_section(report)),
         ("Tuner trials", lambda: tuner_section(report)),
         ("Evaluation", lambda: evaluation_section(report)),
+        ("Scores of the candidate and the challengers", lambda: scores_section(report)),
     ]
-    if config.task in PREDICTION_SECTIONS:
-        title, section = PREDICTION_SECTIONS[config.task]
-        sections.append((title, lambda: section(report, config)))
+    for title, section in PREDICTION_SECTIONS.get(config.task, []):
+        sections.append((title, lambda section=section: section(report, config)))
     body = "".join(guarded(title, build) for title, build in sections)
     title = f"{config.pipeline_name}: run {report['run']}"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
