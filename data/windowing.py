@@ -8,7 +8,9 @@ Plain pandas/numpy so it can be unit-tested and reused by benchmarks; the
 * missing timestamps (gaps longer than the series frequency) are reported, and no
   window spans a gap;
 * the series is split by time into train, eval and test segments first, then each
-  segment is windowed on its own, so no window crosses a split boundary.
+  segment is windowed on its own, so no window crosses a split boundary; with
+  `series.split_context` (the long-horizon benchmarks' protocol) an eval or test
+  window's lookback may start in the rows just before its split, its targets never.
 
 Values are kept as they are in the file: a NaN or a non-numeric cell reaches the
 examples, where schema validation names the feature and the anomaly.
@@ -105,7 +107,8 @@ def split_bounds(rows: int, fractions: list[float]) -> dict[str, tuple[int, int]
 
 
 def split_bounds_by_date(times: pd.Series, dates: list[str]) -> dict[str, tuple[int, int]]:
-    """Row ranges where eval starts at the first row at or after `dates[0]`, test at `dates[1]`.
+    """Row ranges where eval starts at the first row at or after `dates[0]`, test at `dates[1]`;
+    a third date ends the test split (rows from it on are not used).
 
     Time-zone-aware times and dates are compared in UTC; naive ones as they are.
     """
@@ -115,7 +118,9 @@ def split_bounds_by_date(times: pd.Series, dates: list[str]) -> dict[str, tuple[
 
     values = times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
     cuts = [naive_utc(pd.Timestamp(d)) for d in dates]
-    ends = np.append(np.searchsorted(values.to_numpy(), np.array(cuts, dtype="datetime64[ns]")), len(times))
+    ends = np.searchsorted(values.to_numpy(), np.array(cuts, dtype="datetime64[ns]"))
+    if len(dates) == 2:
+        ends = np.append(ends, len(times))
     return _bounds(ends)
 
 
@@ -183,8 +188,11 @@ def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFr
     else:
         bounds = split_bounds(len(frame), series.split_fractions)
     for name, (lo, hi) in bounds.items():
-        part = frame.iloc[lo:hi].reset_index(drop=True)
-        starts = window_starts(segments[lo:hi], series.lookback, series.horizon, series.stride)
+        # With split_context, a window's lookback may start in the rows before the split
+        # (the standard long-horizon protocol); its targets always lie inside the split.
+        context = min(lo, series.lookback) if series.split_context else 0
+        part = frame.iloc[lo - context : hi].reset_index(drop=True)
+        starts = window_starts(segments[lo - context : hi], series.lookback, series.horizon, series.stride)
         if starts.size == 0:
             raise SeriesError(
                 f"split '{name}' has {hi - lo} rows: too few for one window of lookback "
@@ -193,7 +201,7 @@ def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFr
         plan[name] = (part, starts)
         split_rows[name] = hi - lo
         split_windows[name] = int(starts.size)
-        split_ranges[name] = [str(part[series.time_column].iloc[0]), str(part[series.time_column].iloc[-1])]
+        split_ranges[name] = [str(part[series.time_column].iloc[context]), str(part[series.time_column].iloc[-1])]
     wanted = dict.fromkeys(series.input_columns + series.target_columns)
     report = SeriesReport(
         rows=len(frame),

@@ -29,7 +29,8 @@ class SeriesConfig:
     stride: int = 3  # steps between consecutive window starts
     season: int = 48  # period of the seasonal-naive baseline, in steps
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
-    split_dates: list[str] | None = None  # [eval_start, test_start]; when set, replaces split_fractions
+    split_dates: list[str] | None = None  # [eval_start, test_start(, test_end)]; when set, replaces split_fractions
+    split_context: bool = False  # eval/test lookbacks may reach into the rows before the split (targets never do)
     frequency: str | None = None  # pandas offset ("1h"); None: the most common time difference
 
     def validate(self) -> None:
@@ -52,10 +53,11 @@ class SeriesConfig:
                 "(train, eval, test) summing to 1"
             )
         if self.split_dates is not None and (
-            len(self.split_dates) != 2 or not str(self.split_dates[0]) < str(self.split_dates[1])
+            len(self.split_dates) not in (2, 3) or sorted(map(str, self.split_dates)) != list(map(str, self.split_dates))
         ):
             raise ValueError(
-                f"series.split_dates {self.split_dates} must be [eval_start, test_start], in time order"
+                f"series.split_dates {self.split_dates} must be [eval_start, test_start] or "
+                "[eval_start, test_start, test_end], in time order"
             )
 
 

@@ -116,3 +116,20 @@ def test_split_by_dates_cuts_at_the_first_row_on_or_after_each_date(tmp_path):
 def test_split_dates_must_be_in_order():
     with pytest.raises(ValueError, match=r"split_dates .* must be \[eval_start, test_start\]"):
         small_series_config(split_dates=["2020-02-01", "2020-01-01"]).validate()
+
+
+def test_split_context_lets_lookbacks_reach_back_but_never_targets(tmp_path):
+    """The long-horizon protocol: every eval/test window whose targets lie in the split,
+    its lookback possibly in the rows before; a third date ends the test split."""
+    frame = series_frame(200)
+    series = small_series_config(
+        split_dates=["2020-01-03 00:00", "2020-01-03T12:00:00", "2020-01-04 12:00"], split_context=True
+    )
+    plan, report = _plan(tmp_path, frame, series)
+    assert report.split_rows == {"train": 96, "eval": 24, "test": 48}  # rows from 2020-01-04 12:00 unused
+    for split, (lo, hi) in {"eval": (96, 120), "test": (120, 168)}.items():
+        part, starts = plan[split]
+        assert report.split_windows[split] == hi - lo - series.horizon + 1  # stride 1: every target window
+        first_target = part["time"].iloc[starts[0] + series.lookback]
+        assert str(first_target) == str(frame["time"].iloc[lo]).replace("T", " ")  # targets start at the split
+        assert starts.max() + series.lookback + series.horizon == len(part)  # and end inside it
