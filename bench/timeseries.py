@@ -4,9 +4,9 @@ Runs `make run-local`'s pipeline (default data and config) in a fresh OUTPUT_DIR
 under bench/results/, so the wall time includes every component (no cache). Then,
 on the same held-out test windows (never used for training, tuning or blessing):
 
-* transformer: the pushed model through its `serving_default` (raw tf.Examples in, degC out);
+* model: the pushed model (or, when nothing was pushed, the run's candidate) on raw tf.Examples;
 * persistence and seasonal naive: read from each window;
-* linear: ridge regression from the raw window to the horizon, fitted on the train split here;
+* linear: the ridge challenger fitted on the train split by the Trainer, from the same SavedModel;
 * LSTM: `models.baselines` trained here on the same normalized train windows, early-stopped on eval.
 
 Speed: per-component seconds from ML Metadata, the Trainer's throughput (train windows/s)
@@ -25,13 +25,15 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.linear_model import Ridge
+from tfx.utils.path_utils import serving_model_path
 
 from bench import pipeline_stats
-from components.timeseries import forecast_metrics
+from components import export
+from components.timeseries import challengers
+from components.timeseries import scores as forecast_scores
 from data import features
 from models.baselines import build_rnn_forecaster
-from pipeline import predict
+from pipeline import mlmd, predict
 from pipeline.config import load_config
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
@@ -47,15 +49,6 @@ def read_windows(examples_uri: str, split: str, column: str) -> tuple[np.ndarray
         targets.append(feature[features.target_key(column)].float_list.value)
         serialized.append(record.numpy())
     return np.asarray(windows, np.float32), np.asarray(targets, np.float32), serialized
-
-
-def errors(name: str, truth: np.ndarray, forecast: np.ndarray, note: str = "") -> dict:
-    return {
-        "row": name,
-        "test_mae": float(np.abs(truth - forecast).mean()),
-        "test_rmse": float(np.sqrt(np.square(truth - forecast).mean())),
-        "note": note,
-    }
 
 
 def lstm_forecast(train, evaluation, test, config) -> tuple[np.ndarray, float]:
@@ -114,51 +107,64 @@ def run(args) -> list[dict]:
 
 
 def measure(output_dir: str, wall: float) -> list[dict]:
-    """The table, from the run stored under `output_dir` (which took `wall` seconds)."""
+    """The table, from the run stored under `output_dir` (which took `wall` seconds).
+
+    The model and the challengers are scored on the test split by the pushed SavedModel
+    (its `evaluation` signature carries the linear challenger fitted in the same run);
+    the LSTM is trained here on the same windows.
+    """
     config = load_config("timeseries", output_dir=output_dir)
     column = config.series.target_columns[0]
     run_context, executions = pipeline_stats.latest_run(config.metadata_path)
     by_node = {e.node: e for e in executions}
     examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
     train, evaluation, test = (read_windows(examples_uri, s, column) for s in ("train", "eval", "test"))
-    truth = test[1]
 
-    model_dir, serve = predict.load_serving_fn(config)
-    transformer = serve(examples=tf.constant(test[2]))[features.forecast_output_key(column)].numpy()
-    season, horizon = config.series.season, config.series.horizon
-    seasonal = np.stack([forecast_metrics.seasonal_naive(w, horizon, season) for w in test[0]])
-    persistence = np.stack([forecast_metrics.persistence(w, horizon) for w in test[0]])
-    ridge = Ridge(alpha=1.0).fit(train[0], train[1])
-    lstm, lstm_seconds = lstm_forecast(train, evaluation, test, config)
-
-    seasonal_mae = float(np.abs(truth - seasonal).mean())
-    rows = [
-        errors("transformer (pushed)", truth, transformer, f"Trainer {by_node['Trainer'].seconds:.0f}s"),
-        errors("persistence", truth, persistence),
-        errors(f"seasonal naive ({season} steps)", truth, seasonal),
-        errors("linear (ridge on window)", truth, ridge.predict(test[0])),
-        errors("lstm (models.baselines)", truth, lstm, f"trained here {lstm_seconds:.0f}s"),
-    ]
+    pushed = mlmd.custom(by_node["Pusher"].outputs["pushed_model"][0], "pushed") == 1
+    model_dir = predict.latest_model_dir(config.serving_dir) if pushed else serving_model_path(
+        by_node["Trainer"].outputs["model"][0].uri
+    )
+    signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
+    _, truth, forecasts = forecast_scores.forecasts_of_split(signature, examples_uri, "test", config.series)
+    forecasts["lstm"], lstm_seconds = lstm_forecast(train, evaluation, test, config)
+    notes = {
+        "model": f"{'pushed' if pushed else 'NOT pushed (candidate)'}; Trainer {by_node['Trainer'].seconds:.0f}s",
+        "seasonal_naive": f"season {config.series.season} steps",
+        "linear": f"ridge fitted on train in the pipeline, alpha {config.evaluation.get('linear_alpha', 1.0)}",
+        "lstm": f"models.baselines, trained here {lstm_seconds:.0f}s",
+    }
+    best = None
+    rows = []
+    for name, forecast in forecasts.items():
+        scores = challengers.errors(truth, forecast if forecast.ndim == 3 else forecast[..., None])
+        rows.append({"row": name, "test_mae": scores["mae"], "test_rmse": scores["rmse"], "note": notes.get(name, "")})
+        if name in challengers.CHALLENGERS and (best is None or scores["mae"] < best[1]):
+            best = (name, scores["mae"])
     for row in rows:
-        row["vs_seasonal_naive"] = row["test_mae"] / seasonal_mae
+        row["vs_best_challenger"] = row["test_mae"] / best[1]
+    rows.append({"row": "test windows", "note": f"{len(truth)} windows x {config.series.horizon} steps, degC; "
+                 f"best challenger {best[0]}"})  # fmt: skip
 
     # Speed: the Trainer's throughput and achieved GFLOP/s against a matmul peak, same run.
     epochs = pipeline_stats.epochs_trained(by_node["Trainer"].outputs["model_run"][0].uri)
     trainer_seconds = by_node["Trainer"].seconds
     flops = forward_flops_per_window(config, by_node["Tuner"].outputs["best_hyperparameters"][0].uri)
-    rows.append({"row": "test windows", "note": f"{len(truth)} windows x {horizon} steps, degC"})
     rows.append({"row": "pipeline wall (make run-local)", "seconds": wall, "note": f"run {run_context.name}"})
     rows += pipeline_stats.component_rows(executions)
+    rows.append(trainer_speed(len(train[0]), epochs, trainer_seconds, flops))
+    return rows
+
+
+def trainer_speed(windows: int, epochs: int, seconds: float, forward_flops: float) -> dict:
+    """Train windows per second and achieved GFLOP/s as a fraction of a matmul peak measured now."""
     peak = matmul_peak_gflops()
-    throughput = len(train[0]) * epochs / trainer_seconds  # includes evaluation and export time
-    achieved = 3 * flops * throughput / 1e9  # a training step is about 3x the forward FLOPs
-    rows.append({
+    throughput = windows * epochs / seconds  # includes evaluation and export time
+    achieved = 3 * forward_flops * throughput / 1e9  # a training step is about 3x the forward FLOPs
+    return {
         "row": "trainer throughput",
         "windows_per_s": throughput,
         "gflops": achieved,
         "peak_gflops": peak,
         "fraction_of_peak": achieved / peak,
-        "note": f"{epochs} epochs x {len(train[0])} windows in {trainer_seconds:.0f}s; "
-                f"{flops / 1e6:.2f} MFLOP/window forward",
-    })  # fmt: skip
-    return rows
+        "note": f"{epochs} epochs x {windows} windows in {seconds:.0f}s; {forward_flops / 1e6:.2f} MFLOP/window forward",
+    }

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import keras
 import keras_tuner
+import numpy as np
 import tensorflow as tf
 from tfx.components.tuner.component import TunerFnResult
-
-import numpy as np
 
 from components import export, training
 from components.timeseries import challengers
