@@ -96,17 +96,47 @@ def random_search(
     return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
 
 
+class KeepBest(keras.callbacks.Callback):
+    """Early stopping on `val_loss` that counts the starting weights as epoch 0.
+
+    Keras's EarlyStopping restores the best *trained* epoch; a model that starts from a
+    fitted solution (the forecaster's linear path starts at ridge) can be made worse by
+    every epoch, and must then stay at its start.
+    """
+
+    def __init__(self, initial_loss: float, patience: int):
+        super().__init__()
+        self.initial_loss = initial_loss
+        self.patience = patience
+        self.best_epoch = 0  # 0: the starting weights
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait = self.initial_loss, 0
+        self.best_weights = self.model.get_weights()
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is not None and loss < self.best:
+            self.best, self.wait, self.best_epoch = loss, 0, epoch + 1
+            self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self.model.set_weights(self.best_weights)
+        print(f"KeepBest: kept epoch {self.best_epoch} (val_loss {self.best:.5f}; epoch 0 = the start)")
+
+
 def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str) -> keras.callbacks.History:
-    """Train with early stopping on the eval split (best weights kept) and TensorBoard logs."""
+    """Train with early stopping on the eval split (the best of the start and every epoch kept)
+    and TensorBoard logs."""
+    initial = model.evaluate(evaluation, verbose=0, return_dict=True)["loss"]
     return model.fit(
         train,
         validation_data=evaluation,
         epochs=config.trainer.epochs,
         verbose=2,
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.trainer.patience, restore_best_weights=True
-            ),
-            keras.callbacks.TensorBoard(log_dir=log_dir),
-        ],
+        callbacks=[KeepBest(initial, config.trainer.patience), keras.callbacks.TensorBoard(log_dir=log_dir)],
     )

@@ -22,6 +22,12 @@ from models import linear
 from models.forecaster import ForecasterConfig, build_forecaster
 from pipeline.config import PipelineConfig
 
+LEARNING_RATES = {  # (min, max) of the log-uniform search per variant
+    "patch": (1e-5, 1e-3),
+    "encoder": (3e-4, 3e-3),
+    "encoder_decoder": (3e-4, 3e-3),
+}
+
 
 def input_keys(config: PipelineConfig) -> list[str]:
     return [features.transformed_key(features.window_key(c)) for c in config.series.input_columns]
@@ -77,10 +83,9 @@ def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -
         model_dim=model_dim,
         intermediate_dim=choose("intermediate_dim", lambda: 2 * model_dim),
         dropout=choose("dropout", lambda: hp.Choice("dropout", [0.0, 0.1, 0.2], default=0.1)),
-        learning_rate=choose(
-            "learning_rate", lambda: hp.Float("learning_rate", 3e-4, 3e-3, sampling="log", default=1e-3)
-        ),
-        loss=fixed.get("loss", "mse"),
+        # The patch model starts at the ridge solution: small steps keep what transfers.
+        learning_rate=choose("learning_rate", lambda: hp.Float("learning_rate", *LEARNING_RATES[variant], sampling="log")),
+        loss=fixed.get("loss", "mae"),
         **patch,
     )
 
