@@ -10,7 +10,7 @@ from pipeline.config import load_config
 SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
 COMPONENTS = {
     "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
-    "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher",
+    "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
 }  # fmt: skip
 
 
@@ -53,8 +53,16 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     assert all(c["state"] in ("COMPLETE", "CACHED") for c in data["components"])
     decision = data["evaluation"]
     assert isinstance(decision["blessed"], bool) and decision["why"]
-    assert "seasonal_naive_ratio" in decision["thresholds"]
-    assert "forecast_mae" in decision["metrics"]["candidate"]
+    for challenger in ("persistence", "seasonal_naive", "linear"):
+        assert f"{challenger}_ratio" in decision["thresholds"]
+        assert f"{challenger}_mae" in decision["metrics"]["candidate"]
+    scores = data["forecast_scores"]
+    for split in ("eval", "test"):
+        assert set(scores[split]) == {"model", "persistence", "seasonal_naive", "linear"}
+        assert all(v["mae"] > 0 and v["rmse"] >= v["mae"] for v in scores[split].values())
+    # The Scorer and TFMA score the same eval windows with the same arithmetic.
+    assert scores["eval"]["model"]["mae"] == pytest.approx(decision["metrics"]["candidate"]["forecast_mae"], rel=1e-5)
+    assert scores["eval"]["linear"]["mae"] == pytest.approx(decision["metrics"]["candidate"]["linear_mae"], rel=1e-5)
     if decision["blessed"]:
         assert data["pushed_models"] and data["pushed_models"][-1]["version"]
         chain = [(step["type"], step["producer"]) for step in data["lineage"]]
@@ -63,7 +71,7 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
         assert data["lineage"][-1]["source"].endswith(".csv")
     assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
     text = capsys.readouterr().out
-    for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen"):
+    for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen", "Scores (forecast_scores"):
         assert line in text
 
 
@@ -73,7 +81,10 @@ def test_report_is_one_html_file_with_embedded_plots(small_run):
     page = (load_config("timeseries", output_dir=str(small_run)).task_dir / report.REPORT_FILE).read_text()
     titles = re.findall(r"<h2>([^<]+)</h2>", page)
     assert titles == ["Components", "Data statistics", "Learning curves", "Tuner trials", "Evaluation",
-                      "Forecast vs actual (test split)"]  # fmt: skip
-    assert page.count("data:image/png;base64,") >= 5
+                      "Scores of the candidate and the challengers",
+                      "Forecasts vs actual, with the challengers (test split)", "Error by horizon step"]  # fmt: skip
+    assert page.count("data:image/png;base64,") >= 6
+    for name in ("persistence", "seasonal_naive", "linear"):
+        assert f"<td>{name}</td>" in page  # every challenger in the scores table
     assert "Not available" not in page
     assert not re.search(r"(src|href)=[\"']https?://", page)  # self-contained: nothing fetched
