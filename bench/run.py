@@ -18,6 +18,8 @@ BENCHMARKS = {
     "attention": "bench.attention",
     "sine": "bench.sine",
     "timeseries": "bench.timeseries",  # runs `make run-local` fresh under bench/results/
+    "forecaster_speed": "bench.forecaster_speed",  # train/predict windows/s at ETTh2 scale
+    "etth2": "bench.etth2",  # ETTh2 through the user-data path (reads ../shared/data)
     "text": "bench.text",  # runs the text pipeline when OUTPUT_DIR has no pushed text model
 }
 
