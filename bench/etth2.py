@@ -19,12 +19,10 @@ import time
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from tfx.utils.path_utils import serving_model_path
 
 from bench import pipeline_stats
 from components import export
 from components.timeseries import scores as forecast_scores
-from pipeline import mlmd, predict
 from pipeline.config import REPO_ROOT, load_config
 
 DATA = REPO_ROOT.parent / "shared" / "data" / "ETTh2.csv"  # CC BY-ND 4.0; read, not shipped
@@ -58,9 +56,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     series = config.series
     run_context, executions = pipeline_stats.latest_run(config.metadata_path)
     by_node = {e.node: e for e in executions}
-    pushed = mlmd.custom(by_node["Pusher"].outputs["pushed_model"][0], "pushed") == 1
-    model_dir = (predict.latest_model_dir(config.serving_dir) if pushed
-                 else serving_model_path(by_node["Trainer"].outputs["model"][0].uri))  # fmt: skip
+    model_dir, pushed = pipeline_stats.model_of_run(config, by_node)
     signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
     examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
     _, truth, forecasts = forecast_scores.forecasts_of_split(signature, examples_uri, "test", series)

@@ -16,6 +16,18 @@ def latest_run(metadata_path: str):
     return run, mlmd.run_executions(store, run)
 
 
+def model_of_run(config, by_node: dict) -> tuple[str, bool]:
+    """(SavedModel dir, pushed?): the model the run pushed, else its candidate (never pushed)."""
+    from tfx.utils.path_utils import serving_model_path
+
+    from pipeline import predict
+
+    pushed = mlmd.custom(by_node["Pusher"].outputs["pushed_model"][0], "pushed") == 1
+    if pushed:
+        return predict.latest_model_dir(config.serving_dir), True
+    return serving_model_path(by_node["Trainer"].outputs["model"][0].uri), False
+
+
 def component_rows(executions) -> list[dict]:
     """One table row per component: seconds and state (COMPLETE, CACHED...)."""
     return [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]

@@ -25,7 +25,6 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from tfx.utils.path_utils import serving_model_path
 
 from bench import pipeline_stats
 from components import export
@@ -33,7 +32,6 @@ from components.timeseries import challengers
 from components.timeseries import scores as forecast_scores
 from data import features
 from models.baselines import build_rnn_forecaster
-from pipeline import mlmd, predict
 from pipeline.config import load_config
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
@@ -120,10 +118,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
     train, evaluation, test = (read_windows(examples_uri, s, column) for s in ("train", "eval", "test"))
 
-    pushed = mlmd.custom(by_node["Pusher"].outputs["pushed_model"][0], "pushed") == 1
-    model_dir = predict.latest_model_dir(config.serving_dir) if pushed else serving_model_path(
-        by_node["Trainer"].outputs["model"][0].uri
-    )
+    model_dir, pushed = pipeline_stats.model_of_run(config, by_node)
     signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
     _, truth, forecasts = forecast_scores.forecasts_of_split(signature, examples_uri, "test", config.series)
     forecasts["lstm"], lstm_seconds = lstm_forecast(train, evaluation, test, config)
