@@ -53,6 +53,8 @@ class ForecasterConfig:
     head_dropout: float = 0.0  # patch variant: dropout on the flattened patches
     linear_skip: bool = True  # patch variant: a linear path beside the transformer
     loss: str = "mse"  # "mse" | "mae" | "huber" (on normalized values)
+    decay_steps: int | None = None  # set: linear warmup then cosine decay of the learning rate over these steps
+    warmup_fraction: float = 0.1  # share of decay_steps spent warming up from 0
 
     def validate(self) -> None:
         if self.variant not in VARIANTS:
@@ -183,6 +185,16 @@ def build_forecaster(config: ForecasterConfig, linear_init=None) -> keras.Model:
     return compile_forecaster(model, config)
 
 
+def learning_rate(config: ForecasterConfig):
+    """A constant rate, or warmup to `learning_rate` and cosine decay over `decay_steps`."""
+    if not config.decay_steps:
+        return config.learning_rate
+    warmup = int(config.warmup_fraction * config.decay_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, config.decay_steps - warmup, warmup_target=config.learning_rate, warmup_steps=warmup
+    )
+
+
 def compile_forecaster(model: keras.Model, config: ForecasterConfig) -> keras.Model:
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=LOSSES[config.loss], metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(config)), loss=LOSSES[config.loss], metrics=["mae"])
     return model

@@ -49,11 +49,14 @@ def make_to_xy(config: PipelineConfig):
     return to_xy
 
 
-def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -> ForecasterConfig:
+def forecaster_config(
+    config: PipelineConfig, hp: keras_tuner.HyperParameters, train_steps: int | None = None
+) -> ForecasterConfig:
     """The search space: `hp` picks width, depth, heads, dropout and learning rate.
 
     Values fixed under `model:` in the task config are not searched; `model.naive_base`
     picks the naive forecast the network corrects (persistence or seasonal).
+    `model.schedule: cosine` warms the learning rate up and decays it over `train_steps`.
     """
     series, fixed = config.series, config.model
 
@@ -86,15 +89,15 @@ def forecaster_config(config: PipelineConfig, hp: keras_tuner.HyperParameters) -
         # The patch model starts at the ridge solution: small steps keep what transfers.
         learning_rate=choose("learning_rate", lambda: hp.Float("learning_rate", *LEARNING_RATES[variant], sampling="log")),
         loss=fixed.get("loss", "mae"),
+        decay_steps=train_steps if fixed.get("schedule", "constant") == "cosine" else None,
         **patch,
     )
 
 
-def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[np.ndarray, np.ndarray]:
-    """Ridge (models.linear) on every train window of the target columns, normalized.
-
-    It is the gate's linear challenger and the start of the patch model's linear path.
-    """
+def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """((W, b), train windows): ridge (models.linear) on every train window of the target
+    columns, normalized. It is the gate's linear challenger and the start of the patch
+    model's linear path; the window count sizes the learning-rate schedule."""
     to_xy = make_to_xy(config)
     dataset = training.transformed_dataset(
         fn_args, fn_args.train_files, tf_transform_output, to_xy, 1024, False, config.seed
@@ -104,8 +107,9 @@ def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[np
     for window, future in dataset.as_numpy_iterator():
         windows.append(window[..., target_indices])  # (B, T, N)
         futures.append(future)  # (B, H, N)
+    windows, futures = np.concatenate(windows), np.concatenate(futures)
     alpha = config.evaluation.get("linear_alpha", linear.DEFAULT_ALPHA)
-    return linear.fit_ridge(np.concatenate(windows), np.concatenate(futures), alpha)
+    return linear.fit_ridge(windows, futures, alpha), len(windows)
 
 
 def tuner_fn(fn_args) -> TunerFnResult:
@@ -113,11 +117,12 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config), num_epochs=None)
-    linear_init = fit_linear(fn_args, config, tf_transform_output)
+    linear_init, _ = fit_linear(fn_args, config, tf_transform_output)
+    steps = config.tuner.epochs * config.tuner.steps_per_epoch
     return training.random_search(
         fn_args,
         config,
-        lambda hp: build_forecaster(forecaster_config(config, hp), linear_init),
+        lambda hp: build_forecaster(forecaster_config(config, hp, steps), linear_init),
         keras_tuner.Objective("val_loss", "min"),
         train,
         evaluation,
@@ -158,8 +163,9 @@ def run_fn(fn_args) -> None:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config))
-    linear_init = fit_linear(fn_args, config, tf_transform_output)
-    model_config = forecaster_config(config, training.hyperparameters_from(fn_args))
+    linear_init, windows = fit_linear(fn_args, config, tf_transform_output)
+    steps = config.trainer.epochs * -(-windows // config.trainer.batch_size)
+    model_config = forecaster_config(config, training.hyperparameters_from(fn_args), steps)
     model = build_forecaster(model_config, linear_init)
     training.fit(model, train, evaluation, config, fn_args.model_run_dir)
     linear_model = linear.build_linear_forecaster(

@@ -81,3 +81,15 @@ def test_saves_and_reloads(tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     np.testing.assert_allclose(keras.models.load_model(path)(x), model(x), atol=1e-5)
+
+
+def test_cosine_schedule_warms_up_then_decays():
+    from models.forecaster import learning_rate
+
+    config = ForecasterConfig(lookback=LOOKBACK, num_features=3, horizon=HORIZON, target_indices=[0],
+                              learning_rate=1e-3, decay_steps=100, warmup_fraction=0.1)  # fmt: skip
+    schedule = learning_rate(config)
+    rates = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert rates[0] == 0.0 and rates[1] == pytest.approx(5e-4) and rates[2] == pytest.approx(1e-3)
+    assert rates[2] > rates[3] > rates[4] and rates[4] < 1e-5
+    assert learning_rate(ForecasterConfig(lookback=8, num_features=1, horizon=2, target_indices=[0])) == 1e-3
