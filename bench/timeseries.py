@@ -125,7 +125,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     notes = {
         "model": f"{'pushed' if pushed else 'NOT pushed (candidate)'}; Trainer {by_node['Trainer'].seconds:.0f}s",
         "seasonal_naive": f"season {config.series.season} steps",
-        "linear": f"ridge fitted on train in the pipeline, alpha {config.evaluation.get('linear_alpha', 1.0)}",
+        "linear": "ridge fitted on train in the pipeline, penalty chosen on eval",
         "lstm": f"models.baselines, trained here {lstm_seconds:.0f}s",
     }
     best = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_ALPHA = 1.0  # ridge penalty per training row, on standardized windows
+DEFAULT_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)  # ridge penalties per training row, on standardized windows
 
 
 def channel_rows(windows: np.ndarray, futures: np.ndarray | None = None):
@@ -25,20 +25,37 @@ def channel_rows(windows: np.ndarray, futures: np.ndarray | None = None):
     return rows, np.moveaxis(futures, -1, 1).reshape(-1, futures.shape[1])
 
 
-def fit_ridge(windows: np.ndarray, futures: np.ndarray, alpha: float = DEFAULT_ALPHA) -> tuple[np.ndarray, np.ndarray]:
-    """(N, T, C) windows and (N, H, C) futures -> W (T, H), b (H,), in float64 then float32.
+def fit_ridge_path(windows: np.ndarray, futures: np.ndarray, alphas) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(N, T, C) windows and (N, H, C) futures -> [(W (T, H), b (H,))] for each alpha.
 
-    Solves (X'X + alpha * n * I) W = X'Y on centred differences; the intercept is not penalized.
+    Solves (X'X + alpha * n * I) W = X'Y on centred differences (the intercept is not
+    penalized), in float64, from one Gram matrix for every alpha.
     """
     x, y = channel_rows(np.asarray(windows, np.float64), np.asarray(futures, np.float64))
     last = x[:, -1:]  # (n, 1)
     dx, dy = x - last, y - last  # (n, T), (n, H)
     mx, my = dx.mean(axis=0), dy.mean(axis=0)
     dx, dy = dx - mx, dy - my
-    gram = dx.T @ dx + alpha * len(dx) * np.eye(dx.shape[1])
-    weights = np.linalg.solve(gram, dx.T @ dy)  # (T, H)
-    bias = my - mx @ weights  # (H,)
-    return weights.astype(np.float32), bias.astype(np.float32)
+    gram, moment = dx.T @ dx, dx.T @ dy  # (T, T), (T, H)
+    solutions = []
+    for alpha in alphas:
+        weights = np.linalg.solve(gram + alpha * len(dx) * np.eye(dx.shape[1]), moment)  # (T, H)
+        solutions.append((weights.astype(np.float32), (my - mx @ weights).astype(np.float32)))
+    return solutions
+
+
+def fit_ridge(windows: np.ndarray, futures: np.ndarray, alpha: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """One alpha of `fit_ridge_path`: W (T, H), b (H,)."""
+    return fit_ridge_path(windows, futures, [alpha])[0]
+
+
+def fit_ridge_on_eval(train: tuple, evaluation: tuple, alphas=DEFAULT_ALPHAS) -> tuple[tuple, float, dict]:
+    """((W, b), alpha, {alpha: eval MAE}): fitted on the train windows, the penalty chosen by
+    MAE on the eval windows, as any hyperparameter is. `train`, `evaluation`: (windows, futures)."""
+    solutions = fit_ridge_path(*train, alphas)
+    maes = {float(a): float(np.abs(predict_ridge(evaluation[0], *w) - evaluation[1]).mean()) for a, w in zip(alphas, solutions, strict=True)}
+    best = min(maes, key=maes.get)
+    return solutions[list(maes).index(best)], best, maes
 
 
 def predict_ridge(windows: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:

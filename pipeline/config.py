@@ -115,7 +115,7 @@ class PipelineConfig:
     model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
     tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
-    evaluation: dict[str, float] = dataclasses.field(default_factory=dict)
+    evaluation: dict[str, Any] = dataclasses.field(default_factory=dict)  # gate thresholds and challenger settings
     beam: dict[str, Any] = dataclasses.field(default_factory=dict)
     seed: int = 42
 

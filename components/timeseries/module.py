@@ -94,22 +94,31 @@ def forecaster_config(
     )
 
 
-def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[tuple[np.ndarray, np.ndarray], int]:
-    """((W, b), train windows): ridge (models.linear) on every train window of the target
-    columns, normalized. It is the gate's linear challenger and the start of the patch
-    model's linear path; the window count sizes the learning-rate schedule."""
-    to_xy = make_to_xy(config)
+def target_arrays(fn_args, config: PipelineConfig, files: list[str], tf_transform_output) -> tuple[np.ndarray, np.ndarray]:
+    """Every window of `files`, normalized: target columns (N, T, N_t) and futures (N, H, N_t)."""
     dataset = training.transformed_dataset(
-        fn_args, fn_args.train_files, tf_transform_output, to_xy, 1024, False, config.seed
+        fn_args, files, tf_transform_output, make_to_xy(config), 1024, False, config.seed
     )
     target_indices = [config.series.input_columns.index(c) for c in config.series.target_columns]
     windows, futures = [], []
     for window, future in dataset.as_numpy_iterator():
         windows.append(window[..., target_indices])  # (B, T, N)
         futures.append(future)  # (B, H, N)
-    windows, futures = np.concatenate(windows), np.concatenate(futures)
-    alpha = config.evaluation.get("linear_alpha", linear.DEFAULT_ALPHA)
-    return linear.fit_ridge(windows, futures, alpha), len(windows)
+    return np.concatenate(windows), np.concatenate(futures)
+
+
+def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[tuple[np.ndarray, np.ndarray], int]:
+    """((W, b), train windows): ridge (models.linear) fitted on every train window of the
+    target columns, its penalty chosen on the eval windows (`evaluation.linear_alphas`).
+    It is the gate's linear challenger, as strong as a ridge can be made without the test
+    split, and the start of the patch model's linear path; the window count sizes the
+    learning-rate schedule."""
+    train = target_arrays(fn_args, config, fn_args.train_files, tf_transform_output)
+    evaluation = target_arrays(fn_args, config, fn_args.eval_files, tf_transform_output)
+    alphas = config.evaluation.get("linear_alphas", linear.DEFAULT_ALPHAS)
+    solution, alpha, maes = linear.fit_ridge_on_eval(train, evaluation, alphas)
+    print(f"linear challenger: ridge alpha {alpha} (eval MAE, normalized, by alpha: {maes})")
+    return solution, len(train[0])
 
 
 def tuner_fn(fn_args) -> TunerFnResult:

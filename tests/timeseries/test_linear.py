@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import Ridge
 
-from models.linear import channel_rows, fit_ridge, predict_ridge
+from models.linear import channel_rows, fit_ridge, fit_ridge_on_eval, predict_ridge
 
 
 def test_ridge_matches_sklearn_on_differences_from_the_last_value():
@@ -29,3 +29,17 @@ def test_huge_penalty_is_persistence():
     windows = rng.normal(size=(30, 8, 1))
     weights, bias = fit_ridge(windows, rng.normal(size=(30, 3, 1)) + windows[:, -1:], alpha=1e9)
     np.testing.assert_allclose(predict_ridge(windows, weights, 0 * bias), np.repeat(windows[:, -1:], 3, axis=1), atol=1e-6)
+
+
+def test_penalty_is_chosen_on_eval():
+    """Noisy, short train data: a larger penalty (closer to persistence) wins on eval."""
+    rng = np.random.default_rng(2)
+    windows = np.cumsum(rng.normal(size=(60, 16, 1)), axis=1)
+    futures = np.repeat(windows[:, -1:], 3, axis=1) + rng.normal(size=(60, 3, 1))  # persistence + noise
+    held = np.cumsum(rng.normal(size=(200, 16, 1)), axis=1)
+    held_futures = np.repeat(held[:, -1:], 3, axis=1)
+    (weights, bias), alpha, maes = fit_ridge_on_eval((windows, futures), (held, held_futures), (1e-4, 1.0, 1e4))
+    assert alpha == 1e4 and maes[1e4] < maes[1e-4]
+    expected = fit_ridge(windows, futures, 1e4)
+    np.testing.assert_allclose(weights, expected[0], atol=1e-6)
+    np.testing.assert_allclose(bias, expected[1], atol=1e-6)
