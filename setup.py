@@ -11,7 +11,7 @@ setup(
     description="TFX/Keras production pipeline for transformer models on sequential data",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["models*", "pipeline*", "components*", "data*"]),
-    package_data={"data": ["*.pbtxt", "*/*.pbtxt", "*.yaml", "*/*.yaml"], "pipeline": ["profiles/*.yaml", "tasks/*.yaml"]},
+    package_data={"data": ["*.pbtxt", "*/*.pbtxt", "*.yaml", "*/*.yaml"], "pipeline": ["profiles/*.yaml", "tasks/*.yaml", "tasks/*/*.yaml"]},
     install_requires=[
         # tfx and ml-pipelines-sdk declare Requires-Python <3.11; the Makefile installs
         # them first with --ignore-requires-python (see README).
