@@ -48,6 +48,7 @@ def challenger_output_key(challenger: str, column: str) -> str:
 # -- text task: the ExampleGen writes these keys whatever the CSV's column names are --
 TEXT_KEY = "text"  # raw text (bytes)
 LABEL_KEY = "label"  # raw class as the user's string (the label)
+TEXT_PASSTHROUGH_KEY = "text_raw"  # transformed: the raw text, unchanged, for the bag-of-n-grams challenger
 LENGTH_BUCKET_KEY = "length_bucket"  # raw "short" | "medium" | "long" (word count), for slicing
 LENGTH_BUCKETS = ("short", "medium", "long")
 TOKEN_VOCABULARY = "tokens"  # name of the Transform's token vocabulary
@@ -58,3 +59,9 @@ OOV_ID = 1
 PROBABILITIES_KEY = "probabilities"  # (B, C)
 ALL_CLASSES_KEY = "all_classes"  # (B, C) class names in probability order
 PREDICTED_LABEL_KEY = "label"  # (B,) the most probable class name
+BASELINE_PREFIX = "baseline_"  # evaluation signature: the challenger's outputs, e.g. baseline_probabilities
+
+
+def baseline_output_key(key: str) -> str:
+    """Evaluation-signature output of the text challenger: `baseline_<serving output>`."""
+    return f"{BASELINE_PREFIX}{key}"

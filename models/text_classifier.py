@@ -26,6 +26,7 @@ class TextClassifierConfig:
     intermediate_dim: int = 64  # feed-forward width
     dropout: float = 0.1
     learning_rate: float = 1e-3
+    prior: bool = False  # True: a second input of (B, C) prior logits; the transformer learns the residual
 
     def validate(self) -> None:
         if self.model_dim % self.num_heads:
@@ -55,7 +56,12 @@ class MaskedMeanPooling(keras.layers.Layer):
 
 
 def build_text_classifier(config: TextClassifierConfig) -> keras.Model:
-    """A compiled functional model on int token ids (B, max_length)."""
+    """A compiled functional model on int token ids (B, max_length).
+
+    With `prior`, the model also takes (B, C) logits of another classifier (the
+    bag-of-n-grams challenger) and adds its own to them, its head starting at zero: it
+    starts as that classifier, and the transformer learns what the bag of n-grams misses.
+    """
     config.validate()
     ids = keras.Input((config.max_length,), dtype="int64", name="token_ids")
     padding_mask = ops.not_equal(ids, 0)  # (B, T): 1 for real tokens
@@ -68,8 +74,15 @@ def build_text_classifier(config: TextClassifierConfig) -> keras.Model:
     )(x, padding_mask=padding_mask)  # (B, T, D)
     x = MaskedMeanPooling(name="pooling")(x, padding_mask)  # (B, D)
     x = keras.layers.Dropout(config.dropout)(x)
-    probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(x)
-    model = keras.Model(ids, probabilities, name="text_classifier")
+    if not config.prior:
+        probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(x)
+        model = keras.Model(ids, probabilities, name="text_classifier")
+    else:
+        prior = keras.Input((config.num_classes,), name="prior_logits")  # (B, C)
+        residual = keras.layers.Dense(config.num_classes, kernel_initializer="zeros", name="residual_logits")(x)
+        logits = keras.layers.Add(name="logits")([prior, residual])
+        probabilities = keras.layers.Softmax(name="probabilities")(logits)
+        model = keras.Model([ids, prior], probabilities, name="text_classifier_over_prior")
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss="sparse_categorical_crossentropy",

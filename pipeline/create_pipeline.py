@@ -74,6 +74,8 @@ TASKS: dict[str, TaskSpec] = {
         example_gen=text_example_gen,
         eval_config=evaluation.text_eval_config,
         transform_section="text",
+        score_fn="components.text.scores.score",
+        scores_key="text_scores",
     ),
     "timeseries": TaskSpec(
         module="components.timeseries.module",

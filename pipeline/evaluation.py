@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow_model_analysis as tfma
 
 from components import export
+from components.text import text_metrics
 from components.timeseries import challengers, forecast_metrics
 from data import features
 from pipeline.config import PipelineConfig
@@ -102,26 +103,42 @@ def schema_string_domain(schema_path: str, feature_name: str) -> list[str]:
 
 def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     """Accuracy, one-vs-rest AUC (macro over classes) and per-class precision/recall/AUC,
-    overall and sliced by text length; bless only above `min_accuracy` and when accuracy
-    drops by at most `max_accuracy_drop` against the deployed model."""
+    overall and sliced by text length; bless only when eval accuracy beats the bag-of-n-grams
+    challenger's by more than `min_improvement` (accuracy points) and drops by at most
+    `max_accuracy_drop` against the deployed model."""
     limits = config.evaluation
     num_classes = len(schema_string_domain(config.schema_path, features.LABEL_KEY))
+    margin = float(limits.get("min_improvement", 0.0))
+    if not 0.0 <= margin < 1.0:
+        raise ValueError(f"evaluation.min_improvement ({margin}) must be accuracy points in [0, 1)")
     model_spec = tfma.ModelSpec(
-        signature_name=export.SERVING_SIGNATURE,
+        signature_name=export.EVALUATION_SIGNATURE,
         label_key=features.LABEL_KEY,  # the user's string; TFMA maps it through `all_classes`
         prediction_key=features.PROBABILITIES_KEY,
     )
     accuracy = tfma.MetricConfig(
         class_name="SparseCategoricalAccuracy",
         threshold=tfma.MetricThreshold(
-            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": limits.get("min_accuracy", 0.5)}),
             change_threshold=tfma.GenericChangeThreshold(
                 direction=tfma.MetricDirection.HIGHER_IS_BETTER,
                 absolute={"value": -limits.get("max_accuracy_drop", 0.0)},
             ),
         ),
     )
-    overall = tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy])
+    against_baseline = [
+        tfma.MetricConfig(
+            class_name=text_metrics.BaselineAgreement.__name__,
+            module=text_metrics.__name__,
+            config=json.dumps({"name": name}),
+            threshold=tfma.MetricThreshold(
+                value_threshold=tfma.GenericValueThreshold(lower_bound={"value": float(np.nextafter(margin, 1.0))})
+            )
+            if name == text_metrics.ACCURACY_OVER_BASELINE
+            else None,
+        )
+        for name in text_metrics.METRIC_NAMES
+    ]
+    overall = tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy, *against_baseline])
     macro_auc = tfma.MetricsSpec(  # one-vs-rest AUC of each class, averaged with equal weights
         metrics=[tfma.MetricConfig(class_name="AUC")],
         aggregate=tfma.AggregationOptions(

@@ -54,8 +54,14 @@ def read_evaluation(uri: str, has_baseline: bool) -> dict[str, Any]:
 
 def reason(failure: dict, candidate: dict[str, float | None]) -> str:
     """Why one threshold failed; a challenger's ratio names the challenger and both MAEs."""
+    from components.text import text_metrics
     from components.timeseries import forecast_metrics
 
+    if failure["metric"].startswith(text_metrics.ACCURACY_OVER_BASELINE):
+        ours = candidate.get(text_metrics.ACCURACY_OVER_BASELINE)
+        theirs = candidate.get(text_metrics.BASELINE_ACCURACY)
+        figures = f": eval accuracy {theirs + ours:.4f} vs {theirs:.4f}" if None not in (ours, theirs) else ""
+        return f"stopped by the bag-of-n-grams baseline (TF-IDF + logistic regression){figures}"
     challenger = forecast_metrics.ratio_challenger(failure["metric"])
     if challenger is None:
         return f"{failure['metric']}: {failure['message'] or 'threshold not met'}"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import keras
 import keras_tuner
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
+from components.text import baseline
 from components.text.preprocessing import (  # noqa: F401  (Transform entry point)
     RESERVED_IDS,
     preprocessing_fn,
@@ -26,8 +28,22 @@ LABEL_ID_KEY = features.transformed_key(features.LABEL_KEY)
 RAW_ONLY_KEYS = (features.LABEL_KEY, features.LENGTH_BUCKET_KEY)  # not sent at serving time
 
 
-def to_xy(transformed: dict):
-    return transformed[IDS_KEY], transformed[LABEL_ID_KEY]
+def model_inputs(transformed: dict, challenger=None):
+    """Token ids (B, T); with a challenger, (ids, its logits (B, C))."""
+    if challenger is None:
+        return transformed[IDS_KEY]
+    return transformed[IDS_KEY], challenger.logits(transformed[features.TEXT_PASSTHROUGH_KEY])
+
+
+def make_to_xy(challenger=None):
+    """Transformed features -> (model inputs, label id)."""
+    return lambda transformed: (model_inputs(transformed, challenger), transformed[LABEL_ID_KEY])
+
+
+def over_baseline(config: PipelineConfig) -> bool:
+    """`model.over_baseline` (default true): the transformer learns the residual over the
+    bag-of-n-grams challenger's logits instead of classifying alone."""
+    return bool(config.model.get("over_baseline", True))
 
 
 def class_names(tf_transform_output: tft.TFTransformOutput) -> list[str]:
@@ -58,6 +74,7 @@ def classifier_config(
         learning_rate=choose(
             "learning_rate", lambda: hp.Float("learning_rate", 3e-4, 3e-3, sampling="log", default=1e-3)
         ),
+        prior=over_baseline(config),
     )
 
 
@@ -65,7 +82,9 @@ def tuner_fn(fn_args) -> TunerFnResult:
     """KerasTuner random search over `classifier_config`'s space, within `config.tuner`'s budget."""
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    tf_transform_output, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=None)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    challenger = fit_challenger(fn_args, config, tf_transform_output) if over_baseline(config) else None
+    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(challenger), num_epochs=None)
     return training.random_search(
         fn_args,
         config,
@@ -76,35 +95,71 @@ def tuner_fn(fn_args) -> TunerFnResult:
     )
 
 
-def serving_outputs(model, names: list[str]):
-    """Transformed features -> class probabilities, the most probable class name, all class names."""
+def class_outputs(probabilities: tf.Tensor, names: list[str]) -> dict:
+    """(B, C) probabilities -> them, the most probable class name, all class names."""
     vocabulary = tf.constant(names)
+    batch = tf.shape(probabilities)[0]
+    return {
+        features.PROBABILITIES_KEY: probabilities,
+        features.PREDICTED_LABEL_KEY: tf.gather(vocabulary, tf.argmax(probabilities, axis=-1)),
+        features.ALL_CLASSES_KEY: tf.tile(vocabulary[None], [batch, 1]),  # (B, C)
+    }
 
-    def predict(transformed: dict) -> dict:
-        probabilities = model(transformed[IDS_KEY], training=False)  # (B, C)
-        batch = tf.shape(probabilities)[0]
-        return {
-            features.PROBABILITIES_KEY: probabilities,
-            features.PREDICTED_LABEL_KEY: tf.gather(vocabulary, tf.argmax(probabilities, axis=-1)),
-            features.ALL_CLASSES_KEY: tf.tile(vocabulary[None], [batch, 1]),  # (B, C)
-        }
 
-    return predict
+def serving_outputs(model, names: list[str], prior=None):
+    """Transformed features -> class probabilities, the most probable class name, all class names."""
+    return lambda transformed: class_outputs(model(model_inputs(transformed, prior), training=False), names)
+
+
+def evaluation_outputs(model, challenger, names: list[str], prior=None):
+    """The serving outputs plus the bag-of-n-grams challenger's, prefixed `baseline_`."""
+
+    def evaluate(transformed: dict) -> dict:
+        ours = class_outputs(model(model_inputs(transformed, prior), training=False), names)
+        theirs = class_outputs(challenger(transformed[features.TEXT_PASSTHROUGH_KEY]), names)
+        return {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}
+
+    return evaluate
+
+
+def texts_and_labels(fn_args, config: PipelineConfig, files: list[str], tf_transform_output):
+    """Every (raw text, label id) of `files`, as numpy arrays."""
+    dataset = training.transformed_dataset(
+        fn_args, files, tf_transform_output,
+        lambda t: (t[features.TEXT_PASSTHROUGH_KEY], t[LABEL_ID_KEY]), 1024, False, config.seed,
+    )  # fmt: skip
+    texts, labels = zip(*dataset.as_numpy_iterator(), strict=True)
+    return np.concatenate(texts), np.concatenate(labels)
+
+
+def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output) -> baseline.BagOfNgramsClassifier:
+    """TF-IDF + logistic regression on the train texts, its penalty chosen on eval."""
+    train = texts_and_labels(fn_args, config, fn_args.train_files, tf_transform_output)
+    evaluation = texts_and_labels(fn_args, config, fn_args.eval_files, tf_transform_output)
+    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, len(class_names(tf_transform_output)))
+    print(f"text challenger: TF-IDF + logistic regression, C={penalty} (eval accuracy by C: {accuracy})")
+    return classifier
 
 
 def run_fn(fn_args) -> None:
-    """Train the best classifier with early stopping on eval, log to TensorBoard, export."""
+    """Fit the bag-of-n-grams challenger, train the best classifier (early stopping on eval), export both."""
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    tf_transform_output, train, evaluation = training.datasets(fn_args, config, to_xy)
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    challenger = fit_challenger(fn_args, config, tf_transform_output)
+    prior = challenger if over_baseline(config) else None  # the model's own starting point, if used
+    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(prior))
     model = build_text_classifier(
         classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
     )
     training.fit(model, train, evaluation, config, fn_args.model_run_dir)
+    names = class_names(tf_transform_output)
     export.export_serving_model(
         model,
         tf_transform_output,
         RAW_ONLY_KEYS,
-        serving_outputs(model, class_names(tf_transform_output)),
+        serving_outputs(model, names, prior),
         fn_args.serving_model_dir,
+        evaluate=evaluation_outputs(model, challenger, names, prior),
+        tracked={"text_challenger": challenger},  # its table and weights travel in the SavedModel
     )

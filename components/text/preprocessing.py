@@ -47,7 +47,10 @@ def token_ids(texts: tf.Tensor, text: TextConfig) -> tf.Tensor:
 
 def transform_text(inputs: dict, text: TextConfig) -> dict:
     texts = tf.squeeze(inputs[features.TEXT_KEY], axis=1)  # (B, 1) -> (B,)
-    outputs = {features.transformed_key(features.TEXT_KEY): token_ids(texts, text)}
+    outputs = {
+        features.transformed_key(features.TEXT_KEY): token_ids(texts, text),
+        features.TEXT_PASSTHROUGH_KEY: texts,  # the challenger (components/text/baseline.py) reads raw text
+    }
     # The label is absent when serving: tf.Transform prunes this branch from the graph then.
     labels = tft.compute_and_apply_vocabulary(
         inputs[features.LABEL_KEY], vocab_filename=features.LABEL_VOCABULARY

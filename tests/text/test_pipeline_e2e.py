@@ -1,12 +1,13 @@
 """End-to-end text pipeline on a small sample (LocalDagRunner, minutes): `pytest -m e2e`."""
 import glob
+import json
 
 import pytest
 import tensorflow as tf
+from tfx.utils.path_utils import serving_model_path
 
-from pipeline import mlmd, run_local
+from pipeline import evaluation_results, mlmd, run_local
 from pipeline.config import load_config
-from pipeline.predict import latest_model_dir
 from pipeline.predict_text import classify
 
 pytestmark = pytest.mark.e2e
@@ -18,11 +19,10 @@ TINY = [  # a small sample and a one-trial, one-epoch budget
     "tuner.epochs=1",
     "tuner.steps_per_epoch=3",
     "trainer.epochs=1",
-    "evaluation.min_accuracy=0.0",  # one epoch on 280 texts: bless anything that runs
 ]
 COMPONENTS = {
     "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
-    "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher",
+    "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
 }  # fmt: skip
 
 
@@ -36,24 +36,39 @@ def pushed_versions(output_dir) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pushed_run(tmp_path_factory):
+def weak_run(tmp_path_factory):
+    """One epoch on 280 texts: a transformer that cannot beat TF-IDF + logistic regression."""
     output_dir = tmp_path_factory.mktemp("text")
     assert run(output_dir) == 0
-    return output_dir
-
-
-def test_every_component_runs_and_a_model_is_pushed(pushed_run):
-    config = load_config("text", output_dir=str(pushed_run))
+    config = load_config("text", output_dir=str(output_dir))
     store = mlmd.open_store(config.metadata_path)
-    executions = mlmd.run_executions(store, mlmd.runs(store)[-1])
-    assert {e.node for e in executions} == COMPONENTS
-    assert all(e.state in ("COMPLETE", "CACHED") for e in executions), [(e.node, e.state) for e in executions]
-    assert len(pushed_versions(pushed_run)) == 1
+    return output_dir, {e.node: e for e in mlmd.run_executions(store, mlmd.runs(store)[-1])}
 
 
-def test_pushed_model_classifies_raw_strings(pushed_run):
-    config = load_config("text", output_dir=str(pushed_run))
-    serve = tf.saved_model.load(latest_model_dir(config.serving_dir)).signatures["serving_default"]
+def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
+    output_dir, executions = weak_run
+    assert set(executions) == COMPONENTS
+    assert all(e.state == "COMPLETE" for e in executions.values()), [(e.node, e.state) for e in executions.values()]
+    assert mlmd.custom(executions["Evaluator"].outputs["blessing"][0], "blessed") == 0
+    results = evaluation_results.read_evaluation(executions["Evaluator"].outputs["evaluation"][0].uri, False)
+    why = evaluation_results.verdict(False, results["failures"], False, results["metrics"])
+    assert "stopped by the bag-of-n-grams baseline" in why
+    assert pushed_versions(output_dir) == []
+    scores = json.loads(mlmd.custom(executions["Scorer"].outputs["scores"][0], "scores"))
+    for split in ("eval", "test"):
+        for classifier in ("model", "baseline"):
+            assert set(scores[split][classifier]) == {"accuracy", "macro_f1", "auc"}
+            assert 0.5 < scores[split][classifier]["auc"] <= 1.0
+    # TFMA and the Scorer read the same eval examples: the same baseline accuracy.
+    assert scores["eval"]["baseline"]["accuracy"] == pytest.approx(
+        results["metrics"]["candidate"]["baseline_accuracy"], abs=1e-6
+    )
+
+
+def test_the_candidate_classifies_raw_strings(weak_run):
+    _, executions = weak_run
+    model_dir = serving_model_path(executions["Trainer"].outputs["model"][0].uri)
+    serve = tf.saved_model.load(model_dir).signatures["serving_default"]
     results = classify(serve, ["A warm, funny and moving film.", "Tedious, loud and far too long.", ""])
     for label, probabilities in results:
         assert label in ("fresh", "rotten")

@@ -43,3 +43,17 @@ def test_fit_step_and_validation():
     assert np.isfinite(history.history["loss"][0])
     with pytest.raises(ValueError, match="divisible"):
         build_text_classifier(TextClassifierConfig(vocabulary_size=5, max_length=4, num_classes=2, model_dim=6, num_heads=4))
+
+
+def test_over_a_prior_the_untrained_model_is_the_prior():
+    """The residual head starts at zero: before training, the prior's softmax comes out."""
+    import numpy as np
+
+    model = build_text_classifier(TextClassifierConfig(**{**CONFIG.__dict__, "prior": True}))
+    ids = np.random.default_rng(0).integers(0, 20, size=(4, 12))
+    prior = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+    expected = np.exp(prior) / np.exp(prior).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model([ids, prior]), expected, atol=1e-6)
+    labels = np.array([0, 1, 2, 0])
+    history = model.fit([ids, prior], labels, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]  # and it does learn

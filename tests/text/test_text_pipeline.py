@@ -1,4 +1,6 @@
 """The text task through the shared `create_pipeline` (construction only, fast)."""
+import pytest
+
 from data import features
 from pipeline import evaluation
 from pipeline.config import load_config
@@ -11,18 +13,20 @@ def test_text_pipeline_is_built_by_the_shared_factory(tmp_path):
     ids = {c.id for c in pipeline.components}
     assert ids == {
         "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
-        "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher",
+        "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
     }  # fmt: skip
     assert (tmp_path / "text" / "data" / "rotten_tomatoes.csv").is_file()
     assert TASKS["text"].module == "components.text.module"
 
 
-def test_eval_config_slices_by_length_and_gates_on_accuracy(tmp_path):
-    config = load_config("text", output_dir=str(tmp_path), overrides=["evaluation.min_accuracy=0.7"])
+def test_eval_config_slices_by_length_and_gates_on_the_baseline(tmp_path):
+    config = load_config("text", output_dir=str(tmp_path), overrides=["evaluation.min_improvement=0.01"])
     eval_config = evaluation.text_eval_config(config)
     assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [[], [features.LENGTH_BUCKET_KEY]]
-    accuracy = [m for spec in eval_config.metrics_specs for m in spec.metrics if m.threshold.ByteSize()]
-    assert [m.class_name for m in accuracy] == ["SparseCategoricalAccuracy"]
-    assert accuracy[0].threshold.value_threshold.lower_bound.value == 0.7
+    gated = [m for spec in eval_config.metrics_specs for m in spec.metrics if m.threshold.ByteSize()]
+    assert [m.class_name for m in gated] == ["SparseCategoricalAccuracy", "BaselineAgreement"]
+    assert gated[0].threshold.change_threshold.absolute.value == -0.01  # vs the deployed model
+    assert gated[1].threshold.value_threshold.lower_bound.value == pytest.approx(0.01)  # vs TF-IDF + LR
+    assert gated[1].threshold.value_threshold.lower_bound.value > 0.01  # strictly more
     binarized = [s for s in eval_config.metrics_specs if s.binarize.class_ids.values]
     assert list(binarized[0].binarize.class_ids.values) == [0, 1]  # fresh, rotten from the schema

@@ -1,0 +1,90 @@
+"""The text task's challenger: a bag-of-n-grams linear classifier (TF-IDF + logistic regression).
+
+Fitted by the Trainer on the train split only (scikit-learn), its penalty chosen on eval,
+then carried into the SavedModel as TensorFlow ops (`BagOfNgramsClassifier`), so that the
+Evaluator and the Scorer score it on the very examples they score the candidate on.
+Tokens come from the same `standardize_and_split` as the transformer's (lowercase, strip
+punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from components.text.preprocessing import standardize_and_split
+
+NGRAMS = 2  # unigrams and bigrams
+MIN_DF = 2  # n-grams in fewer train texts are dropped
+PENALTIES = (0.3, 1.0, 3.0, 10.0)  # inverse L2 strengths (C); the best on eval accuracy is kept
+
+
+def tokens(texts: list[bytes] | np.ndarray) -> list[list[str]]:
+    """Unigram and bigram tokens of each text, by the TensorFlow tokenizer used at serving."""
+    ragged = standardize_and_split(tf.constant(list(texts)), NGRAMS)
+    return [[t.decode() for t in row] for row in ragged.to_list()]
+
+
+def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES):
+    """(classifier, C, {C: eval accuracy}): TF-IDF (sublinear tf, l2) + logistic regression.
+
+    `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
+    """
+    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF)
+    x_train = vectorizer.fit_transform(tokens(train[0]))
+    x_eval = vectorizer.transform(tokens(evaluation[0]))
+    fits, accuracy = {}, {}
+    for penalty in penalties:
+        fits[penalty] = LogisticRegression(C=penalty, max_iter=2000).fit(x_train, train[1])
+        accuracy[penalty] = float(fits[penalty].score(x_eval, evaluation[1]))
+    best = max(accuracy, key=accuracy.get)
+    return BagOfNgramsClassifier.from_sklearn(vectorizer, fits[best], num_classes), best, accuracy
+
+
+class BagOfNgramsClassifier(tf.Module):
+    """(B,) raw texts -> (B, C) class probabilities, as the fitted TF-IDF + logistic regression."""
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray):
+        super().__init__(name="bag_of_ngrams")
+        self.size = len(vocabulary)
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(vocabulary), tf.range(self.size, dtype=tf.int64)),
+            default_value=-1,
+        )
+        self.idf = tf.Variable(np.asarray(idf, np.float32), trainable=False, name="idf")  # (V,)
+        self.weights = tf.Variable(np.asarray(weights, np.float32), trainable=False, name="weights")  # (V, C)
+        self.bias = tf.Variable(np.asarray(bias, np.float32), trainable=False, name="bias")  # (C,)
+
+    @classmethod
+    def from_sklearn(cls, vectorizer: TfidfVectorizer, model: LogisticRegression, num_classes: int):
+        vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)  # column order
+        weights = np.zeros((len(vocabulary), num_classes), np.float64)
+        bias = np.zeros((num_classes,), np.float64)
+        if model.coef_.shape[0] == 1:  # binary: p(classes_[1]) = sigmoid(z), i.e. logits [0, z]
+            weights[:, model.classes_[1]] = model.coef_[0]
+            bias[model.classes_[1]] = model.intercept_[0]
+        else:
+            weights[:, model.classes_] = model.coef_.T
+            bias[model.classes_] = model.intercept_
+            bias[np.setdiff1d(np.arange(num_classes), model.classes_)] = -1e9  # a class absent from train
+        return cls(vocabulary, vectorizer.idf_, weights, bias)
+
+    def features(self, texts: tf.Tensor) -> tf.SparseTensor:
+        """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, L2-normalized."""
+        ids = self.table.lookup(standardize_and_split(texts, NGRAMS))  # (B, None), -1 unknown
+        ids = tf.ragged.boolean_mask(ids, ids >= 0)
+        counts = tf.sparse.bincount(ids, axis=-1, minlength=self.size, maxlength=self.size)  # (B, V)
+        counts = tf.sparse.reorder(counts)
+        values = (1.0 + tf.math.log(tf.cast(counts.values, tf.float32))) * tf.gather(self.idf, counts.indices[:, 1])
+        rows = tf.cast(counts.indices[:, 0], tf.int32)
+        norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), rows, tf.shape(texts)[0]))  # (B,)
+        values = values / tf.gather(tf.maximum(norms, 1e-12), rows)
+        return tf.SparseTensor(counts.indices, values, counts.dense_shape)
+
+    def logits(self, texts: tf.Tensor) -> tf.Tensor:
+        """(B,) texts -> (B, C) logits."""
+        return tf.sparse.sparse_dense_matmul(self.features(texts), self.weights) + self.bias
+
+    def __call__(self, texts: tf.Tensor) -> tf.Tensor:
+        return tf.nn.softmax(self.logits(texts))

@@ -1,0 +1,76 @@
+"""Text scores of the candidate and its bag-of-n-grams challenger, per split.
+
+The Scorer's function for the text task: runs the candidate's `evaluation` signature on the
+raw eval and test examples and scores both classifiers with the same arithmetic:
+accuracy, macro-F1 and one-vs-rest AUC (macro over classes).
+"""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import tensorflow as tf
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+from components import export
+from data import features
+
+SPLITS = ("eval", "test")
+BATCH = 512
+CLASSIFIERS = {"model": "", "baseline": features.BASELINE_PREFIX}  # name -> output prefix
+
+
+def read_records(examples_uri: str, split: str) -> list[bytes]:
+    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    if not files:
+        raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
+    return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+
+
+def classify(signature, records: list[bytes]) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """{classifier: (probabilities (N, C), class names)} from the evaluation signature."""
+    parts: dict[str, list] = {name: [] for name in CLASSIFIERS}
+    names = None
+    for start in range(0, len(records), BATCH):
+        outputs = signature(**{export.EXAMPLES_INPUT: tf.constant(records[start : start + BATCH])})
+        for name, prefix in CLASSIFIERS.items():
+            parts[name].append(outputs[prefix + features.PROBABILITIES_KEY].numpy())
+        names = [n.decode() for n in outputs[features.ALL_CLASSES_KEY].numpy()[0]]
+    return {name: (np.concatenate(p), names) for name, p in parts.items()}
+
+
+def metrics(truth: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """Accuracy, macro-F1 and macro one-vs-rest AUC of (N, C) probabilities against (N,) class ids."""
+    predicted = probabilities.argmax(axis=-1)
+    classes = np.arange(probabilities.shape[1])
+    present = np.unique(truth)
+    if len(present) < 2:
+        auc = float("nan")
+    elif probabilities.shape[1] == 2:
+        auc = float(roc_auc_score(truth, probabilities[:, 1]))
+    else:
+        auc = float(roc_auc_score(truth, probabilities, multi_class="ovr", average="macro", labels=classes))
+    return {
+        "accuracy": float(accuracy_score(truth, predicted)),
+        "macro_f1": float(f1_score(truth, predicted, labels=classes, average="macro", zero_division=0)),
+        "auc": auc,
+    }
+
+
+def score(model_dir: str, examples_uri: str, config: dict) -> dict:
+    """{split: {"model"|"baseline": {"accuracy", "macro_f1", "auc"}}, "examples": {split: N}}."""
+    del config  # the classes travel in the model
+    signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
+    result: dict = {"examples": {}}
+    for split in SPLITS:
+        records = read_records(examples_uri, split)
+        labels = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode()
+                  for r in records]  # fmt: skip
+        outputs = classify(signature, records)
+        names = next(iter(outputs.values()))[1]
+        index = {n: i for i, n in enumerate(names)}
+        truth = np.array([index.get(label, -1) for label in labels])
+        result[split] = {name: metrics(truth, probabilities) for name, (probabilities, _) in outputs.items()}
+        result["examples"][split] = len(records)
+    return result

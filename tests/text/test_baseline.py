@@ -1,0 +1,54 @@
+"""The bag-of-n-grams challenger: TensorFlow ops that reproduce the fitted scikit-learn model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from components.text import baseline
+
+WORDS = ["great", "awful", "plot", "acting", "film", "boring", "moving", "loud", "warm", "dull"]
+
+
+def _corpus(num_classes: int, n: int = 120, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, size=n)
+    texts = []
+    for label in labels:  # each class prefers its own words; some punctuation and case
+        words = rng.choice(WORDS, size=rng.integers(2, 9))
+        words = np.append(words, WORDS[label * 2 % len(WORDS)]).tolist()
+        texts.append((" ".join(words).capitalize() + rng.choice([".", "!", ", really."])).encode())
+    return np.array(texts), labels
+
+
+@pytest.mark.parametrize("num_classes", [2, 4])
+def test_matches_scikit_learn_probabilities(num_classes):
+    texts, labels = _corpus(num_classes)
+    classifier, penalty, accuracy = baseline.fit_baseline((texts, labels), (texts, labels), num_classes)
+    assert penalty in baseline.PENALTIES and set(accuracy) == set(baseline.PENALTIES)
+    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=baseline.MIN_DF)
+    x = vectorizer.fit_transform(baseline.tokens(texts))
+    reference = LogisticRegression(C=penalty, max_iter=2000).fit(x, labels)
+    unseen, _ = _corpus(num_classes, n=20, seed=1)
+    unseen = np.append(unseen, [b"", b"zzz qqq"])  # no known n-gram: the intercept alone
+    expected = reference.predict_proba(vectorizer.transform(baseline.tokens(unseen)))
+    np.testing.assert_allclose(classifier(tf.constant(unseen)).numpy(), expected, atol=1e-5)
+
+
+def test_tokens_are_the_transformers_with_bigrams():
+    assert baseline.tokens([b"A GREAT, moving film!"])[0] == [
+        "a", "great", "moving", "film", "a great", "great moving", "moving film",
+    ]  # fmt: skip
+
+
+def test_saves_with_its_table(tmp_path):
+    texts, labels = _corpus(2)
+    classifier, _, _ = baseline.fit_baseline((texts, labels), (texts, labels), 2)
+    root = tf.Module()
+    root.classifier = classifier
+    root.serve = tf.function(lambda t: classifier(t), input_signature=[tf.TensorSpec([None], tf.string)])
+    tf.saved_model.save(root, str(tmp_path))
+    restored = tf.saved_model.load(str(tmp_path))
+    np.testing.assert_allclose(restored.serve(tf.constant(texts[:5])), classifier(tf.constant(texts[:5])), atol=1e-6)
