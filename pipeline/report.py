@@ -18,6 +18,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import sys
 from collections.abc import Callable
 
@@ -83,9 +84,13 @@ def statistics_section(report: dict) -> str:
                     buckets = next((h.buckets for h in s.histograms if h.type == h.STANDARD), None)
                     if buckets:
                         histograms.setdefault(name, {})[split] = buckets
+                elif feature.HasField("string_stats"):
+                    s = feature.string_stats
+                    rows.append([split, name, dataset.num_examples, f"{s.unique} distinct", "",
+                                 f"avg {s.avg_length:.1f} chars", ""])  # fmt: skip
                 else:
                     rows.append([split, name, dataset.num_examples, "", "", "", ""])
-    parts = [table(["split", "feature", "examples", "mean", "std", "min", "max"], rows)]
+    parts = [table(["split", "feature", "examples", "mean / distinct", "std", "min / length", "max"], rows)]
     names = sorted(histograms)[:MAX_FEATURE_PLOTS]
     if names:
         figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3), squeeze=False)
@@ -141,7 +146,17 @@ def learning_curves_section(report: dict) -> str:
     return png(figure)
 
 
-def tuner_section(report: dict) -> str:
+def tuner_objective(config) -> tuple[str, str]:
+    """(metric, "min" | "max") the task's Tuner optimizes (its module's TUNER_OBJECTIVE)."""
+    import importlib
+
+    from pipeline.create_pipeline import task_spec
+
+    objective = importlib.import_module(task_spec(config.task).module).TUNER_OBJECTIVE
+    return objective.name, objective.direction
+
+
+def tuner_section(report: dict, config) -> str:
     parts = []
     results = artifact_uri(report, "Tuner", "tuner_results")
     trials = []
@@ -156,29 +171,54 @@ def tuner_section(report: dict) -> str:
     if not trials:
         return "".join(parts) or "<p>No Tuner output in this run.</p>"
     keys = sorted({k for t in trials for k in t} - {"trial_id", "score"})
-    parts.append(table(["trial", "score (lower is better)", *keys], [[t.get("trial_id"), t.get("score"), *[t.get(k) for k in keys]] for t in trials]))
+    objective, direction = tuner_objective(config)
+    better = "lower is better" if direction == "min" else "higher is better"
+    parts.append(table(["trial", f"{objective} ({better})", *keys], [[t.get("trial_id"), t.get("score"), *[t.get(k) for k in keys]] for t in trials]))
     figure, ax = plt.subplots(figsize=(max(4, 0.6 * len(trials) + 2), 3))
     ax.bar([str(t.get("trial_id")) for t in trials], [t.get("score") or 0 for t in trials])
     ax.set_xlabel("trial")
-    ax.set_ylabel("objective")
+    ax.set_ylabel(f"{objective} ({better})")
     ax.set_title("Tuner trials")
     parts.append(png(figure))
     return "".join(parts)
+
+
+def class_names(report: dict) -> list[str]:
+    """The run's class names in class-id order (the Transform's label vocabulary), or []."""
+    import tensorflow_transform as tft
+
+    from data import features
+
+    uri = artifact_uri(report, "Transform", "transform_graph")
+    try:
+        return [v.decode() for v in tft.TFTransformOutput(uri).vocabulary_by_name(features.LABEL_VOCABULARY)]
+    except Exception:  # a task without classes, or no Transform output
+        return []
+
+
+def readable(name: str, classes: list[str]) -> str:
+    """`metric[class k]` -> `metric[<class name>]`."""
+    return re.sub(r"\[class (\d+)\]", lambda m: f"[{classes[int(m.group(1))]}]" if int(m.group(1)) < len(classes) else m.group(0), name)
+
+
+HEADLINE_BARS = 8  # the chart shows overall metrics only; slices and classes stay in the table
 
 
 def evaluation_section(report: dict) -> str:
     decision = report.get("evaluation")
     if not decision or "blessed" not in decision:
         return "<p>The Evaluator did not record a decision in this run.</p>"
+    classes = class_names(report)
     verdict = "BLESSED" if decision["blessed"] else "NOT blessed"
     parts = [f"<p><b>{verdict}</b>: {html.escape(decision['why'])}<br>baseline: "
              f"{html.escape(decision['baseline_model'] or 'none (no previously blessed model)')}</p>"]  # fmt: skip
     metrics = decision["metrics"]
     names = sorted(metrics.get("candidate", {}))
-    rows = [[n, metrics["candidate"].get(n), metrics.get("baseline", {}).get(n, ""), metrics.get("diff", {}).get(n, ""),
-             decision["thresholds"].get(n, "")] for n in names]  # fmt: skip
-    parts.append(table(["metric", "candidate", "deployed (baseline)", "diff", "threshold"], rows))
-    plotted = [n for n in names if n != "example_count" and metrics["candidate"].get(n) is not None]
+    rows = [[readable(n, classes), metrics["candidate"].get(n), metrics.get("baseline", {}).get(n, ""),
+             metrics.get("diff", {}).get(n, ""), decision["thresholds"].get(n, "")] for n in names]  # fmt: skip
+    parts.append(table(["metric", "candidate", "deployed model", "diff", "threshold"], rows))
+    plotted = [n for n in names if n != "example_count" and metrics["candidate"].get(n) is not None
+               and "[" not in n and "{" not in n and not n.endswith(("_rmse", "_ratio"))][:HEADLINE_BARS]  # fmt: skip
     if plotted:
         figure, ax = plt.subplots(figsize=(max(5, 1.2 * len(plotted)), 3))
         width = 0.4
@@ -190,12 +230,12 @@ def evaluation_section(report: dict) -> str:
             bound = decision["thresholds"].get(name, {}).get("valueThreshold", {}).get("upperBound")
             if bound is not None:
                 ax.hlines(bound, x - 0.45, x + 0.45, colors="red", linestyles="--", label="threshold")
-        ax.set_xticks(list(xs), plotted, rotation=20)
+        ax.set_xticks(list(xs), plotted, rotation=20, ha="right")
         ax.legend()
         ax.set_title("Evaluation (eval split)")
         parts.append(png(figure))
     for failure in decision["failures"]:
-        parts.append(f"<p>FAILED {html.escape(failure['metric'])}: {html.escape(failure['message'])}</p>")
+        parts.append(f"<p>FAILED {html.escape(readable(failure['metric'], classes))}: {html.escape(failure['message'])}</p>")
     return "".join(parts)
 
 
@@ -317,6 +357,43 @@ def scores_section(report: dict) -> str:
     return "<p>Eval chooses (it gates); test chooses nothing.</p>" + table(header, rows)
 
 
+def text_statistics_section(report: dict, config) -> str:
+    """Vocabulary size (train-fitted), words per text by split, and the share of out-of-vocabulary words."""
+    import numpy as np
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    from components.text.preprocessing import standardize_and_split
+    from data import features
+
+    uri = artifact_uri(report, "ExampleGen", "examples")
+    transform = tft.TFTransformOutput(artifact_uri(report, "Transform", "transform_graph"))
+    vocabulary = {v.decode() for v in transform.vocabulary_by_name(features.TOKEN_VOCABULARY)}
+    rows, lengths = [], {}
+    for split in ("train", "eval", "test"):
+        files = sorted(glob.glob(os.path.join(uri or "", f"Split-{split}", "*")))
+        texts = [tf.train.Example.FromString(r.numpy()).features.feature[features.TEXT_KEY].bytes_list.value[0]
+                 for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]  # fmt: skip
+        tokens = standardize_and_split(tf.constant(texts), 1).to_list() if texts else []
+        counts = np.array([len(t) for t in tokens])
+        known = sum(tok.decode() in vocabulary for row in tokens for tok in row)
+        lengths[split] = counts
+        rows.append([split, len(texts), float(np.median(counts)), float(np.percentile(counts, 95)), int(counts.max()),
+                     1 - known / max(1, counts.sum())])  # fmt: skip
+    parts = [f"<p>Token vocabulary (fitted on train, <code>text.vocab_size</code> = {config.text.vocab_size}): "
+             f"{len(vocabulary)} tokens; texts are cut at <code>text.max_length</code> = {config.text.max_length}.</p>",
+             table(["split", "texts", "median words", "95th percentile", "max", "out-of-vocabulary share"], rows)]  # fmt: skip
+    figure, ax = plt.subplots(figsize=(6, 3))
+    top = max(int(np.percentile(np.concatenate(list(lengths.values())), 99)), 1)
+    for split, counts in lengths.items():
+        ax.hist(np.minimum(counts, top), bins=30, histtype="step", density=True, label=split)
+    ax.axvline(config.text.max_length, color="red", linestyle="--", label="max_length")
+    ax.set_xlabel("words per text")
+    ax.legend()
+    parts.append(png(figure))
+    return "".join(parts)
+
+
 def confusion_section(report: dict, config) -> str:
     import numpy as np
     import tensorflow as tf
@@ -353,7 +430,10 @@ PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
         ("Forecasts vs actual, with the challengers (test split)", forecast_section),
         ("Error by horizon step", horizon_section),
     ],
-    "text": [("Confusion matrix (test split)", confusion_section)],
+    "text": [
+        ("Text statistics", text_statistics_section),
+        ("Confusion matrix (test split)", confusion_section),
+    ],
 }
 
 
@@ -376,7 +456,7 @@ def build_report(config, run: str | None = None) -> str:
         ("Components", lambda: components_section(report)),
         ("Data statistics", lambda: statistics_section(report)),
         ("Learning curves", lambda: learning_curves_section(report)),
-        ("Tuner trials", lambda: tuner_section(report)),
+        ("Tuner trials", lambda: tuner_section(report, config)),
         ("Evaluation", lambda: evaluation_section(report)),
         ("Scores of the candidate and the challengers", lambda: scores_section(report)),
     ]

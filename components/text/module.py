@@ -28,6 +28,9 @@ LABEL_ID_KEY = features.transformed_key(features.LABEL_KEY)
 RAW_ONLY_KEYS = (features.LABEL_KEY, features.LENGTH_BUCKET_KEY)  # not sent at serving time
 
 
+TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")  # what the Tuner optimizes (the report names it)
+
+
 def model_inputs(transformed: dict, challenger=None):
     """Token ids (B, T); with a challenger, (ids, its logits (B, C))."""
     if challenger is None:
@@ -89,7 +92,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
         fn_args,
         config,
         lambda hp: build_text_classifier(classifier_config(config, hp, tf_transform_output)),
-        keras_tuner.Objective("val_accuracy", "max"),
+        TUNER_OBJECTIVE,
         train,
         evaluation,
     )

@@ -29,6 +29,9 @@ LEARNING_RATES = {  # (min, max) of the log-uniform search per variant
 }
 
 
+TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")  # what the Tuner optimizes (the report names it)
+
+
 def input_keys(config: PipelineConfig) -> list[str]:
     return [features.transformed_key(features.window_key(c)) for c in config.series.input_columns]
 
@@ -132,7 +135,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
         fn_args,
         config,
         lambda hp: build_forecaster(forecaster_config(config, hp, steps), linear_init),
-        keras_tuner.Objective("val_loss", "min"),
+        TUNER_OBJECTIVE,
         train,
         evaluation,
     )
