@@ -37,8 +37,9 @@ def lines(name: str, scores: dict) -> list[str]:
     if not rows:
         return []
     width = max(len(str(r[0])) for r in rows) + 2
-    out = [f"Scores ({name}; the test split chooses nothing):", "  " + " " * width + "".join(f"{h:>13s}" for h in header[1:])]
+    cell = max(len(h) for h in header[1:]) + 2
+    out = [f"Scores ({name}; the test split chooses nothing):", "  " + " " * width + "".join(f"{h:>{cell}s}" for h in header[1:])]
     for row in rows:
-        cells = "".join(f"{v:13.4f}" if isinstance(v, float) else f"{'-':>13s}" for v in row[1:])
+        cells = "".join(f"{v:{cell}.4f}" if isinstance(v, float) else f"{'-':>{cell}s}" for v in row[1:])
         out.append(f"  {row[0]:<{width}s}{cells}")
     return out

@@ -18,12 +18,19 @@ from components.text.preprocessing import standardize_and_split
 NGRAMS = 2  # unigrams and bigrams
 MIN_DF = 2  # n-grams in fewer train texts are dropped
 PENALTIES = (0.3, 1.0, 3.0, 10.0)  # inverse L2 strengths (C); the best on eval accuracy is kept
+FOLDS = 5  # out-of-fold logits for the model trained on top of the challenger
 
 
 def tokens(texts: list[bytes] | np.ndarray) -> list[list[str]]:
     """Unigram and bigram tokens of each text, by the TensorFlow tokenizer used at serving."""
     ragged = standardize_and_split(tf.constant(list(texts)), NGRAMS)
     return [[t.decode() for t in row] for row in ragged.to_list()]
+
+
+def _fit(token_lists: list[list[str]], labels: np.ndarray, penalty: float):
+    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF)
+    model = LogisticRegression(C=penalty, max_iter=2000).fit(vectorizer.fit_transform(token_lists), labels)
+    return vectorizer, model
 
 
 def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES):
@@ -40,6 +47,43 @@ def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PE
         accuracy[penalty] = float(fits[penalty].score(x_eval, evaluation[1]))
     best = max(accuracy, key=accuracy.get)
     return BagOfNgramsClassifier.from_sklearn(vectorizer, fits[best], num_classes), best, accuracy
+
+
+def out_of_fold_logits(train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0) -> np.ndarray:
+    """(N, C) logits of each train text from a challenger fitted on the other folds.
+
+    A model that learns on top of the challenger must see the challenger's logits as they
+    are on texts it has not seen: on its own train texts they are overconfident.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, labels = np.asarray(train[0]), np.asarray(train[1])
+    token_lists = tokens(texts)
+    logits = np.zeros((len(texts), num_classes), np.float32)
+    for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
+        vectorizer, model = _fit([token_lists[i] for i in fit_rows], labels[fit_rows], penalty)
+        fold = BagOfNgramsClassifier.from_sklearn(vectorizer, model, num_classes)
+        logits[held] = fold.logits(tf.constant(texts[held])).numpy()
+    return logits
+
+
+class OutOfFoldPrior(tf.Module):
+    """Prior logits for training on top of the challenger: a train text gets its out-of-fold
+    logits (`out_of_fold_logits`), any other text the challenger's own."""
+
+    def __init__(self, texts: np.ndarray, logits: np.ndarray, challenger: BagOfNgramsClassifier):
+        super().__init__(name="out_of_fold_prior")
+        keys, first = np.unique(np.asarray(texts, dtype=object).astype(bytes), return_index=True)
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(keys), tf.range(len(keys), dtype=tf.int64)), -1
+        )
+        self.values = tf.constant(np.asarray(logits, np.float32)[first])  # (K, C)
+        self.challenger = challenger
+
+    def logits(self, texts: tf.Tensor) -> tf.Tensor:
+        rows = self.table.lookup(texts)  # (B,), -1: not a train text
+        known = tf.gather(self.values, tf.maximum(rows, 0))
+        return tf.where((rows >= 0)[:, None], known, self.challenger.logits(texts))
 
 
 class BagOfNgramsClassifier(tf.Module):

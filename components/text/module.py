@@ -86,8 +86,8 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    challenger = fit_challenger(fn_args, config, tf_transform_output) if over_baseline(config) else None
-    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(challenger), num_epochs=None)
+    _, training_prior = fit_challenger(fn_args, config, tf_transform_output)
+    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior), num_epochs=None)
     return training.random_search(
         fn_args,
         config,
@@ -135,13 +135,19 @@ def texts_and_labels(fn_args, config: PipelineConfig, files: list[str], tf_trans
     return np.concatenate(texts), np.concatenate(labels)
 
 
-def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output) -> baseline.BagOfNgramsClassifier:
-    """TF-IDF + logistic regression on the train texts, its penalty chosen on eval."""
+def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output):
+    """(challenger, training prior): TF-IDF + logistic regression on the train texts, its
+    penalty chosen on eval; and, when the transformer learns over it, the prior it trains
+    on (out-of-fold logits for train texts, the challenger's for the rest), else None."""
     train = texts_and_labels(fn_args, config, fn_args.train_files, tf_transform_output)
     evaluation = texts_and_labels(fn_args, config, fn_args.eval_files, tf_transform_output)
-    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, len(class_names(tf_transform_output)))
+    num_classes = len(class_names(tf_transform_output))
+    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes)
     print(f"text challenger: TF-IDF + logistic regression, C={penalty} (eval accuracy by C: {accuracy})")
-    return classifier
+    if not over_baseline(config):
+        return classifier, None
+    logits = baseline.out_of_fold_logits(train, penalty, num_classes, seed=config.seed)
+    return classifier, baseline.OutOfFoldPrior(train[0], logits, classifier)
 
 
 def run_fn(fn_args) -> None:
@@ -149,9 +155,9 @@ def run_fn(fn_args) -> None:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    challenger = fit_challenger(fn_args, config, tf_transform_output)
-    prior = challenger if over_baseline(config) else None  # the model's own starting point, if used
-    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(prior))
+    challenger, training_prior = fit_challenger(fn_args, config, tf_transform_output)
+    prior = challenger if over_baseline(config) else None  # at serving, the challenger's own logits
+    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior))
     model = build_text_classifier(
         classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
     )

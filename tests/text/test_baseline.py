@@ -52,3 +52,17 @@ def test_saves_with_its_table(tmp_path):
     tf.saved_model.save(root, str(tmp_path))
     restored = tf.saved_model.load(str(tmp_path))
     np.testing.assert_allclose(restored.serve(tf.constant(texts[:5])), classifier(tf.constant(texts[:5])), atol=1e-6)
+
+
+def test_out_of_fold_prior_gives_train_texts_unseen_logits():
+    texts, labels = _corpus(2, n=200)
+    texts = np.array([t + f" #{i}".encode() for i, t in enumerate(texts)])  # unique train texts
+    classifier, penalty, _ = baseline.fit_baseline((texts, labels), (texts, labels), 2)
+    logits = baseline.out_of_fold_logits((texts, labels), penalty, 2, folds=5)
+    prior = baseline.OutOfFoldPrior(texts, logits, classifier)
+    unseen = tf.constant([b"great moving film", b"awful loud plot"])
+    np.testing.assert_allclose(prior.logits(tf.constant(texts[:10])), logits[:10], atol=1e-6)
+    np.testing.assert_allclose(prior.logits(unseen), classifier.logits(unseen), atol=1e-6)
+    full = classifier.logits(tf.constant(texts)).numpy()
+    margin = lambda z: np.abs(z[:, 1] - z[:, 0]).mean()  # noqa: E731
+    assert margin(logits) < margin(full)  # out of fold, the challenger is less sure of train texts

