@@ -101,6 +101,12 @@ def schema_string_domain(schema_path: str, feature_name: str) -> list[str]:
     )
 
 
+def overall_only(threshold: tfma.MetricThreshold) -> list[tfma.PerSliceMetricThreshold]:
+    """A threshold on the whole eval split only: slices (by text length) are reported, not gated;
+    a small slice would otherwise stop a model that wins overall."""
+    return [tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)]
+
+
 def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     """Accuracy, one-vs-rest AUC (macro over classes) and per-class precision/recall/AUC,
     overall and sliced by text length; bless only when eval accuracy beats the bag-of-n-grams
@@ -118,23 +124,24 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
     accuracy = tfma.MetricConfig(
         class_name="SparseCategoricalAccuracy",
-        threshold=tfma.MetricThreshold(
-            change_threshold=tfma.GenericChangeThreshold(
-                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                absolute={"value": -limits.get("max_accuracy_drop", 0.0)},
-            ),
+        per_slice_thresholds=overall_only(
+            tfma.MetricThreshold(
+                change_threshold=tfma.GenericChangeThreshold(
+                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                    absolute={"value": -limits.get("max_accuracy_drop", 0.0)},
+                ),
+            )
         ),
+    )
+    beat_baseline = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": float(np.nextafter(margin, 1.0))})
     )
     against_baseline = [
         tfma.MetricConfig(
             class_name=text_metrics.BaselineAgreement.__name__,
             module=text_metrics.__name__,
             config=json.dumps({"name": name}),
-            threshold=tfma.MetricThreshold(
-                value_threshold=tfma.GenericValueThreshold(lower_bound={"value": float(np.nextafter(margin, 1.0))})
-            )
-            if name == text_metrics.ACCURACY_OVER_BASELINE
-            else None,
+            per_slice_thresholds=overall_only(beat_baseline) if name == text_metrics.ACCURACY_OVER_BASELINE else [],
         )
         for name in text_metrics.METRIC_NAMES
     ]

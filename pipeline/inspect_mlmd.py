@@ -59,9 +59,12 @@ def thresholds(eval_config_json: str | None) -> dict[str, Any]:
     found = {}
     for spec in config.metrics_specs:
         for metric in spec.metrics:
-            if metric.HasField("threshold"):
+            threshold = metric.threshold if metric.HasField("threshold") else None
+            if threshold is None and metric.per_slice_thresholds:  # gated on the overall slice only
+                threshold = metric.per_slice_thresholds[0].threshold
+            if threshold is not None:
                 name = json.loads(metric.config).get("name", metric.class_name) if metric.config else metric.class_name
-                found[name] = json_format.MessageToDict(metric.threshold)
+                found[name] = json_format.MessageToDict(threshold)
     return found
 
 

@@ -1,5 +1,6 @@
 """The text task through the shared `create_pipeline` (construction only, fast)."""
 import pytest
+import tensorflow_model_analysis as tfma
 
 from data import features
 from pipeline import evaluation
@@ -23,10 +24,14 @@ def test_eval_config_slices_by_length_and_gates_on_the_baseline(tmp_path):
     config = load_config("text", output_dir=str(tmp_path), overrides=["evaluation.min_improvement=0.01"])
     eval_config = evaluation.text_eval_config(config)
     assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [[], [features.LENGTH_BUCKET_KEY]]
-    gated = [m for spec in eval_config.metrics_specs for m in spec.metrics if m.threshold.ByteSize()]
+    gated = [m for spec in eval_config.metrics_specs for m in spec.metrics if m.per_slice_thresholds]
     assert [m.class_name for m in gated] == ["SparseCategoricalAccuracy", "BaselineAgreement"]
-    assert gated[0].threshold.change_threshold.absolute.value == -0.01  # vs the deployed model
-    assert gated[1].threshold.value_threshold.lower_bound.value == pytest.approx(0.01)  # vs TF-IDF + LR
-    assert gated[1].threshold.value_threshold.lower_bound.value > 0.01  # strictly more
+    assert not any(m.threshold.ByteSize() for spec in eval_config.metrics_specs for m in spec.metrics)
+    for metric in gated:  # gated on the whole eval split only, not on each length slice
+        assert [list(s.slicing_specs) for s in metric.per_slice_thresholds] == [[tfma.SlicingSpec()]]
+    vs_deployed, vs_baseline = (m.per_slice_thresholds[0].threshold for m in gated)
+    assert vs_deployed.change_threshold.absolute.value == -0.01
+    assert vs_baseline.value_threshold.lower_bound.value == pytest.approx(0.01)  # vs TF-IDF + LR
+    assert vs_baseline.value_threshold.lower_bound.value > 0.01  # strictly more
     binarized = [s for s in eval_config.metrics_specs if s.binarize.class_ids.values]
     assert list(binarized[0].binarize.class_ids.values) == [0, 1]  # fresh, rotten from the schema
