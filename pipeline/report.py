@@ -401,7 +401,8 @@ def confusion_section(report: dict, config) -> str:
     from data import features
 
     records = test_examples(report, limit=2000)
-    _model, serve = serving_function(report)
+    model, which = candidate_model(report)
+    serve = model.signatures["serving_default"]
     predicted = []
     for start in range(0, len(records), 256):
         out = serve(examples=tf.constant(records[start : start + 256]))
@@ -422,7 +423,7 @@ def confusion_section(report: dict, config) -> str:
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
     accuracy = float(np.trace(matrix)) / max(1, matrix.sum())
-    return f"<p>Test accuracy {accuracy:.3f} on {len(records)} examples.</p>" + png(figure)
+    return f"<p>{html.escape(which)}: test accuracy {accuracy:.3f} on {len(records)} examples.</p>" + png(figure)
 
 
 PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
