@@ -26,6 +26,8 @@ export PYTHONHASHSEED ?= 0
 export PYTHONWARNINGS ?= ignore::FutureWarning,ignore::DeprecationWarning
 
 SET        ?=
+FRESH      ?=
+# FRESH=1: rerun every component instead of reusing cached artifacts.
 # SET="trainer.epochs=5 series.horizon=24" overrides config keys (pipeline/config.py).
 RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s))
 
@@ -64,7 +66,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 run-local: $(STAMP)
-	$(PY) -m pipeline.run_local $(RUN_ARGS)
+	$(PY) -m pipeline.run_local $(RUN_ARGS) $(if $(FRESH),--no-cache)
 
 predict: $(STAMP)
 	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE))

@@ -107,9 +107,13 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
 
 
 def create_pipeline(
-    config: PipelineConfig, beam_pipeline_args: list[str] | None = None, deployment: Deployment | None = None
+    config: PipelineConfig,
+    beam_pipeline_args: list[str] | None = None,
+    deployment: Deployment | None = None,
+    enable_cache: bool = True,
 ) -> tfx.dsl.Pipeline:
-    """`deployment` (pipeline/profile.py): paths and services of Kubeflow/Vertex; None: the local run."""
+    """`deployment` (pipeline/profile.py): paths and services of Kubeflow/Vertex; None: the local run.
+    `enable_cache=False` reruns every component (`make run-local FRESH=1`)."""
     spec = task_spec(config.task)
     deployment = deployment or Deployment.local(config)
     custom_config = config.to_dict()
@@ -181,7 +185,7 @@ def create_pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=deployment.pipeline_root,
         components=components,
-        enable_cache=True,
+        enable_cache=enable_cache,
         metadata_connection_config=deployment.metadata_connection_config(),  # None on Kubeflow/Vertex
         beam_pipeline_args=beam_pipeline_args or [],
     )

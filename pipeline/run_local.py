@@ -53,7 +53,7 @@ def setup_logging() -> ProgressHandler:
     return progress
 
 
-def run(config: PipelineConfig) -> None:
+def run(config: PipelineConfig, enable_cache: bool = True) -> None:
     from tfx import v1 as tfx
 
     from pipeline.create_pipeline import create_pipeline
@@ -62,7 +62,7 @@ def run(config: PipelineConfig) -> None:
     os.makedirs(config.task_dir, exist_ok=True)
     # Beam arguments come from the local profile (DirectRunner, multi-processing by default).
     beam_args = load_profile("local").beam_pipeline_args(config)
-    pipeline = create_pipeline(config, beam_pipeline_args=beam_args)
+    pipeline = create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
     tfx.orchestration.LocalDagRunner().run(pipeline)
 
 
@@ -73,6 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", help="your CSV (default: the packaged data set)")
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. trainer.epochs=5")
+    parser.add_argument("--no-cache", action="store_true", help="rerun every component (make run-local FRESH=1)")
     return parser.parse_args(argv)
 
 
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.summary import summarize
 
     try:
-        run(config)
+        run(config, enable_cache=not args.no_cache)
     except Exception as error:  # the run stopped: say why, then what ran
         print(f"\nRun FAILED after {time.perf_counter() - started:.1f}s: {type(error).__name__}: {error}", file=sys.stderr)
         print(summarize(config.metadata_path), file=sys.stderr)

@@ -35,3 +35,15 @@ def test_eval_config_slices_by_length_and_gates_on_the_baseline(tmp_path):
     assert vs_baseline.value_threshold.lower_bound.value > 0.01  # strictly more
     binarized = [s for s in eval_config.metrics_specs if s.binarize.class_ids.values]
     assert list(binarized[0].binarize.class_ids.values) == [0, 1]  # fresh, rotten from the schema
+
+
+def test_cache_can_be_turned_off(tmp_path):
+    config = load_config("text", output_dir=str(tmp_path))
+    assert create_pipeline(config).enable_cache
+    assert not create_pipeline(config, enable_cache=False).enable_cache
+
+
+def test_run_local_takes_no_cache():
+    from pipeline import run_local
+
+    assert run_local.parse_args(["--no-cache"]).no_cache and not run_local.parse_args([]).no_cache
