@@ -64,14 +64,14 @@ def majority_accuracy(examples_uri: str) -> dict:
     """Accuracy and macro-F1 on test of always predicting the train split's most frequent class."""
     from sklearn.metrics import f1_score
 
-    from components.text.scores import read_records
+    from components.examples_io import read_split
     from data import features
 
     def labels(split):
         import tensorflow as tf
 
         return [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0]
-                for r in read_records(examples_uri, split)]  # fmt: skip
+                for r in read_split(examples_uri, split)]  # fmt: skip
 
     train, test = labels("train"), labels("test")
     majority = max(set(train), key=train.count)

@@ -30,28 +30,17 @@ from bench import pipeline_stats
 from components import export
 from components.timeseries import challengers
 from components.timeseries import scores as forecast_scores
-from data import features
 from models.baselines import build_rnn_forecaster
 from pipeline.config import load_config
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
 
 
-def read_windows(examples_uri: str, split: str, column: str) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
-    """(windows (N, T), targets (N, H), serialized examples) of one split."""
-    files = glob.glob(os.path.join(examples_uri, f"Split-{split}", "*"))
-    windows, targets, serialized = [], [], []
-    for record in tf.data.TFRecordDataset(files, compression_type="GZIP"):
-        feature = tf.train.Example.FromString(record.numpy()).features.feature
-        windows.append(feature[features.window_key(column)].float_list.value)
-        targets.append(feature[features.target_key(column)].float_list.value)
-        serialized.append(record.numpy())
-    return np.asarray(windows, np.float32), np.asarray(targets, np.float32), serialized
-
-
-def lstm_forecast(train, evaluation, test, config) -> tuple[np.ndarray, float]:
+def lstm_forecast(train, evaluation, test_windows, config) -> tuple[np.ndarray, float]:
+    """`train`, `evaluation`: (windows (N, T, 1), targets (N, H, 1)) of the one target column;
+    returns the (N, H, 1) forecast of `test_windows` and the training seconds."""
     mean, std = train[0].mean(), train[0].std()
-    norm = lambda a: ((a - mean) / std)[..., None]  # noqa: E731  (N, T, 1)
+    norm = lambda a: (a - mean) / std  # noqa: E731  (N, T, 1)
     keras.utils.set_random_seed(config.seed)
     model = build_rnn_forecaster("lstm", config.series.lookback, 1, config.series.horizon, 1)
     model.compile(optimizer="adam", loss="mse")
@@ -62,7 +51,7 @@ def lstm_forecast(train, evaluation, test, config) -> tuple[np.ndarray, float]:
         callbacks=[keras.callbacks.EarlyStopping(patience=config.trainer.patience, restore_best_weights=True)],
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    return model.predict(norm(test[0]), verbose=0)[..., 0] * std + mean, seconds
+    return model.predict(norm(test_windows), verbose=0) * std + mean, seconds
 
 
 def matmul_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
@@ -112,16 +101,15 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     the LSTM is trained here on the same windows.
     """
     config = load_config("timeseries", output_dir=output_dir)
-    column = config.series.target_columns[0]
     run_context, executions = pipeline_stats.latest_run(config.metadata_path)
     by_node = {e.node: e for e in executions}
     examples_uri = by_node["ExampleGen"].outputs["examples"][0].uri
-    train, evaluation, test = (read_windows(examples_uri, s, column) for s in ("train", "eval", "test"))
+    train, evaluation = (forecast_scores.read_split(examples_uri, s, config.series)[1:] for s in ("train", "eval"))
 
     model_dir, pushed = pipeline_stats.model_of_run(config, by_node)
     signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
-    _, truth, forecasts = forecast_scores.forecasts_of_split(signature, examples_uri, "test", config.series)
-    forecasts["lstm"], lstm_seconds = lstm_forecast(train, evaluation, test, config)
+    windows, truth, forecasts = forecast_scores.forecasts_of_split(signature, examples_uri, "test", config.series)
+    forecasts["lstm"], lstm_seconds = lstm_forecast(train, evaluation, windows, config)
     notes = {
         "model": f"{'pushed' if pushed else 'NOT pushed (candidate)'}; Trainer {by_node['Trainer'].seconds:.0f}s",
         "seasonal_naive": f"season {config.series.season} steps",
@@ -131,7 +119,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     best = None
     rows = []
     for name, forecast in forecasts.items():
-        scores = challengers.errors(truth, forecast if forecast.ndim == 3 else forecast[..., None])
+        scores = challengers.errors(truth, forecast)
         rows.append({"row": name, "test_mae": scores["mae"], "test_rmse": scores["rmse"], "note": notes.get(name, "")})
         if name in challengers.CHALLENGERS and (best is None or scores["mae"] < best[1]):
             best = (name, scores["mae"])

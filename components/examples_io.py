@@ -2,7 +2,8 @@
 
 `Split-<name>/data_tfrecord-00000-of-00001.gz` (gzipped TFRecords of tf.Examples),
 plus the artifact properties StatisticsGen, Transform and the Evaluator rely on.
-Shared by our ExampleGens, which differ only in how rows become examples.
+Shared by our ExampleGens, which differ only in how rows become examples; `read_split`
+reads a split back for the Scorer, the report and the benchmarks.
 """
 
 import os
@@ -26,6 +27,15 @@ def write_split(output_uri: str, split: str, examples: Iterable[tf.train.Example
             writer.write(example.SerializeToString())
             count += 1
     return count
+
+
+def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[bytes]:
+    """The serialized tf.Examples of one split (the first `limit` of them when given)."""
+    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    if not files:
+        raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    return [record.numpy() for record in (dataset.take(limit) if limit else dataset)]
 
 
 def describe(artifact, splits: Iterable[str], source: str, counts: dict[str, int], count_name: str) -> None:

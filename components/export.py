@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
@@ -16,6 +17,16 @@ SERVING_SIGNATURE = "serving_default"
 EVALUATION_SIGNATURE = "evaluation"  # serving outputs plus the challengers' predictions, for the gate
 TRANSFORM_SIGNATURE = "transform_features"
 EXAMPLES_INPUT = "examples"  # name of the serialized tf.Example input of every signature
+
+
+def call_in_batches(signature, records: list[bytes], batch: int = 512) -> dict:
+    """Every output of `signature` on serialized examples, called `batch` at a time: {key: (N, ...)}."""
+    parts: dict[str, list] = {}
+    for start in range(0, len(records), batch):
+        outputs = signature(**{EXAMPLES_INPUT: tf.constant(records[start : start + batch])})
+        for key, value in outputs.items():
+            parts.setdefault(key, []).append(value.numpy())
+    return {key: np.concatenate(values) for key, values in parts.items()}
 
 
 def raw_serving_spec(tf_transform_output: tft.TFTransformOutput, label_keys: Iterable[str]) -> dict:

@@ -32,11 +32,6 @@ def load_function(dotted: str):
     return getattr(importlib.import_module(module), name)
 
 
-def read_scores(uri: str) -> dict:
-    with open(os.path.join(uri, SCORES_FILE)) as handle:
-        return json.load(handle)
-
-
 @component
 def Scorer(
     examples: InputArtifact[standard_artifacts.Examples],

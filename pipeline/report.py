@@ -240,14 +240,9 @@ def evaluation_section(report: dict) -> str:
 
 
 def test_examples(report: dict, limit: int | None = None) -> list[bytes]:
-    import tensorflow as tf
+    from components import examples_io
 
-    uri = artifact_uri(report, "ExampleGen", "examples")
-    files = sorted(glob.glob(os.path.join(uri or "", "Split-test", "*")))
-    if not files:
-        raise FileNotFoundError(f"no Split-test files under the ExampleGen output {uri}")
-    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
-    return [record.numpy() for record in (dataset.take(limit) if limit else dataset)]
+    return examples_io.read_split(artifact_uri(report, "ExampleGen", "examples") or "", "test", limit)
 
 
 def serving_function(report: dict):

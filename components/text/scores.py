@@ -6,38 +6,22 @@ accuracy, macro-F1 and one-vs-rest AUC (macro over classes).
 """
 from __future__ import annotations
 
-import glob
-import os
-
 import numpy as np
 import tensorflow as tf
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from components import export
+from components import examples_io, export
 from data import features
 
 SPLITS = ("eval", "test")
-BATCH = 512
 CLASSIFIERS = {"model": "", "baseline": features.BASELINE_PREFIX}  # name -> output prefix
-
-
-def read_records(examples_uri: str, split: str) -> list[bytes]:
-    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
-    if not files:
-        raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
-    return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
 
 def classify(signature, records: list[bytes]) -> dict[str, tuple[np.ndarray, list[str]]]:
     """{classifier: (probabilities (N, C), class names)} from the evaluation signature."""
-    parts: dict[str, list] = {name: [] for name in CLASSIFIERS}
-    names = None
-    for start in range(0, len(records), BATCH):
-        outputs = signature(**{export.EXAMPLES_INPUT: tf.constant(records[start : start + BATCH])})
-        for name, prefix in CLASSIFIERS.items():
-            parts[name].append(outputs[prefix + features.PROBABILITIES_KEY].numpy())
-        names = [n.decode() for n in outputs[features.ALL_CLASSES_KEY].numpy()[0]]
-    return {name: (np.concatenate(p), names) for name, p in parts.items()}
+    outputs = export.call_in_batches(signature, records)
+    names = [n.decode() for n in outputs[features.ALL_CLASSES_KEY][0]]
+    return {name: (outputs[prefix + features.PROBABILITIES_KEY], names) for name, prefix in CLASSIFIERS.items()}
 
 
 def metrics(truth: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -64,7 +48,7 @@ def score(model_dir: str, examples_uri: str, config: dict) -> dict:
     signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
     result: dict = {"examples": {}}
     for split in SPLITS:
-        records = read_records(examples_uri, split)
+        records = examples_io.read_split(examples_uri, split)
         labels = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode()
                   for r in records]  # fmt: skip
         outputs = classify(signature, records)

@@ -11,7 +11,7 @@ import apache_beam as beam
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 
-from components.timeseries.forecast_metrics import model_outputs
+from components.tfma_inputs import model_outputs
 from data import features
 
 BASELINE_ACCURACY = "baseline_accuracy"

@@ -61,8 +61,3 @@ def mae_by_step(truth: np.ndarray, forecast: np.ndarray) -> list[float]:
     diff = np.abs(np.asarray(truth, np.float64) - np.asarray(forecast, np.float64))
     return [float(v) for v in diff.mean(axis=(0, 2))]
 
-
-def strongest(scores: dict[str, dict[str, float]]) -> str:
-    """The challenger with the lowest MAE in `{name: {"mae": ..}}`."""
-    present = [c for c in CHALLENGERS if c in scores and scores[c].get("mae") is not None]
-    return min(present, key=lambda c: scores[c]["mae"])

@@ -18,6 +18,7 @@ import apache_beam as beam
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 
+from components.tfma_inputs import model_outputs
 from components.timeseries import challengers
 from data import features
 
@@ -43,14 +44,6 @@ METRIC_NAMES = (
     FORECAST_RMSE,
     *(challenger_metric(c, k) for c in challengers.CHALLENGERS for k in ("mae", "rmse", "ratio")),
 )
-
-
-def model_outputs(element: metric_types.StandardMetricInputs, model_name: str) -> dict:
-    """The model's output dict; with a baseline model, TFMA keys predictions by model name."""
-    outputs = element.predictions
-    if model_name and isinstance(outputs, dict) and isinstance(outputs.get(model_name), dict):
-        outputs = outputs[model_name]
-    return outputs if isinstance(outputs, dict) else {}
 
 
 class _ForecastErrorsCombiner(beam.CombineFn):

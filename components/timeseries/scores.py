@@ -8,27 +8,20 @@ the error of each horizon step, for the report.
 """
 from __future__ import annotations
 
-import glob
-import os
-
 import numpy as np
 import tensorflow as tf
 
-from components import export
+from components import examples_io, export
 from components.timeseries import challengers
 from data import features
 from pipeline.config import SeriesConfig
 
 SPLITS = ("eval", "test")
-BATCH = 512
 
 
 def read_split(examples_uri: str, split: str, series: SeriesConfig) -> tuple[list[bytes], np.ndarray, np.ndarray]:
     """(serialized examples, windows (N, T, C), truth (N, H, C)) of the target columns."""
-    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
-    if not files:
-        raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
-    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    records = examples_io.read_split(examples_uri, split)
     spec = {}
     for column in series.target_columns:
         spec[features.window_key(column)] = tf.io.FixedLenFeature([series.lookback], tf.float32)
@@ -45,12 +38,8 @@ def model_forecasts(signature, records: list[bytes], columns: list[str]) -> dict
         challengers.MODEL: [features.forecast_output_key(c) for c in columns],
         challengers.LINEAR: [features.challenger_output_key(challengers.LINEAR, c) for c in columns],
     }
-    batches = {name: [] for name in keys}
-    for start in range(0, len(records), BATCH):
-        outputs = signature(**{export.EXAMPLES_INPUT: tf.constant(records[start : start + BATCH])})
-        for name, names in keys.items():
-            batches[name].append(np.stack([outputs[k].numpy() for k in names], axis=-1))  # (B, H, C)
-    return {name: np.concatenate(parts) for name, parts in batches.items()}
+    outputs = export.call_in_batches(signature, records)
+    return {name: np.stack([outputs[k] for k in names], axis=-1) for name, names in keys.items()}  # (N, H, C)
 
 
 def forecasts_of_split(signature, examples_uri: str, split: str, series: SeriesConfig):
