@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from data import features
-from data.splits import SPLITS, SplitColumnError, checked_split_column  # noqa: F401  (re-exported)
+from data.splits import SPLITS, checked_split_column
 from pipeline.config import TextConfig
 
 SOURCE_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"

@@ -19,12 +19,17 @@ from pipeline.config import PipelineConfig
 TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
 
 
+def checked_min_improvement(value: float, unit: str) -> float:
+    """`evaluation.min_improvement`, the margin by which a model must beat its challenger, in [0, 1)."""
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"evaluation.min_improvement ({value}) must be {unit} in [0, 1)")
+    return float(value)
+
+
 def challenger_ratio_bound(min_improvement: float) -> float:
     """Largest passing `<challenger>_ratio`: the model's MAE must be below the challenger's
     by at least `min_improvement` (a fraction); with 0 it must be strictly below."""
-    if not 0.0 <= min_improvement < 1.0:
-        raise ValueError(f"evaluation.min_improvement ({min_improvement}) must be a fraction in [0, 1)")
-    return float(np.nextafter(1.0 - min_improvement, 0.0))
+    return float(np.nextafter(1.0 - checked_min_improvement(min_improvement, "a fraction"), 0.0))
 
 
 def timeseries_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
@@ -114,9 +119,7 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     `max_accuracy_drop` against the deployed model."""
     limits = config.evaluation
     num_classes = len(schema_string_domain(config.schema_path, features.LABEL_KEY))
-    margin = float(limits.get("min_improvement", 0.0))
-    if not 0.0 <= margin < 1.0:
-        raise ValueError(f"evaluation.min_improvement ({margin}) must be accuracy points in [0, 1)")
+    margin = checked_min_improvement(float(limits.get("min_improvement", 0.0)), "accuracy points")
     model_spec = tfma.ModelSpec(
         signature_name=export.EVALUATION_SIGNATURE,
         label_key=features.LABEL_KEY,  # the user's string; TFMA maps it through `all_classes`

@@ -27,9 +27,18 @@ def tokens(texts: list[bytes] | np.ndarray) -> list[list[str]]:
     return [[t.decode() for t in row] for row in ragged.to_list()]
 
 
+def _vectorizer() -> TfidfVectorizer:
+    """TF-IDF over pre-tokenized n-grams: sublinear term frequency, L2-normalized rows."""
+    return TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF)
+
+
+def _classifier(penalty: float) -> LogisticRegression:
+    return LogisticRegression(C=penalty, max_iter=2000)
+
+
 def _fit(token_lists: list[list[str]], labels: np.ndarray, penalty: float):
-    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF)
-    model = LogisticRegression(C=penalty, max_iter=2000).fit(vectorizer.fit_transform(token_lists), labels)
+    vectorizer = _vectorizer()
+    model = _classifier(penalty).fit(vectorizer.fit_transform(token_lists), labels)
     return vectorizer, model
 
 
@@ -38,12 +47,12 @@ def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PE
 
     `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
     """
-    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF)
+    vectorizer = _vectorizer()
     x_train = vectorizer.fit_transform(tokens(train[0]))
     x_eval = vectorizer.transform(tokens(evaluation[0]))
     fits, accuracy = {}, {}
     for penalty in penalties:
-        fits[penalty] = LogisticRegression(C=penalty, max_iter=2000).fit(x_train, train[1])
+        fits[penalty] = _classifier(penalty).fit(x_train, train[1])
         accuracy[penalty] = float(fits[penalty].score(x_eval, evaluation[1]))
     best = max(accuracy, key=accuracy.get)
     return BagOfNgramsClassifier.from_sklearn(vectorizer, fits[best], num_classes), best, accuracy

@@ -86,7 +86,8 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    _, training_prior = fit_challenger(fn_args, config, tf_transform_output)
+    # The Tuner needs the challenger only as the prior it trains over; the Trainer also exports it.
+    training_prior = fit_challenger(fn_args, config, tf_transform_output)[1] if over_baseline(config) else None
     _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior), num_epochs=None)
     return training.random_search(
         fn_args,
@@ -156,7 +157,7 @@ def run_fn(fn_args) -> None:
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     challenger, training_prior = fit_challenger(fn_args, config, tf_transform_output)
-    prior = challenger if over_baseline(config) else None  # at serving, the challenger's own logits
+    prior = challenger if training_prior is not None else None  # at serving, the challenger's own logits
     _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior))
     model = build_text_classifier(
         classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)

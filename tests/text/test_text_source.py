@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from data import features, text_source
+from data.splits import SplitColumnError
 from pipeline.config import TextConfig, load_config
 
 
@@ -70,7 +71,7 @@ def test_bad_split_value_names_the_row(tmp_path):
     csv = tmp_path / "given.csv"
     csv.write_text("text,label,part\none,a,train\ntwo,b,validation\nthree,a,\n")
     config = TextConfig(split_column="part")
-    with pytest.raises(text_source.SplitColumnError, match=r"split column 'part': data row 2 holds 'validation'.*2 row"):
+    with pytest.raises(SplitColumnError, match=r"split column 'part': data row 2 holds 'validation'.*2 row"):
         text_source.split_rows(text_source.read_texts(str(csv), config), config, seed=0)
 
 
