@@ -23,7 +23,8 @@ import tensorflow as tf
 from bench import pipeline_stats
 from components import export
 from components.timeseries import scores as forecast_scores
-from pipeline.config import REPO_ROOT, load_config
+from data.config import REPO_ROOT
+from pipeline.config import load_config
 
 DATA = REPO_ROOT.parent / "shared" / "data" / "ETTh2.csv"  # CC BY-ND 4.0; read, not shipped
 CONFIG = REPO_ROOT / "pipeline" / "tasks" / "user" / "etth2.yaml"

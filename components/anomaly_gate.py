@@ -10,7 +10,7 @@ import os
 
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx.dsl.component.experimental.annotations import InputArtifact
+from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
@@ -55,7 +55,8 @@ def check(uri: str, splits: list) -> None:
 
 
 @component
-def AnomalyGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]) -> None:
-    """Raises when any split of `anomalies` is not empty."""
+def AnomalyGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies], source_fingerprint: Parameter[str]) -> None:
+    """Raises when any split of `anomalies` is not empty. `source_fingerprint`: cache key only."""
+    del source_fingerprint
     check(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names))
     print("AnomalyGate: no anomalies in", artifact_utils.decode_split_names(anomalies.split_names))

@@ -40,8 +40,11 @@ def Scorer(
     score_fn: Parameter[str],
     scores_key: Parameter[str],
     task_config: Parameter[str],
+    source_fingerprint: Parameter[str],
 ) -> None:
-    """`score_fn(serving_model_dir, examples_uri, config_dict) -> dict` on the candidate."""
+    """`score_fn(serving_model_dir, examples_uri, config_dict) -> dict` on the candidate.
+    `source_fingerprint` (of score_fn's code) is only part of the cache key."""
+    del source_fingerprint
     result = load_function(score_fn)(path_utils.serving_model_path(model.uri), examples.uri, json.loads(task_config))
     os.makedirs(scores.uri, exist_ok=True)
     with open(os.path.join(scores.uri, SCORES_FILE), "w") as handle:

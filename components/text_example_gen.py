@@ -20,7 +20,7 @@ from tfx.types import standard_artifacts
 
 from components import examples_io
 from data import features, text_source
-from pipeline.config import TextConfig
+from data.config import TextConfig
 
 
 def to_tf_example(values: dict) -> tf.train.Example:
@@ -62,11 +62,12 @@ def TextExampleGen(
     examples: OutputArtifact[standard_artifacts.Examples],
     csv_path: Parameter[str],
     data_fingerprint: Parameter[str],
+    source_fingerprint: Parameter[str],
     text_config: Parameter[str],
     seed: Parameter[int],
 ) -> None:
     """Splits `csv_path` per `text_config` (a TextConfig as JSON) into `examples`."""
-    del data_fingerprint  # only part of the cache key
+    del data_fingerprint, source_fingerprint  # only part of the cache key (pipeline/fingerprint.py)
     text = TextConfig(**json.loads(text_config))
     counts, duplicates = write_splits(csv_path, text, seed, examples.uri)
     examples_io.describe(examples, text_source.SPLITS, csv_path, counts, "examples")

@@ -7,8 +7,9 @@ standard layout (`Split-<name>/data_tfrecord-*.gz`), so StatisticsGen, Transform
 and Evaluator read it like any ExampleGen output, and records what it found
 (frequency, gaps, windows per split) as custom properties in ML Metadata.
 
-`data_fingerprint` (the file's content hash) is a parameter so that caching
-reruns this component when the file changes, not only when its path does.
+`data_fingerprint` (the file's content hash) and `source_fingerprint` (this code's)
+are parameters so that caching reruns this component when the file or the code
+changes, not only when the path does.
 """
 
 import json
@@ -20,7 +21,7 @@ from tfx.types import standard_artifacts
 
 from components import examples_io
 from data import windowing
-from pipeline.config import SeriesConfig
+from data.config import SeriesConfig
 
 
 def to_tf_example(raw: dict) -> tf.train.Example:
@@ -51,10 +52,11 @@ def TimeSeriesExampleGen(
     examples: OutputArtifact[standard_artifacts.Examples],
     csv_path: Parameter[str],
     data_fingerprint: Parameter[str],
+    source_fingerprint: Parameter[str],
     series_config: Parameter[str],
 ) -> None:
     """Windows `csv_path` per `series_config` (a SeriesConfig as JSON) into `examples`."""
-    del data_fingerprint  # only part of the cache key
+    del data_fingerprint, source_fingerprint  # only part of the cache key (pipeline/fingerprint.py)
     series = SeriesConfig(**json.loads(series_config))
     report = write_windows(csv_path, series, examples.uri)
     examples_io.describe(examples, windowing.SPLITS, csv_path, report.split_windows, "windows")

@@ -14,7 +14,7 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
 
-from pipeline.config import PipelineConfig
+from data.config import PipelineConfig
 
 
 def task_config(fn_args) -> PipelineConfig:

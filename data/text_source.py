@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from data import features
+from data.config import TextConfig
 from data.splits import SPLITS, checked_split_column
-from pipeline.config import TextConfig
 
 SOURCE_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
 SOURCE_LABELS = ("fresh", "rotten")  # the file's `category` also has `plot` (summaries, not reviews)

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import pathlib
 import sys
 
-from pipeline.config import PipelineConfig, load_config
+from data.config import PipelineConfig
+from pipeline.config import load_config
 from pipeline.profile import Profile, load_profile
 
 SPEC_FILE = "pipeline.json"
+# Remote runs read the data at a URI that a scheduled run reuses: were the ExampleGen
+# cached, every run after the first would reuse the first run's examples. By default
+# it is never cached; what follows it reruns only when its examples are new artifacts.
+DEFAULT_UNCACHED = ("ExampleGen",)
 REMOTE_TARGETS = ("vertex", "kubeflow")
 
 
@@ -73,7 +79,30 @@ def compile_pipeline(
         output_filename=SPEC_FILE,
     )
     runner.run(pipeline)
+    set_task_caching(spec_path, uncached_tasks(profile))
     return Compiled(str(spec_path), config, profile, image, deployment.pipeline_root, beam_args)
+
+
+def uncached_tasks(profile: Profile) -> list[str]:
+    """The profile's `cache.uncached` (tasks never taken from cache), default: the ExampleGen."""
+    cache = profile.section("cache")
+    return list(cache.get("uncached", DEFAULT_UNCACHED) or [])
+
+
+def set_task_caching(spec_path: pathlib.Path, uncached: list[str]) -> None:
+    """Turn off `cachingOptions` of the `uncached` tasks in the compiled PipelineJob JSON.
+
+    TFX's KubeflowV2DagRunner sets one cache flag for the whole pipeline; Vertex and
+    KFP honour a per-task `cachingOptions.enableCache`, so it is set here.
+    """
+    job = json.loads(spec_path.read_text())
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    unknown = sorted(set(uncached) - set(tasks))
+    if unknown:
+        raise ValueError(f"profile cache.uncached names {unknown}, which are not tasks ({sorted(tasks)})")
+    for name in uncached:
+        tasks[name]["cachingOptions"] = {"enableCache": False}
+    spec_path.write_text(json.dumps(job, indent=2, sort_keys=True))
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:

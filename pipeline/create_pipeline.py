@@ -1,9 +1,13 @@
 """`create_pipeline(config)`: the one pipeline definition every runner uses.
 
-ExampleGen -> StatisticsGen -> ImportSchemaGen (curated) -> ExampleValidator ->
-AnomalyGate -> Transform -> Tuner -> Trainer -> Resolver (latest blessed model) ->
-Evaluator -> Pusher. Small builders keep each stage readable; task-specific parts
-(the ExampleGen, the module and the EvalConfig) come from `TASKS`.
+ExampleGen -> StatisticsGen -> CuratedSchemaGen -> ExampleValidator -> AnomalyGate
+-> Transform -> Tuner -> Trainer -> Resolver (latest blessed model) -> Evaluator ->
+Pusher, and the Scorer beside them. Small builders keep each stage readable;
+task-specific parts (the ExampleGen, the module and the EvalConfig) come from `TASKS`.
+
+Each component's cache key includes a fingerprint of the project code it runs and of
+its data (pipeline/fingerprint.py), so an edit to `models/` reruns training and what
+follows, an edit to the schema reruns validation and what follows, and nothing else.
 """
 from __future__ import annotations
 
@@ -16,12 +20,16 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
 from components.anomaly_gate import AnomalyGate
+from components.curated_schema import CuratedSchemaGen
+from components.evaluator import Evaluator
+from components.pusher import Pusher
 from components.scoring import Scorer
 from components.text_example_gen import TextExampleGen
 from components.timeseries_example_gen import TimeSeriesExampleGen
 from data import text_source, timeseries_source
+from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from pipeline import evaluation
-from pipeline.config import PipelineConfig, file_fingerprint
+from pipeline.fingerprint import file_fingerprint, source_fingerprint
 from pipeline.profile import Deployment, is_uri, training_components
 
 
@@ -29,19 +37,25 @@ from pipeline.profile import Deployment, is_uri, training_components
 class TaskSpec:
     """What differs between tasks; everything else is shared."""
 
-    module: str  # Python module with preprocessing_fn, tuner_fn and run_fn
+    module: str  # Python module with tuner_fn and run_fn, beside its `preprocessing` module
     example_gen: Callable[[PipelineConfig], BaseNode]
     eval_config: Callable[[PipelineConfig], tfma.EvalConfig]
     transform_section: str = "series"  # the config section its preprocessing_fn reads (Transform cache key)
     score_fn: str | None = None  # dotted path: scores the candidate and its challengers on eval and test
     scores_key: str = "scores"  # the name of those scores in `make inspect JSON=1`
 
+    @property
+    def preprocessing_module(self) -> str:
+        """`components/<task>/preprocessing.py`: Transform loads only it, and is keyed on its code."""
+        return f"{self.module.rpartition('.')[0]}.preprocessing"
+
 
 def source_csv(config: PipelineConfig, resolve: Callable[[str | None, str], str]) -> tuple[str, str]:
     """The CSV an ExampleGen reads and its cache key (content hash locally).
 
     On Kubeflow/Vertex `config.data` is the profile's gs:// URI, read inside the
-    container; its URI is the key, so a new data version needs a new URI.
+    container; the URI is the key, and the remote profiles never take the ExampleGen
+    from cache (`cache.uncached`, pipeline/compile.py), so each run reads the data anew.
     """
     if is_uri(config.data):
         return config.data, config.data
@@ -54,6 +68,7 @@ def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
     return TimeSeriesExampleGen(
         csv_path=csv_path,
         data_fingerprint=fingerprint,
+        source_fingerprint=source_fingerprint(TimeSeriesExampleGen.__module__),
         series_config=json.dumps(dataclasses.asdict(config.series)),
     ).with_id("ExampleGen")
 
@@ -63,6 +78,7 @@ def text_example_gen(config: PipelineConfig) -> BaseNode:
     return TextExampleGen(
         csv_path=csv_path,
         data_fingerprint=fingerprint,
+        source_fingerprint=source_fingerprint(TextExampleGen.__module__),
         text_config=json.dumps(dataclasses.asdict(config.text)),
         seed=config.seed,
     ).with_id("ExampleGen")
@@ -93,16 +109,28 @@ def task_spec(task: str) -> TaskSpec:
     return TASKS[task]
 
 
+def schema_origin(config: PipelineConfig) -> str:
+    """The schema's name as the config spells it (a relative path), or its file name."""
+    path = config.schema or ""
+    return path if not path.startswith("/") else path.rsplit("/", 1)[-1]
+
+
 def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
     """Statistics, the curated schema, validation and the gate that stops on anomalies."""
     if not config.schema_path:
         raise ValueError(f"task '{config.task}' needs a curated schema: set `schema` in its config")
     statistics_gen = tfx.components.StatisticsGen(examples=examples)
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_path)
+    with open(config.schema_path) as handle:
+        schema_text = handle.read()
+    # The content travels in the pipeline (and is its cache key); only the config's
+    # relative name is recorded, never a path of the machine that built the pipeline.
+    schema_gen = CuratedSchemaGen(schema_text=schema_text, origin=schema_origin(config))
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
-    gate = AnomalyGate(anomalies=example_validator.outputs["anomalies"])
+    gate = AnomalyGate(
+        anomalies=example_validator.outputs["anomalies"], source_fingerprint=source_fingerprint(AnomalyGate.__module__)
+    )
     return [statistics_gen, schema_gen, example_validator, gate]
 
 
@@ -125,10 +153,13 @@ def create_pipeline(
     transform = tfx.components.Transform(
         examples=examples,
         schema=schema,
-        preprocessing_fn=f"{spec.module}.preprocessing_fn",
+        preprocessing_fn=f"{spec.preprocessing_module}.preprocessing_fn",
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
         # Only what preprocessing reads, so that changing training settings keeps Transform cached.
-        custom_config={spec.transform_section: custom_config[spec.transform_section]},
+        custom_config={
+            spec.transform_section: custom_config[spec.transform_section],
+            SOURCE_FINGERPRINT_KEY: source_fingerprint(spec.preprocessing_module),
+        },
         # Pre-transform statistics and validation already ran; post-transform statistics
         # cost a third of Transform's time on two cores and gate nothing.
         disable_statistics=True,
@@ -142,7 +173,8 @@ def create_pipeline(
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
     )
-    tuner_cls, trainer_cls, training_inputs["custom_config"] = training_components(deployment, custom_config)
+    training_config = {**custom_config, SOURCE_FINGERPRINT_KEY: source_fingerprint(spec.module)}
+    tuner_cls, trainer_cls, training_inputs["custom_config"] = training_components(deployment, training_config)
     tuner = tuner_cls(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
     trainer = trainer_cls(
         run_fn=f"{spec.module}.run_fn", hyperparameters=tuner.outputs["best_hyperparameters"], **training_inputs
@@ -153,19 +185,23 @@ def create_pipeline(
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("LatestBlessedModelResolver")
-    evaluator = tfx.components.Evaluator(
+    eval_config = spec.eval_config(config)
+    evaluator = Evaluator(
         examples=examples,
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
-        eval_config=spec.eval_config(config),
+        eval_config=evaluation.with_source_fingerprint(
+            eval_config, source_fingerprint(Evaluator.__module__, *evaluation.custom_metric_modules(eval_config))
+        ),
         example_splits=["eval"],
     )
-    pusher = tfx.components.Pusher(
+    pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=deployment.serving_dir)
         ),
+        custom_config={SOURCE_FINGERPRINT_KEY: source_fingerprint(Pusher.__module__)},
     )
     components = [
         example_gen, statistics_gen, schema_gen, example_validator, gate,
@@ -179,6 +215,7 @@ def create_pipeline(
                 score_fn=spec.score_fn,
                 scores_key=spec.scores_key,
                 task_config=json.dumps(custom_config, sort_keys=True),
+                source_fingerprint=source_fingerprint(Scorer.__module__, spec.score_fn.rpartition(".")[0]),
             ).with_id("Scorer")
         )
     return tfx.dsl.Pipeline(

@@ -14,7 +14,7 @@ from components import export
 from components.text import text_metrics
 from components.timeseries import challengers, forecast_metrics
 from data import features
-from pipeline.config import PipelineConfig
+from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 
 TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
 
@@ -164,3 +164,29 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
         slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LENGTH_BUCKET_KEY])],
         metrics_specs=[overall, macro_auc, per_class],
     )
+
+
+def custom_metric_modules(eval_config: tfma.EvalConfig) -> list[str]:
+    """The project modules that define `eval_config`'s custom TFMA metrics."""
+    return sorted({
+        metric.module for spec in eval_config.metrics_specs for metric in spec.metrics
+        if metric.module.split(".")[0] in ("components", "models", "data")
+    })  # fmt: skip
+
+
+def with_source_fingerprint(eval_config: tfma.EvalConfig, fingerprint: str) -> tfma.EvalConfig:
+    """`eval_config` whose custom metrics carry `source_fingerprint` in their config.
+
+    The Evaluator has no `custom_config`; its cache key is its EvalConfig. Each custom
+    metric accepts (and ignores) `source_fingerprint`, so an edit to the metric or to
+    the Evaluator's executor reruns the Evaluator (pipeline/fingerprint.py).
+    """
+    keyed = tfma.EvalConfig()
+    keyed.CopyFrom(eval_config)
+    modules = set(custom_metric_modules(eval_config))
+    for spec in keyed.metrics_specs:
+        for metric in spec.metrics:
+            if metric.module in modules:
+                options = json.loads(metric.config or "{}")
+                metric.config = json.dumps({**options, SOURCE_FINGERPRINT_KEY: fingerprint})
+    return keyed

@@ -17,6 +17,7 @@ import pathlib
 import sys
 from typing import Any
 
+from components.evaluator import BASELINE_SKIPPED
 from pipeline import evaluation_results, mlmd, scores
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
@@ -81,10 +82,19 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
         return decision
     blessing = info.outputs["blessing"][0]
     decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
-    results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, bool(baseline))
+    # The deployed model could not read this run's examples (components/evaluator.py).
+    decision["baseline_skipped"] = mlmd.custom(blessing, BASELINE_SKIPPED)
+    compared = bool(baseline) and not decision["baseline_skipped"]
+    results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared)
     decision.update(results)
-    decision["why"] = evaluation_results.verdict(decision["blessed"], results["failures"], bool(baseline), results["metrics"])
+    decision["why"] = evaluation_results.verdict(decision["blessed"], results["failures"], compared, results["metrics"])
     return decision
+
+
+def baseline_line(decision: dict[str, Any]) -> str:
+    if decision.get("baseline_skipped"):
+        return decision["baseline_skipped"]
+    return decision["baseline_model"] or "none (no previously blessed model)"
 
 
 def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
@@ -177,7 +187,7 @@ def render(report: dict[str, Any]) -> str:
     else:
         lines.append(f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})")
         lines.append(f"  candidate: {decision['candidate_model']}")
-        lines.append(f"  baseline:  {decision['baseline_model'] or 'none (no previously blessed model)'}")
+        lines.append(f"  baseline:  {baseline_line(decision)}")
         for role, values in decision["metrics"].items():
             for name, value in sorted(values.items()):
                 lines.append(f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}")

@@ -19,12 +19,14 @@ class StoreMissing(FileNotFoundError):
     pass
 
 
-def open_store(path: str) -> mlmd.MetadataStore:
+def open_store(path: str, writable: bool = False) -> mlmd.MetadataStore:
+    """Read-only unless `writable` (only pipeline/recovery.py writes, between runs)."""
     if not os.path.exists(path):
         raise StoreMissing(f"no ML Metadata store at {path}: run the pipeline first (make run-local)")
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    modes = metadata_store_pb2.SqliteMetadataSourceConfig
+    config.sqlite.connection_mode = modes.READWRITE if writable else modes.READONLY
     return mlmd.MetadataStore(config)
 
 

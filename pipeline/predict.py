@@ -8,28 +8,17 @@ exactly as a serving client would, and prints the predictions in the user's unit
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import pandas as pd
 import tensorflow as tf
 
-from components.export import SERVING_SIGNATURE
 from components.timeseries_example_gen import to_tf_example
 from data import features, timeseries_source, windowing
-from pipeline.config import PipelineConfig, load_config
-
-
-def latest_model_dir(serving_dir: str) -> str:
-    versions = [v for v in tf.io.gfile.listdir(serving_dir) if v.strip("/").isdigit()] if tf.io.gfile.exists(serving_dir) else []
-    if not versions:
-        raise FileNotFoundError(f"no pushed model under {serving_dir}: run `make run-local` first")
-    return os.path.join(serving_dir, max(versions, key=lambda v: int(v.strip("/"))))
-
-
-def load_serving_fn(config: PipelineConfig):
-    model_dir = latest_model_dir(config.serving_dir)
-    return model_dir, tf.saved_model.load(model_dir).signatures[SERVING_SIGNATURE]
+from data.config import PipelineConfig
+from pipeline.config import load_config
+from pipeline.predict_text import predict_text
+from pipeline.serving_model import load_serving_fn
 
 
 def forecast_frame(config: PipelineConfig, csv_path: str, serve) -> pd.DataFrame:
@@ -57,12 +46,6 @@ def predict_timeseries(config: PipelineConfig, args: argparse.Namespace) -> None
     model_dir, serve = load_serving_fn(config)
     print(f"model: {model_dir}\ndata: {csv_path} (last {config.series.lookback} rows)")
     print(forecast_frame(config, csv_path, serve).to_string(index=False))
-
-
-def predict_text(config: PipelineConfig, args: argparse.Namespace) -> None:
-    from pipeline.predict_text import predict_text as classify_texts
-
-    classify_texts(config, args)
 
 
 PREDICTORS = {"timeseries": predict_timeseries, "text": predict_text}

@@ -14,6 +14,8 @@ import tensorflow as tf
 
 from components.text_example_gen import to_tf_example
 from data import features
+from data.config import PipelineConfig
+from pipeline.serving_model import load_serving_fn
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
@@ -36,9 +38,7 @@ def classify(serve, texts: list[str]) -> list[tuple[str, dict[str, float]]]:
     return [(label, dict(zip(classes, map(float, row), strict=True))) for label, row in zip(labels, probabilities, strict=True)]
 
 
-def predict_text(config, args: argparse.Namespace) -> None:
-    from pipeline.predict import load_serving_fn
-
+def predict_text(config: PipelineConfig, args: argparse.Namespace) -> None:
     texts = read_texts(args)
     model_dir, serve = load_serving_fn(config)
     print(f"model: {model_dir}")

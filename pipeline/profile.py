@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from pipeline.config import PipelineConfig, apply_overrides
+from data.config import PipelineConfig
+from pipeline.config import apply_overrides
 
 PROFILES_DIR = pathlib.Path(__file__).resolve().parent / "profiles"
 TARGETS = ("local", "vertex", "kubeflow")

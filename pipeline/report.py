@@ -211,7 +211,7 @@ def evaluation_section(report: dict) -> str:
     classes = class_names(report)
     verdict = "BLESSED" if decision["blessed"] else "NOT blessed"
     parts = [f"<p><b>{verdict}</b>: {html.escape(decision['why'])}<br>baseline: "
-             f"{html.escape(decision['baseline_model'] or 'none (no previously blessed model)')}</p>"]  # fmt: skip
+             f"{html.escape(inspect_mlmd.baseline_line(decision))}</p>"]  # fmt: skip
     metrics = decision["metrics"]
     names = sorted(metrics.get("candidate", {}))
     rows = [[readable(n, classes), metrics["candidate"].get(n), metrics.get("baseline", {}).get(n, ""),

@@ -13,7 +13,9 @@ import os
 import sys
 import time
 
-from pipeline.config import PipelineConfig, load_config
+from data.config import PipelineConfig
+from pipeline import recovery
+from pipeline.config import load_config
 
 
 class ProgressHandler(logging.Handler):
@@ -86,7 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.summary import summarize
 
     try:
-        run(config, enable_cache=not args.no_cache)
+        with recovery.RunLock(str(config.task_dir)):
+            for step in recovery.fail_interrupted(config.metadata_path):
+                print(f"Marked FAILED in ML Metadata: {step}, left unfinished by a run that was killed")
+            run(config, enable_cache=not args.no_cache)
+    except recovery.RunInProgress as error:
+        print(f"run-local: {error}", file=sys.stderr)
+        return 1
     except Exception as error:  # the run stopped: say why, then what ran
         print(f"\nRun FAILED after {time.perf_counter() - started:.1f}s: {type(error).__name__}: {error}", file=sys.stderr)
         print(summarize(config.metadata_path), file=sys.stderr)

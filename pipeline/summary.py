@@ -1,7 +1,7 @@
 """The end-of-run summary: per-component times, the blessing decision and why, the push."""
 from __future__ import annotations
 
-from pipeline import evaluation_results, mlmd, scores
+from pipeline import inspect_mlmd, mlmd, scores
 
 NOTHING_DEPLOYED = (
     "Pushed: nothing, and no model is deployed yet: no candidate has beaten every challenger. "
@@ -10,18 +10,17 @@ NOTHING_DEPLOYED = (
 
 
 def evaluation_lines(store, evaluator: mlmd.ExecutionInfo) -> list[str]:
-    """The verdict and why, every metric by model role, every failed threshold."""
-    has_baseline = bool(mlmd.execution_inputs(store, evaluator.execution.id).get("baseline_model"))
-    blessed = mlmd.custom(evaluator.outputs["blessing"][0], "blessed") == 1
-    results = evaluation_results.read_evaluation(evaluator.outputs["evaluation"][0].uri, has_baseline)
-    why = evaluation_results.verdict(blessed, results["failures"], has_baseline, results["metrics"])
-    lines = [f"Evaluator: {'BLESSED' if blessed else 'NOT blessed'} ({why})"]
+    """The verdict and why, the baseline, every metric by model role, every failed threshold."""
+    decision = inspect_mlmd.evaluation(store, evaluator)
+    lines = [f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})"]
+    if decision["baseline_skipped"]:
+        lines.append(f"  baseline: {decision['baseline_skipped']}")
     lines += [
         f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}"
-        for role, values in results["metrics"].items()
+        for role, values in decision["metrics"].items()
         for name, value in values.items()
     ]
-    lines += [f"  FAILED {f['metric']}: {f['message'] or 'threshold not met'}" for f in results["failures"]]
+    lines += [f"  FAILED {f['metric']}: {f['message'] or 'threshold not met'}" for f in decision["failures"]]
     return lines
 
 

@@ -20,8 +20,8 @@ from components.text.preprocessing import (  # noqa: F401  (Transform entry poin
     preprocessing_fn,
 )
 from data import features
+from data.config import PipelineConfig
 from models.text_classifier import TextClassifierConfig, build_text_classifier
-from pipeline.config import PipelineConfig
 
 IDS_KEY = features.transformed_key(features.TEXT_KEY)
 LABEL_ID_KEY = features.transformed_key(features.LABEL_KEY)

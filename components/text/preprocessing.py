@@ -14,7 +14,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from data import features
-from pipeline.config import TextConfig
+from data.config import TextConfig
 
 # keras.layers.TextVectorization's punctuation regex for "lower_and_strip_punctuation".
 STRIP_PUNCTUATION_REGEX = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'

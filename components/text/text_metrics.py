@@ -73,7 +73,8 @@ def _computations(name=None, eval_config=None, model_name="", output_name="", su
 class BaselineAgreement(metric_types.Metric):
     """One of METRIC_NAMES (its `name`): the challenger's accuracy, or the candidate's margin over it."""
 
-    def __init__(self, name: str = ACCURACY_OVER_BASELINE):
+    def __init__(self, name: str = ACCURACY_OVER_BASELINE, source_fingerprint: str = ""):
+        del source_fingerprint  # only part of the Evaluator's cache key (pipeline/evaluation.py)
         super().__init__(metric_util.merge_per_key_computations(_computations), name=name)
 
 

@@ -153,7 +153,8 @@ class ForecastErrors(metric_types.Metric):
       season: seasonal-naive period in steps.
     """
 
-    def __init__(self, columns: list[str], season: int, name: str = FORECAST_MAE):
+    def __init__(self, columns: list[str], season: int, name: str = FORECAST_MAE, source_fingerprint: str = ""):
+        del source_fingerprint  # only part of the Evaluator's cache key (pipeline/evaluation.py)
         super().__init__(
             metric_util.merge_per_key_computations(_computations), name=name, columns=list(columns), season=season
         )

@@ -18,9 +18,9 @@ from components.timeseries.preprocessing import (
     preprocessing_fn,  # noqa: F401  (Transform entry point)
 )
 from data import features
+from data.config import PipelineConfig
 from models import linear
 from models.forecaster import ForecasterConfig, build_forecaster
-from pipeline.config import PipelineConfig
 
 LEARNING_RATES = {  # (min, max) of the log-uniform search per variant
     "patch": (1e-5, 1e-3),

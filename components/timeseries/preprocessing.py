@@ -11,7 +11,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from data import features
-from pipeline.config import SeriesConfig
+from data.config import SeriesConfig
 
 MIN_STD = 1e-6  # a constant column must not divide by zero
 

@@ -14,7 +14,7 @@ import tensorflow as tf
 from components import examples_io, export
 from components.timeseries import challengers
 from data import features
-from pipeline.config import SeriesConfig
+from data.config import SeriesConfig
 
 SPLITS = ("eval", "test")
 

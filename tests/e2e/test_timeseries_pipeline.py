@@ -11,26 +11,18 @@ import glob
 import os
 
 import numpy as np
-import pandas as pd
 import pytest
 import tensorflow as tf
 
-from data import features, timeseries_source
-from pipeline import evaluation_results, mlmd, predict, run_local, summary
+from data import features
+from pipeline import evaluation_results, mlmd, predict, run_local, serving_model, summary
 from pipeline.config import load_config
+from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
 pytestmark = pytest.mark.e2e
 
-SMALL_BUDGET = [
-    "tuner.max_trials=1",
-    "tuner.epochs=1",
-    "tuner.steps_per_epoch=5",
-    "trainer.epochs=2",
-    "beam.direct_num_workers=1",
-]
-TINY_ROWS = slice(6000, 9000)
 ALL_COMPONENTS = {
-    "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
+    "ExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
     "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
 }  # fmt: skip
 
@@ -38,14 +30,8 @@ ALL_COMPONENTS = {
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("timeseries_e2e")
-    full = pd.read_csv(timeseries_source.prepare_default_csv(str(root / "source")))
-    tiny = root / "tiny.csv"
-    # Two months of summer 2016, where the series is not a random walk at this horizon:
-    # on its eval windows the ridge forecaster beats persistence by 4 % and the model can
-    # win. (On the first 3,000 rows persistence wins and nothing honest would be pushed.)
-    frame = full.iloc[TINY_ROWS].reset_index(drop=True)
-    frame.to_csv(tiny, index=False)
-    return {"root": root, "csv": str(tiny), "output": str(root / "output"), "frame": frame}
+    csv, frame = write_tiny_csv(root)
+    return {"root": root, "csv": csv, "output": str(root / "output"), "frame": frame}
 
 
 def _run(workspace, *overrides, csv=None) -> int:
@@ -96,7 +82,7 @@ def test_a_first_run_that_blesses_nothing_deploys_nothing_and_says_so(workspace,
 def test_every_component_executes_and_the_model_is_pushed(workspace, first_run):
     assert set(first_run) == ALL_COMPONENTS
     assert first_run["ExampleGen"].state == "CACHED"  # shared with the weak run before it
-    assert {e.state for e in first_run.values() if e.node not in ("ExampleGen", "StatisticsGen", "ImportSchemaGen",
+    assert {e.state for e in first_run.values() if e.node not in ("ExampleGen", "StatisticsGen", "CuratedSchemaGen",
             "ExampleValidator", "AnomalyGate", "Transform")} == {"COMPLETE"}  # fmt: skip
     pushed = first_run["Pusher"].outputs["pushed_model"][0]
     assert mlmd.custom(pushed, "pushed") == 1
@@ -105,7 +91,7 @@ def test_every_component_executes_and_the_model_is_pushed(workspace, first_run):
 
 def test_pushed_model_forecasts_in_original_units(workspace, first_run):
     config = load_config("timeseries", output_dir=workspace["output"])
-    _, serve = predict.load_serving_fn(config)
+    _, serve = serving_model.load_serving_fn(config)
     examples_uri = first_run["ExampleGen"].outputs["examples"][0].uri
     records = tf.data.TFRecordDataset(glob.glob(os.path.join(examples_uri, "Split-test", "*")), "GZIP")
     serialized = tf.constant([r.numpy() for r in records.take(64)])

@@ -6,6 +6,7 @@ import pytest
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from data.config import REPO_ROOT
 from pipeline import compile as compile_lib
 from pipeline.config import load_config
 from pipeline.create_pipeline import TASKS, create_pipeline
@@ -79,6 +80,39 @@ def test_no_local_paths_in_remote_spec(compiled):
     text = open(result.spec_path).read()
     assert "metadata.sqlite" not in text
     assert str(result.config.task_dir / "serving") not in text  # the serving dir is the profile's
+    assert str(REPO_ROOT) not in text  # neither the schema's path nor any other of this checkout
+    assert str(result.config.task_dir.parent) not in text
+
+
+def test_the_schema_travels_inside_the_spec(compiled):
+    result, _, job = compiled
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    parameters = tasks["CuratedSchemaGen"]["inputs"]["parameters"]
+    schema_text = parameters["schema_text"]["runtimeValue"]["constantValue"]["stringValue"]
+    with open(result.config.schema_path) as handle:
+        assert schema_text == handle.read()
+    assert parameters["origin"]["runtimeValue"]["constantValue"]["stringValue"] == result.config.schema
+
+
+def test_scheduled_runs_never_reuse_the_examples(compiled):
+    """The ExampleGen reads the same URI every run: it is never taken from cache; the rest is."""
+    _, _, job = compiled
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    caching = {name: task.get("cachingOptions", {}).get("enableCache", False) for name, task in tasks.items()}
+    assert caching["ExampleGen"] is False
+    assert caching["Transform"] and caching["Trainer"] and caching["Evaluator"]
+
+
+def test_the_profile_chooses_what_is_not_cached(tmp_path):
+    config = load_config("timeseries", output_dir=str(tmp_path))
+    profile = load_profile("kubeflow", [f"image={IMAGE}", "cache.uncached=[ExampleGen, Transform]"])
+    _, job = load_spec(compile_lib.compile_pipeline(config, profile, "kubeflow").spec_path)
+    tasks = job["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert {n for n, t in tasks.items() if t.get("cachingOptions", {}).get("enableCache") is False} == {
+        "ExampleGen", "Transform"
+    }
+    with pytest.raises(ValueError, match="Tranform"):
+        compile_lib.compile_pipeline(config, load_profile("kubeflow", ["cache.uncached=[Tranform]"]), "kubeflow")
 
 
 def test_trainer_runs_on_vertex_training_only_with_the_vertex_profile(compiled):

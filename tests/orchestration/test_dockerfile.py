@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.config import REPO_ROOT
+from data.config import REPO_ROOT
 
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()

@@ -9,7 +9,7 @@ from pipeline.config import load_config
 
 SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
 COMPONENTS = {
-    "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
+    "ExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
     "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
 }  # fmt: skip
 

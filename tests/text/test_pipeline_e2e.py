@@ -22,7 +22,7 @@ TINY = [  # a small sample and a one-trial, one-epoch budget
     "model.over_baseline=false",  # the transformer alone: on 280 texts it cannot beat TF-IDF
 ]
 COMPONENTS = {
-    "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
+    "ExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
     "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
 }  # fmt: skip
 

@@ -12,7 +12,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from components.text import preprocessing
 from data import features
-from pipeline.config import TextConfig
+from data.config import TextConfig
 
 TEXTS = [
     "A great, GREAT film!",

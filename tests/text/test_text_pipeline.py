@@ -13,7 +13,7 @@ def test_text_pipeline_is_built_by_the_shared_factory(tmp_path):
     pipeline = create_pipeline(config)
     ids = {c.id for c in pipeline.components}
     assert ids == {
-        "ExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
+        "ExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
         "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
     }  # fmt: skip
     assert (tmp_path / "text" / "data" / "rotten_tomatoes.csv").is_file()

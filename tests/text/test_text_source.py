@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 from data import features, text_source
+from data.config import TextConfig
 from data.splits import SplitColumnError
-from pipeline.config import TextConfig, load_config
+from pipeline.config import load_config
 
 
 def test_default_csv_is_review_snippets_only(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.config import SeriesConfig
+from data.config import SeriesConfig
 
 
 def series_frame(rows: int = 200, freq: str = "30min", seed: int = 0) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from tfx.utils import io_utils
 from components import anomaly_gate
 from components.timeseries_example_gen import write_windows
 from data import timeseries_source
-from pipeline.config import SeriesConfig, load_config
+from data.config import SeriesConfig
+from pipeline.config import load_config
 
 
 @pytest.fixture(scope="module")

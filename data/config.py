@@ -1,0 +1,175 @@
+"""Task configuration dataclasses: one typed object per run.
+
+This module sits at the bottom of the stack (it imports nothing from the project), so
+that `data/`, `models/` and `components/` read the configuration without importing
+`pipeline/`. `pipeline/config.py` loads it from `pipeline/tasks/<task>.yaml` and applies
+overrides. Module files receive it through TFX's `custom_config` as the plain dict
+from `PipelineConfig.to_dict()`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any
+
+# custom_config keys that are not settings: the pipeline's cache key of the code a
+# component runs (pipeline/fingerprint.py), and TFX's Vertex AI Training extensions' keys.
+SOURCE_FINGERPRINT_KEY = "source_fingerprint"
+FOREIGN_KEY_PREFIXES = (SOURCE_FINGERPRINT_KEY, "ai_platform_", "remote_trials_")
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass
+class SeriesConfig:
+    """How a CSV becomes forecasting windows (time-series task)."""
+
+    time_column: str = "time"  # parsed as timestamps; rows must be sorted by it
+    input_columns: list[str] = dataclasses.field(default_factory=lambda: ["temperature"])  # model inputs
+    target_columns: list[str] = dataclasses.field(default_factory=lambda: ["temperature"])  # forecast; must be inputs too
+    lookback: int = 48  # time steps the model sees
+    horizon: int = 12  # time steps it forecasts
+    stride: int = 3  # steps between consecutive window starts
+    season: int = 48  # period of the seasonal-naive baseline, in steps
+    split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
+    split_dates: list[str] | None = None  # [eval_start, test_start(, test_end)]; when set, replaces split_fractions
+    split_context: bool = False  # eval/test lookbacks may reach into the rows before the split (targets never do)
+    split_column: str | None = None  # a column of train/eval/test per row (in that time order): replaces the above
+    frequency: str | None = None  # pandas offset ("1h"); None: the most common time difference
+
+    def validate(self) -> None:
+        missing = [c for c in self.target_columns if c not in self.input_columns]
+        if missing:
+            raise ValueError(
+                f"series.target_columns {missing} must also be in series.input_columns "
+                f"{self.input_columns}: the model forecasts a series from its own history."
+            )
+        if min(self.lookback, self.horizon, self.stride, self.season) < 1:
+            raise ValueError("series.lookback, horizon, stride and season must all be >= 1")
+        if self.season > self.lookback:
+            raise ValueError(
+                f"series.season ({self.season}) must be <= series.lookback ({self.lookback}): "
+                "the seasonal-naive baseline reads the last season of each window."
+            )
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                f"series.split_fractions {self.split_fractions} must be three fractions "
+                "(train, eval, test) summing to 1"
+            )
+        if self.split_dates is not None and (
+            len(self.split_dates) not in (2, 3) or sorted(map(str, self.split_dates)) != list(map(str, self.split_dates))
+        ):
+            raise ValueError(
+                f"series.split_dates {self.split_dates} must be [eval_start, test_start] or "
+                "[eval_start, test_start, test_end], in time order"
+            )
+
+
+@dataclasses.dataclass
+class TextConfig:
+    """How a CSV of labelled texts becomes examples and token ids (text task)."""
+
+    text_column: str = "text"  # CSV column holding the raw text
+    label_column: str = "label"  # CSV column holding the class (strings or numbers; >= 2 classes)
+    split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
+    stratify: bool = True  # keep each class's share equal across train/eval/test
+    split_column: str | None = None  # a CSV column of train/eval/test per row: the data set's own split
+    max_examples: int | None = None  # seeded subsample of the CSV (None: every row)
+    max_length: int = 48  # tokens per text after padding/truncation
+    vocab_size: int = 15000  # top_k tokens kept (ids 0 and 1 are padding and OOV on top)
+    frequency_threshold: int = 2  # tokens seen fewer times in train are OOV
+    ngrams: int = 1  # 1: words; 2: words and bigrams
+    length_buckets: list[int] = dataclasses.field(default_factory=lambda: [12, 24])  # words: short <= a < medium <= b < long
+
+    def validate(self) -> None:
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                f"text.split_fractions {self.split_fractions} must be three fractions "
+                "(train, eval, test) summing to 1"
+            )
+        if min(self.max_length, self.vocab_size) < 1 or self.ngrams not in (1, 2):
+            raise ValueError("text.max_length and text.vocab_size must be >= 1 and text.ngrams 1 or 2")
+        if len(self.length_buckets) != 2 or self.length_buckets[0] >= self.length_buckets[1]:
+            raise ValueError(f"text.length_buckets {self.length_buckets} must be two increasing word counts")
+
+
+@dataclasses.dataclass
+class TunerConfig:
+    max_trials: int = 3  # KerasTuner trials (the search budget)
+    epochs: int = 2  # epochs per trial
+    steps_per_epoch: int = 40  # batches per tuning epoch
+
+
+@dataclasses.dataclass
+class TrainerConfig:
+    epochs: int = 10  # upper bound; early stopping on the eval split ends sooner
+    batch_size: int = 64
+    patience: int = 3  # epochs without eval-loss improvement before stopping
+
+
+@dataclasses.dataclass
+class PipelineConfig:
+    """Everything one pipeline run needs."""
+
+    task: str = "timeseries"
+    data: str | None = None  # path of the user's CSV; None: the packaged default
+    schema: str | None = None  # curated schema.pbtxt (relative to the repository root)
+    output_dir: str = "output"
+    series: SeriesConfig = dataclasses.field(default_factory=SeriesConfig)
+    text: TextConfig = dataclasses.field(default_factory=TextConfig)  # text task
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
+    tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    evaluation: dict[str, Any] = dataclasses.field(default_factory=dict)  # gate thresholds and challenger settings
+    beam: dict[str, Any] = dataclasses.field(default_factory=dict)
+    seed: int = 42
+
+    # -- derived paths: OUTPUT_DIR/<task>/... -------------------------------------
+    @property
+    def task_dir(self) -> pathlib.Path:
+        return pathlib.Path(self.output_dir).resolve() / self.task
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"transformers-{self.task}"
+
+    @property
+    def pipeline_root(self) -> str:
+        return str(self.task_dir / "pipeline_root")
+
+    @property
+    def metadata_path(self) -> str:
+        return str(self.task_dir / "metadata.sqlite")
+
+    @property
+    def serving_dir(self) -> str:
+        return str(self.task_dir / "serving")
+
+    @property
+    def schema_path(self) -> str | None:
+        if self.schema is None:
+            return None
+        path = pathlib.Path(self.schema)
+        return str(path if path.is_absolute() else REPO_ROOT / path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> PipelineConfig:
+        raw = {k: v for k, v in raw.items() if not k.startswith(FOREIGN_KEY_PREFIXES)}
+        unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        sections = {"series": SeriesConfig, "text": TextConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
+        for key, section_cls in sections.items():
+            if key in raw and isinstance(raw[key], dict):
+                names = {f.name for f in dataclasses.fields(section_cls)}
+                bad = set(raw[key]) - names
+                if bad:
+                    raise ValueError(f"unknown keys in '{key}': {sorted(bad)} (known: {sorted(names)})")
+                raw[key] = section_cls(**raw[key])
+        config = cls(**raw)
+        config.series.validate()
+        config.text.validate()
+        return config
