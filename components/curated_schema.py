@@ -5,8 +5,8 @@ schema in place reran nothing, and a compiled Kubeflow/Vertex spec carried a pat
 the machine that compiled it. This component takes the schema's text as a parameter
 instead. The cache key is then the content, and the spec is self-contained: the
 schema travels inside it, whatever machine or image runs the step. It writes the
-Schema artifact exactly as ImportSchemaGen does (`schema.pbtxt`), so StatisticsGen's
-consumers, Transform and the Trainer read it unchanged.
+Schema artifact exactly as ImportSchemaGen does (`schema.pbtxt`), so ExampleValidator,
+Transform and the Trainer read it unchanged.
 """
 
 import os

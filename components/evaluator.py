@@ -55,40 +55,46 @@ def incompatibility(candidate_dir: str, baseline_dir: str, signature_name: str, 
     return None
 
 
-class Executor(tfx_evaluator.Executor):
-    def Do(self, input_dict, output_dict, exec_properties) -> None:
-        baseline_key = standard_component_specs.BASELINE_MODEL_KEY
-        reason = None
-        if input_dict.get(baseline_key):
-            eval_config = tfma.EvalConfig()
-            proto_utils.json_to_proto(exec_properties[standard_component_specs.EVAL_CONFIG_KEY], eval_config)
-            examples = artifact_utils.get_single_instance(input_dict[standard_component_specs.EXAMPLES_KEY])
-            split = (eval_splits(exec_properties) or ["eval"])[0]
-            records = examples_io.read_split(examples.uri, split, limit=PROBE_EXAMPLES)
-            candidate = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
-            baseline = artifact_utils.get_single_instance(input_dict[baseline_key])
-            reason = incompatibility(
-                path_utils.serving_model_path(candidate.uri),
-                path_utils.serving_model_path(baseline.uri),
-                eval_config.model_specs[0].signature_name or "serving_default",
-                records,
-            )
-        if reason:
-            message = (
-                f"the deployed model ({baseline.uri}) was not compared: {reason}. Evaluated against the "
-                "challengers only, as on a first run; if blessed, this model replaces it."
-            )
-            print(f"Evaluator: {message}")
-            input_dict = {k: v for k, v in input_dict.items() if k != baseline_key}
-            for key in (standard_component_specs.EVALUATION_KEY, standard_component_specs.BLESSING_KEY):
-                for artifact in output_dict.get(key, []):
-                    artifact.set_string_custom_property(BASELINE_SKIPPED, message)
-        super().Do(input_dict, output_dict, exec_properties)
-
-
 def eval_splits(exec_properties) -> list[str]:
     """The Evaluator's `example_splits` (a JSON list; empty or null means "eval")."""
     return json.loads(exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY) or "null") or []
+
+
+def baseline_problem(input_dict, exec_properties) -> str | None:
+    """Why the baseline model cannot be compared on this run's examples, or None (also when there is none)."""
+    specs = standard_component_specs
+    if not input_dict.get(specs.BASELINE_MODEL_KEY):
+        return None
+    eval_config = tfma.EvalConfig()
+    proto_utils.json_to_proto(exec_properties[specs.EVAL_CONFIG_KEY], eval_config)
+    examples = artifact_utils.get_single_instance(input_dict[specs.EXAMPLES_KEY])
+    records = examples_io.read_split(examples.uri, (eval_splits(exec_properties) or ["eval"])[0], PROBE_EXAMPLES)
+    candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
+    baseline = artifact_utils.get_single_instance(input_dict[specs.BASELINE_MODEL_KEY])
+    reason = incompatibility(
+        path_utils.serving_model_path(candidate.uri),
+        path_utils.serving_model_path(baseline.uri),
+        eval_config.model_specs[0].signature_name or "serving_default",
+        records,
+    )
+    if reason is None:
+        return None
+    return (
+        f"the deployed model ({baseline.uri}) was not compared: {reason}. Evaluated against the "
+        "challengers only, as on a first run; if blessed, this model replaces it."
+    )
+
+
+class Executor(tfx_evaluator.Executor):
+    def Do(self, input_dict, output_dict, exec_properties) -> None:
+        problem = baseline_problem(input_dict, exec_properties)
+        if problem:
+            print(f"Evaluator: {problem}")
+            input_dict = {k: v for k, v in input_dict.items() if k != standard_component_specs.BASELINE_MODEL_KEY}
+            for key in (standard_component_specs.EVALUATION_KEY, standard_component_specs.BLESSING_KEY):
+                for artifact in output_dict.get(key, []):
+                    artifact.set_string_custom_property(BASELINE_SKIPPED, problem)
+        super().Do(input_dict, output_dict, exec_properties)
 
 
 class Evaluator(tfx.components.Evaluator):

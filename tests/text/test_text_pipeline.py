@@ -1,4 +1,6 @@
 """The text task through the shared `create_pipeline` (construction only, fast)."""
+import json
+
 import pytest
 import tensorflow_model_analysis as tfma
 
@@ -17,7 +19,27 @@ def test_text_pipeline_is_built_by_the_shared_factory(tmp_path):
         "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
     }  # fmt: skip
     assert (tmp_path / "text" / "data" / "rotten_tomatoes.csv").is_file()
-    assert TASKS["text"].module == "components.text.module"
+
+
+@pytest.mark.parametrize("task", sorted(TASKS))
+def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
+    """Every dotted path the pipeline hands TFX names a function of that task's modules."""
+    import importlib
+
+    nodes = {c.id: c for c in create_pipeline(load_config(task, output_dir=str(tmp_path))).components}
+    paths = {
+        "Transform": nodes["Transform"].exec_properties["preprocessing_fn"],
+        "Tuner": nodes["Tuner"].exec_properties["tuner_fn"],
+        "Trainer": nodes["Trainer"].exec_properties["run_fn"],
+        "Scorer": nodes["Scorer"].exec_properties["score_fn"],
+    }
+    for node, dotted in paths.items():
+        module, name = dotted.rsplit(".", 1)
+        assert module.startswith(f"components.{task}."), (node, dotted)
+        assert callable(getattr(importlib.import_module(module), name)), (node, dotted)
+    assert paths["Transform"] == f"components.{task}.preprocessing.preprocessing_fn"  # not the training module
+    splits = json.loads(nodes["Transform"].exec_properties["splits_config"])
+    assert splits == {"analyze": ["train"], "transform": ["train", "eval", "test"]}  # train statistics only
 
 
 def test_eval_config_slices_by_length_and_gates_on_the_baseline(tmp_path):

@@ -51,3 +51,23 @@ def test_constant_column_does_not_divide_by_zero(tmp_path):
             lambda inputs: preprocessing_fn(inputs, {"series": dataclasses.asdict(series)})
         )
     assert np.isfinite(transformed[0][features.transformed_key(col)]).all()
+
+
+def test_eval_windows_are_normalized_with_train_statistics_only(tmp_path):
+    """What Transform's SplitsConfig(analyze=["train"]) means: analyse train, transform eval with it."""
+    series = small_series_config(lookback=2, horizon=1)
+    col = "temperature"
+    spec = {col: tf.io.FixedLenFeature([2], tf.float32), features.target_key(col): tf.io.FixedLenFeature([1], tf.float32)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    train_windows = np.array([[0.0, 2.0], [2.0, 4.0]], np.float32)  # mean 2, std sqrt(2)
+    eval_windows = np.array([[100.0, 110.0]], np.float32)  # a different regime: must not move the statistics
+    train = [{col: w, features.target_key(col): w[-1:]} for w in train_windows]
+    evaluation = [{col: w, features.target_key(col): w[-1:]} for w in eval_windows]
+    with tft_beam.Context(temp_dir=str(tmp_path), force_tf_compat_v1=False):
+        transform_fn = (train, metadata) | tft_beam.AnalyzeDataset(
+            lambda inputs: preprocessing_fn(inputs, {"series": dataclasses.asdict(series)})
+        )
+        transformed, _ = ((evaluation, metadata), transform_fn) | tft_beam.TransformDataset()
+    mean, std = train_windows.mean(), train_windows.std()
+    np.testing.assert_allclose(transformed[0][features.transformed_key(col)], (eval_windows[0] - mean) / std, rtol=1e-5)
+    assert transformed[0][features.mean_key(col)] == pytest.approx([mean])
