@@ -144,7 +144,9 @@ def create_pipeline(
     `enable_cache=False` reruns every component (`make run-local FRESH=1`)."""
     spec = task_spec(config.task)
     deployment = deployment or Deployment.local(config)
-    custom_config = config.to_dict()
+    # What the components read; the output directory is where this machine keeps runs
+    # and compiled specs, which no component needs (and a compiled spec must not carry).
+    custom_config = {k: v for k, v in config.to_dict().items() if k != "output_dir"}
     example_gen = spec.example_gen(config)
     examples = example_gen.outputs["examples"]
     statistics_gen, schema_gen, example_validator, gate = validation_components(config, examples)
