@@ -26,7 +26,7 @@ from components.pusher import Pusher
 from components.scoring import Scorer
 from components.text_example_gen import TextExampleGen
 from components.timeseries_example_gen import TimeSeriesExampleGen
-from data import text_source, timeseries_source
+from data import schemas, text_source, timeseries_source
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from pipeline import evaluation
 from pipeline.fingerprint import file_fingerprint, source_fingerprint
@@ -122,6 +122,7 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
     statistics_gen = tfx.components.StatisticsGen(examples=examples)
     with open(config.schema_path) as handle:
         schema_text = handle.read()
+    schemas.check(config, schema_text)  # shapes and columns agree, before anything runs
     # The content travels in the pipeline (and is its cache key); only the config's
     # relative name is recorded, never a path of the machine that built the pipeline.
     schema_gen = CuratedSchemaGen(schema_text=schema_text, origin=schema_origin(config))

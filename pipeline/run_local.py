@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 
@@ -55,17 +54,14 @@ def setup_logging() -> ProgressHandler:
     return progress
 
 
-def run(config: PipelineConfig, enable_cache: bool = True) -> None:
-    from tfx import v1 as tfx
-
+def build(config: PipelineConfig, enable_cache: bool = True):
+    """The pipeline for a local run; raises (ValueError, FileNotFoundError) on a bad config or schema."""
     from pipeline.create_pipeline import create_pipeline
     from pipeline.profile import load_profile
 
-    os.makedirs(config.task_dir, exist_ok=True)
     # Beam arguments come from the local profile (DirectRunner, multi-processing by default).
     beam_args = load_profile("local").beam_pipeline_args(config)
-    pipeline = create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    return create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -81,9 +77,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
     setup_logging()
     started = time.perf_counter()
+    try:  # the config, the data file and the schema are checked before anything runs
+        config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
+        pipeline = build(config, enable_cache=not args.no_cache)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"run-local: {error}", file=sys.stderr)
+        return 2
     print(f"Pipeline {config.pipeline_name}: MLMD {config.metadata_path}")
     from pipeline.summary import summarize
 
@@ -91,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         with recovery.RunLock(str(config.task_dir)):
             for step in recovery.fail_interrupted(config.metadata_path):
                 print(f"Marked FAILED in ML Metadata: {step}, left unfinished by a run that was killed")
-            run(config, enable_cache=not args.no_cache)
+            from tfx import v1 as tfx
+
+            tfx.orchestration.LocalDagRunner().run(pipeline)
     except recovery.RunInProgress as error:
         print(f"run-local: {error}", file=sys.stderr)
         return 1

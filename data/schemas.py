@@ -1,0 +1,81 @@
+"""The curated schema and the task config describe the same examples: check it first.
+
+A schema's shapes are fixed (a window of `lookback` values, `horizon` targets) and its
+features are the config's columns. When the two disagree, TFDV reports the examples as
+anomalous only after the ExampleGen and StatisticsGen have run, in terms of the schema
+alone. `check(config)` says it before anything runs, naming the config key, the
+schema file and both values.
+"""
+from __future__ import annotations
+
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
+
+from data import features
+from data.config import PipelineConfig, SeriesConfig, TextConfig
+
+
+class SchemaMismatch(ValueError):
+    """The config and its curated schema disagree."""
+
+
+def parse(text: str) -> schema_pb2.Schema:
+    return text_format.Parse(text, schema_pb2.Schema())
+
+
+def load(path: str) -> schema_pb2.Schema:
+    with open(path) as handle:
+        return parse(handle.read())
+
+
+def shape_of(feature: schema_pb2.Feature) -> list[int] | None:
+    return [d.size for d in feature.shape.dim] if feature.HasField("shape") else None
+
+
+def timeseries_problems(series: SeriesConfig, schema: schema_pb2.Schema) -> list[str]:
+    by_name = {f.name: f for f in schema.feature}
+    expected = {features.window_key(c): ("series.lookback", series.lookback) for c in series.input_columns}
+    expected |= {features.target_key(c): ("series.horizon", series.horizon) for c in series.target_columns}
+    problems = []
+    for name, (key, size) in expected.items():
+        if name not in by_name:
+            problems.append(f"feature '{name}' (from series columns) is not in the schema")
+        elif shape_of(by_name[name]) != [size]:
+            problems.append(f"{key} is {size}, but the schema gives feature '{name}' shape {shape_of(by_name[name])}")
+    extra = sorted(set(by_name) - set(expected))
+    if extra:
+        problems.append(
+            f"the schema declares {extra}, which series.input_columns {series.input_columns} / "
+            f"target_columns {series.target_columns} do not produce"
+        )
+    return problems
+
+
+def text_problems(text: TextConfig, schema: schema_pb2.Schema) -> list[str]:
+    by_name = {f.name: f for f in schema.feature}
+    problems = [f"feature '{name}' is not in the schema" for name in (features.TEXT_KEY, features.LABEL_KEY)
+                if name not in by_name]  # fmt: skip
+    if features.LABEL_KEY in by_name:
+        domain = by_name[features.LABEL_KEY].domain
+        values = {d.name: list(d.value) for d in schema.string_domain}.get(domain, [])
+        if len(values) < 2:
+            problems.append(f"the '{features.LABEL_KEY}' feature needs a string domain of at least 2 classes, "
+                            f"the schema gives {values}")  # fmt: skip
+    return problems
+
+
+PROBLEMS = {"timeseries": lambda c, s: timeseries_problems(c.series, s), "text": lambda c, s: text_problems(c.text, s)}
+
+
+def check(config: PipelineConfig, schema_text: str) -> None:
+    """Raise SchemaMismatch listing every disagreement between `config` and its schema."""
+    try:
+        schema = parse(schema_text)
+    except text_format.ParseError as error:
+        raise SchemaMismatch(f"the schema {config.schema} is not a valid schema.pbtxt: {error}") from error
+    problems = PROBLEMS.get(config.task, lambda c, s: [])(config, schema)
+    if problems:
+        raise SchemaMismatch(
+            f"the config and its schema {config.schema} disagree:\n  " + "\n  ".join(problems)
+            + "\nEdit one to match the other, or draft a schema from the config with `make schema`."
+        )
