@@ -35,7 +35,7 @@ bbc-news: $(STAMP)
 	$(PY) -m data.bbc_source $(OUTPUT_DIR)/bbc_news.csv
 	$(PY) -m pipeline.run_local --task text --output-dir $(OUTPUT_DIR)/bbc --data $(OUTPUT_DIR)/bbc_news.csv --config pipeline/tasks/bbc_news.yaml $(foreach s,$(SET),--set $(s))
 
-.PHONY: bbc-news setup test test-unit test-e2e bench lint run-local predict compile submit schedule inspect report lock clean
+.PHONY: bbc-news setup test test-unit test-e2e bench lint run-local schema predict compile submit schedule inspect report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -67,6 +67,10 @@ lint: $(STAMP)
 
 run-local: $(STAMP)
 	$(PY) -m pipeline.run_local $(RUN_ARGS) $(if $(FRESH),--no-cache)
+
+# Draft a schema for your own data from its train split (pipeline/draft_schema.py); FORCE=1 overwrites.
+schema: $(STAMP)
+	$(PY) -m pipeline.draft_schema $(RUN_ARGS) $(if $(FORCE),--force)
 
 predict: $(STAMP)
 	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE))

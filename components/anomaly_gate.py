@@ -1,20 +1,30 @@
-"""AnomalyGate: stop the run when ExampleValidator found anomalies.
+"""AnomalyGate: stop the run when ExampleValidator found anomalies, or eval/test drifted from train.
 
 ExampleValidator only records anomalies (../shared/stack.md); nothing downstream
 stops. This component reads them and raises, naming each split, feature and
 anomaly, so Transform, training and pushing never see bad data. The pipeline makes
 Transform depend on it.
+
+ExampleValidator checks each split against the schema alone. Drift between splits
+(the eval data no longer looks like what the model trains on) needs a comparison:
+the gate validates the eval and test statistics against train's with the drift
+comparators the curated schema declares (TFDV's Jensen-Shannon divergence for
+numbers, L-infinity distance for categories; thresholds explained in each schema).
 """
 
 import os
 
 import tensorflow as tf
-from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
+from components.curated_schema import SCHEMA_FILE
+from data import schemas
+
 SCHEMA_DIFF_FILE = "SchemaDiff.pb"  # ExampleValidator's per-split output
+STATISTICS_FILE = "FeatureStats.pb"  # StatisticsGen's per-split output
 
 
 class DataValidationError(RuntimeError):
@@ -42,11 +52,37 @@ def read_anomalies(uri: str, split: str) -> anomalies_pb2.Anomalies:
     return anomalies
 
 
-def check(uri: str, splits: list) -> None:
-    """Raise DataValidationError listing every anomaly of every split."""
+def drift_anomalies(statistics_uri: str, schema: schema_pb2.Schema, split: str) -> anomalies_pb2.Anomalies:
+    """Only the drift comparisons of `split` against train (schema checks are ExampleValidator's)."""
+    import tensorflow_data_validation as tfdv
+
+    def load(name: str):
+        return tfdv.load_stats_binary(os.path.join(statistics_uri, f"Split-{name}", STATISTICS_FILE))
+
+    found = tfdv.validate_statistics(load(split), schema, previous_statistics=load("train"))
+    drift = anomalies_pb2.Anomalies()
+    for feature, info in found.anomaly_info.items():
+        reasons = [r for r in info.reason if anomalies_pb2.AnomalyInfo.Type.Name(r.type).startswith("COMPARATOR_")]
+        if reasons:
+            drift.anomaly_info[feature].reason.extend(reasons)
+    return drift
+
+
+def has_drift_comparators(schema: schema_pb2.Schema) -> bool:
+    return any(f.HasField("drift_comparator") for f in schema.feature)
+
+
+def check(uri: str, splits: list, statistics_uri: str | None = None, schema: schema_pb2.Schema | None = None) -> None:
+    """Raise DataValidationError listing every anomaly of every split, and any drift from train."""
     problems = [
         f"[split {split}] {line}" for split in splits for line in describe_anomalies(read_anomalies(uri, split))
     ]
+    if statistics_uri and schema is not None and has_drift_comparators(schema) and "train" in splits:
+        problems += [
+            f"[split {split} vs train] {line}"
+            for split in splits if split != "train"
+            for line in describe_anomalies(drift_anomalies(statistics_uri, schema, split))
+        ]  # fmt: skip
     if problems:
         raise DataValidationError(
             "Data validation failed; nothing was trained or pushed. Fix the data or, if the change "
@@ -55,8 +91,14 @@ def check(uri: str, splits: list) -> None:
 
 
 @component
-def AnomalyGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies], source_fingerprint: Parameter[str]) -> None:
-    """Raises when any split of `anomalies` is not empty. `source_fingerprint`: cache key only."""
+def AnomalyGate(
+    anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
+    statistics: InputArtifact[standard_artifacts.ExampleStatistics],
+    schema: InputArtifact[standard_artifacts.Schema],
+    source_fingerprint: Parameter[str],
+) -> None:
+    """Raises when any split of `anomalies` is not empty or drifted. `source_fingerprint`: cache key only."""
     del source_fingerprint
-    check(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names))
+    curated = schemas.load(os.path.join(schema.uri, SCHEMA_FILE))
+    check(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names), statistics.uri, curated)
     print("AnomalyGate: no anomalies in", artifact_utils.decode_split_names(anomalies.split_names))

@@ -18,13 +18,15 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 from tfx.utils import io_utils
 
+from data import schemas
+
 SCHEMA_FILE = "schema.pbtxt"  # the file name ImportSchemaGen writes and SchemaReader reads
 
 
 def parse_schema(text: str, origin: str) -> schema_pb2.Schema:
     """The schema proto, or a ValueError naming the file and the parse error."""
     try:
-        return text_format.Parse(text, schema_pb2.Schema())
+        return schemas.parse(text)
     except text_format.ParseError as error:
         raise ValueError(f"the curated schema {origin} is not a valid schema.pbtxt: {error}") from error
 

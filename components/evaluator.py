@@ -25,6 +25,7 @@ from tfx.utils import path_utils, proto_utils
 
 from components import examples_io
 from components.export import call_in_batches
+from data.notices import notices
 
 BASELINE_SKIPPED = "baseline_skipped"  # custom property: why the deployed model was not compared
 PROBE_EXAMPLES = 8  # eval examples both models are called on
@@ -89,7 +90,7 @@ class Executor(tfx_evaluator.Executor):
     def Do(self, input_dict, output_dict, exec_properties) -> None:
         problem = baseline_problem(input_dict, exec_properties)
         if problem:
-            print(f"Evaluator: {problem}")
+            notices().warning(f"Evaluator: {problem}")
             input_dict = {k: v for k, v in input_dict.items() if k != standard_component_specs.BASELINE_MODEL_KEY}
             for key in (standard_component_specs.EVALUATION_KEY, standard_component_specs.BLESSING_KEY):
                 for artifact in output_dict.get(key, []):

@@ -36,9 +36,9 @@ def to_tf_example(values: dict) -> tf.train.Example:
 def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) -> tuple[dict, int]:
     """Write one gzipped TFRecord file per split under `output_uri`; returns (counts per split,
     duplicate rows kept together)."""
-    with tf.io.gfile.GFile(csv_path) as handle:  # a local path or a gs:// URI
-        frame = text_source.subsample(text_source.read_texts(handle, text), text.max_examples, seed)
+    frame = text_source.subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
     splits, duplicates = text_source.split_rows(frame, text, seed)
+    text_source.check_classes_in_train(frame[features.LABEL_KEY], splits, csv_path)
     counts = {}
     for split in text_source.SPLITS:
         rows = frame[splits == split]

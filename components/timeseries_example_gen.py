@@ -22,6 +22,7 @@ from tfx.types import standard_artifacts
 from components import examples_io
 from data import windowing
 from data.config import SeriesConfig
+from data.notices import notices
 
 
 def to_tf_example(raw: dict) -> tf.train.Example:
@@ -38,7 +39,10 @@ def to_tf_example(raw: dict) -> tf.train.Example:
 def write_windows(csv_path: str, series: SeriesConfig, output_uri: str) -> "windowing.SeriesReport":
     """Window the CSV and write one gzipped TFRecord file per split under `output_uri`."""
     frame = windowing.read_series(csv_path, series.time_column)
-    plan, report = windowing.plan_windows(frame, series)
+    try:
+        plan, report = windowing.plan_windows(frame, series)
+    except windowing.SeriesError as error:  # name the file, as read_series does
+        raise windowing.SeriesError(f"{csv_path}: {error}") from None
     for split, (part, starts) in plan.items():
         rows = windowing.iter_windows(
             part, starts, series.input_columns, series.target_columns, series.lookback, series.horizon
@@ -63,10 +67,8 @@ def TimeSeriesExampleGen(
     examples.set_string_custom_property("series_report", json.dumps(report.__dict__))
     examples.set_int_custom_property("missing_timestamps", report.missing_timestamps)
     if report.gaps:
-        print(
+        notices().warning(
             f"TimeSeriesExampleGen: {report.gaps} gap(s) in the series ({report.missing_timestamps} "
             f"missing timestamp(s) at frequency {report.frequency}); no window spans a gap. "
             f"First: {report.first_gaps}"
         )
-    if report.missing_columns:
-        print(f"TimeSeriesExampleGen: columns missing from {csv_path}: {report.missing_columns}")

@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 
-from data import features
+from data import csv_input, features
 from data.config import TextConfig
 from data.splits import SPLITS, checked_split_column
 
@@ -61,19 +61,19 @@ def resolve_csv(path: str | None, data_dir: str) -> str:
 SPLIT_KEY = "split"  # read_texts' column holding the CSV's own split, when configured
 
 
-def read_texts(csv, text: TextConfig) -> pd.DataFrame:
+def read_texts(csv: str, text: TextConfig) -> pd.DataFrame:
     """The CSV's text and label columns (and split column) as strings; a missing or blank
     text becomes None.
 
     Nothing is dropped here: rows with a missing text or an unexpected label reach the
     examples so that validation against the curated schema can stop the run on them.
     """
-    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)  # a path or an open file
+    frame = csv_input.read_csv(csv, dtype=str, keep_default_na=False)  # a local path or a gs:// URI
     wanted = [text.text_column, text.label_column] + ([text.split_column] if text.split_column else [])
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(
-            f"the CSV has no column(s) {missing} (columns: {list(frame.columns)}): set "
+            f"{csv} has no column(s) {missing} (columns: {list(frame.columns)}): set "
             "text.text_column / text.label_column / text.split_column in the config"
         )
     texts = frame[text.text_column].str.strip()
@@ -85,6 +85,19 @@ def read_texts(csv, text: TextConfig) -> pd.DataFrame:
     if text.split_column:
         out[SPLIT_KEY] = frame[text.split_column]
     return out
+
+
+def check_classes_in_train(labels: pd.Series, splits: np.ndarray, csv: str) -> None:
+    """Every class of eval and test has train examples: a model cannot learn a class it never sees."""
+    known = set(labels[splits == "train"].dropna())
+    unseen = labels[(splits != "train") & labels.notna() & ~labels.isin(known)]
+    if len(unseen):
+        counts = unseen.groupby(splits[unseen.index]).value_counts().to_dict()
+        shown = ", ".join(f"'{label}' ({n} in {split})" for (split, label), n in sorted(counts.items()))
+        raise ValueError(
+            f"{csv}: class(es) with no train example: {shown}. Add train examples of each class, "
+            "or remove the class (with text.split_column, move some of its rows to train)."
+        )
 
 
 def duplicate_groups(texts: pd.Series) -> np.ndarray:

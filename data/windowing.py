@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from data import features
+from data import csv_input, features
 from data.splits import SPLITS, checked_split_column
 
 
@@ -43,12 +43,11 @@ class SeriesReport:
     split_rows: dict[str, int]
     split_windows: dict[str, int]
     split_ranges: dict[str, list[str]]  # first and last timestamp per split
-    missing_columns: list[str]
 
 
 def read_series(csv_path: str, time_column: str) -> pd.DataFrame:
     """Read the CSV and check time order; values are left untouched (as strings or numbers)."""
-    frame = pd.read_csv(csv_path)
+    frame = csv_input.read_csv(csv_path)
     if time_column not in frame.columns:
         raise SeriesError(
             f"{csv_path}: time column '{time_column}' not found; columns are {list(frame.columns)}. "
@@ -196,6 +195,13 @@ def iter_windows(
 
 def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFrame, np.ndarray]], SeriesReport]:
     """Split `frame` by time and find each split's window starts. `series`: a SeriesConfig."""
+    wanted = list(dict.fromkeys(series.input_columns + series.target_columns))
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise SeriesError(
+            f"the file has no column(s) {missing} (columns: {list(frame.columns)}): set "
+            "series.input_columns / series.target_columns in the config"
+        )
     times = frame[series.time_column]
     step = infer_frequency(times, series.frequency)
     segments = segment_ids(times, step)
@@ -223,7 +229,6 @@ def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFr
         split_rows[name] = hi - lo
         split_windows[name] = int(starts.size)
         split_ranges[name] = [str(part[series.time_column].iloc[context]), str(part[series.time_column].iloc[-1])]
-    wanted = dict.fromkeys(series.input_columns + series.target_columns)
     report = SeriesReport(
         rows=len(frame),
         frequency=str(step),
@@ -233,6 +238,5 @@ def plan_windows(frame: pd.DataFrame, series) -> tuple[dict[str, tuple[pd.DataFr
         split_rows=split_rows,
         split_windows=split_windows,
         split_ranges=split_ranges,
-        missing_columns=[c for c in wanted if c not in frame.columns],
     )
     return plan, report

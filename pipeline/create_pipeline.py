@@ -24,8 +24,10 @@ from components.curated_schema import CuratedSchemaGen
 from components.evaluator import Evaluator
 from components.pusher import Pusher
 from components.scoring import Scorer
-from components.text_example_gen import TextExampleGen
-from components.timeseries_example_gen import TimeSeriesExampleGen
+from components.text import schema_draft as text_schema_draft
+from components.text_example_gen import TextExampleGen, write_splits
+from components.timeseries import schema_draft as timeseries_schema_draft
+from components.timeseries_example_gen import TimeSeriesExampleGen, write_windows
 from data import schemas, text_source, timeseries_source
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from pipeline import evaluation
@@ -43,6 +45,11 @@ class TaskSpec:
     transform_section: str = "series"  # the config section its preprocessing_fn reads (Transform cache key)
     score_fn: str | None = None  # dotted path: scores the candidate and its challengers on eval and test
     scores_key: str = "scores"  # the name of those scores in `make inspect JSON=1`
+    # `make schema` (pipeline/draft_schema.py): the local CSV, the ExampleGen's own writer,
+    # and (config, train statistics, margin) -> (schema, what to review).
+    resolve_csv: Callable[[str | None, str], str] | None = None
+    write_examples: Callable[[PipelineConfig, str, str], object] | None = None
+    draft_schema: Callable | None = None
 
     @property
     def preprocessing_module(self) -> str:
@@ -92,6 +99,9 @@ TASKS: dict[str, TaskSpec] = {
         transform_section="text",
         score_fn="components.text.scores.score",
         scores_key="text_scores",
+        resolve_csv=text_source.resolve_csv,
+        write_examples=lambda config, csv, uri: write_splits(csv, config.text, config.seed, uri),
+        draft_schema=text_schema_draft.draft,
     ),
     "timeseries": TaskSpec(
         module="components.timeseries.module",
@@ -99,6 +109,9 @@ TASKS: dict[str, TaskSpec] = {
         eval_config=evaluation.timeseries_eval_config,
         score_fn="components.timeseries.scores.score",
         scores_key="forecast_scores",
+        resolve_csv=timeseries_source.resolve_csv,
+        write_examples=lambda config, csv, uri: write_windows(csv, config.series, uri),
+        draft_schema=timeseries_schema_draft.draft,
     ),
 }
 
@@ -130,7 +143,10 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
     gate = AnomalyGate(
-        anomalies=example_validator.outputs["anomalies"], source_fingerprint=source_fingerprint(AnomalyGate.__module__)
+        anomalies=example_validator.outputs["anomalies"],
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        source_fingerprint=source_fingerprint(AnomalyGate.__module__),
     )
     return [statistics_gen, schema_gen, example_validator, gate]
 

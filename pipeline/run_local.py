@@ -2,56 +2,22 @@
 
     python -m pipeline.run_local --task timeseries [--data my.csv] [--set trainer.epochs=5]
 
-Prints each component as it starts and ends, then a summary from ML Metadata.
-Exits non-zero, with the reason, when the run stops (for example at the anomaly gate).
+Prints each component as it starts and ends, then a summary from ML Metadata; all
+other output (TensorFlow, Beam, TFX logs) goes to OUTPUT_DIR/<task>/logs/run.log
+(pipeline/console.py). Exits non-zero, with the reason, when the run stops (for
+example at the anomaly gate).
 """
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 
 from data.config import PipelineConfig
-from pipeline import recovery
+from pipeline import console, recovery
 from pipeline.config import load_config
 
-
-class ProgressHandler(logging.Handler):
-    """Turns TFX's "Component X is running/finished" log lines into a timed progress display."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.started: dict[str, float] = {}
-        self.t0 = time.perf_counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if not message.startswith("Component ") or not message.endswith((" is running.", " is finished.")):
-            return
-        node = message.split()[1]
-        now = time.perf_counter()
-        if message.endswith("running."):
-            self.started[node] = now
-            print(f"[{now - self.t0:7.1f}s] {node} ...", flush=True)
-        else:
-            took = now - self.started.get(node, now)
-            print(f"[{now - self.t0:7.1f}s] {node} done in {took:.1f}s", flush=True)
-
-
-def setup_logging() -> ProgressHandler:
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    warnings = logging.StreamHandler(sys.stderr)
-    warnings.setLevel(logging.WARNING)
-    progress = ProgressHandler()
-    root.handlers = [warnings, progress]
-    # TFX reports progress through absl at INFO; tf.saved_model.save (in the Trainer)
-    # raises absl's logger to WARNING mid-run, which would silence the progress lines.
-    absl_logger = logging.getLogger("absl")
-    absl_logger.setLevel(logging.INFO)
-    absl_logger.setLevel = lambda level: None
-    return progress
+LOG_FILE = "logs/run.log"  # under OUTPUT_DIR/<task>/
 
 
 def build(config: PipelineConfig, enable_cache: bool = True):
@@ -77,33 +43,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_logging()
-    started = time.perf_counter()
-    try:  # the config, the data file and the schema are checked before anything runs
+    try:
         config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
-        pipeline = build(config, enable_cache=not args.no_cache)
     except (ValueError, FileNotFoundError) as error:
         print(f"run-local: {error}", file=sys.stderr)
         return 2
-    print(f"Pipeline {config.pipeline_name}: MLMD {config.metadata_path}")
+    with console.Console(str(config.task_dir / LOG_FILE)) as terminal:
+        return run(config, args, terminal)
+
+
+def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Console) -> int:
+    started = time.perf_counter()
+    terminal.say(f"Pipeline {config.pipeline_name}: MLMD {config.metadata_path}")
+    terminal.say(f"Full log: {terminal.log_path}")
+    try:  # the data file and the schema are checked against the config before anything runs
+        pipeline = build(config, enable_cache=not args.no_cache)
+    except (ValueError, FileNotFoundError) as error:
+        terminal.say(f"run-local: {error}", error=True)
+        return 2
     from pipeline.summary import summarize
 
+    watcher = console.ProgressWatcher(config.metadata_path, terminal)
     try:
         with recovery.RunLock(str(config.task_dir)):
             for step in recovery.fail_interrupted(config.metadata_path):
-                print(f"Marked FAILED in ML Metadata: {step}, left unfinished by a run that was killed")
+                terminal.say(f"Marked FAILED in ML Metadata: {step}, left unfinished by a run that was killed")
             from tfx import v1 as tfx
 
-            tfx.orchestration.LocalDagRunner().run(pipeline)
+            watcher.start()
+            try:
+                tfx.orchestration.LocalDagRunner().run(pipeline)
+            finally:
+                watcher.stop()
     except recovery.RunInProgress as error:
-        print(f"run-local: {error}", file=sys.stderr)
+        terminal.say(f"run-local: {error}", error=True)
         return 1
     except Exception as error:  # the run stopped: say why, then what ran
-        print(f"\nRun FAILED after {time.perf_counter() - started:.1f}s: {type(error).__name__}: {error}", file=sys.stderr)
-        print(summarize(config.metadata_path), file=sys.stderr)
+        terminal.say(f"\nRun FAILED after {time.perf_counter() - started:.1f}s: {type(error).__name__}: {error}", error=True)
+        terminal.say(summarize(config.metadata_path), error=True)
+        terminal.say(f"Full log: {terminal.log_path}", error=True)
         return 1
-    print(f"\nRun finished in {time.perf_counter() - started:.1f}s")
-    print(summarize(config.metadata_path))
+    terminal.say(f"\nRun finished in {time.perf_counter() - started:.1f}s")
+    terminal.say(summarize(config.metadata_path))
     return 0
 
 

@@ -17,6 +17,7 @@ import tensorflow as tf
 from data import features
 from pipeline import evaluation_results, mlmd, predict, run_local, serving_model, summary
 from pipeline.config import load_config
+from tests.e2e import bad_inputs
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +42,8 @@ def _run(workspace, *overrides, csv=None) -> int:
     return run_local.main(args)
 
 
-def _serving_snapshot(workspace) -> dict[str, float]:
-    files = glob.glob(os.path.join(workspace["output"], "timeseries", "serving", "**", "*"), recursive=True)
-    return {f: os.path.getmtime(f) for f in files}
+def _serving_snapshot(workspace) -> dict[str, str]:
+    return bad_inputs.snapshot(load_config("timeseries", output_dir=workspace["output"]).serving_dir)
 
 
 def _last_run(workspace):
@@ -124,19 +124,17 @@ def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_r
     assert _serving_snapshot(workspace) == before
 
 
-def test_corrupted_column_stops_at_validation(workspace, first_run, capsys):
-    before = _serving_snapshot(workspace)
-    frame = workspace["frame"].copy()
-    frame["temperature"] = frame["temperature"].astype(str)
-    frame.loc[100:110, "temperature"] = "sensor error"
-    corrupted = workspace["root"] / "corrupted.csv"
-    frame.to_csv(corrupted, index=False)
-
-    assert _run(workspace, csv=str(corrupted)) == 1
+@pytest.mark.parametrize("make, expected", [(m, e) for _, m, e in bad_inputs.TIMESERIES],
+                         ids=[name for name, _, _ in bad_inputs.TIMESERIES])  # fmt: skip
+def test_bad_input_stops_before_training_and_leaves_the_deployed_model(workspace, first_run, capsys, make, expected):
+    serving = load_config("timeseries", output_dir=workspace["output"]).serving_dir
+    before = bad_inputs.snapshot(serving)
+    assert before  # a model is deployed
+    csv = bad_inputs.write_timeseries_case(make, workspace["frame"], workspace["root"] / "bad.csv")
+    assert _run(workspace, csv=csv) == 1
     message = capsys.readouterr().err
-    assert "Data validation failed" in message
-    assert "feature 'temperature': Unexpected data type" in message
+    for words in expected:
+        assert words in message, message[-3000:]
     run = _last_run(workspace)
-    assert run["AnomalyGate"].state == "FAILED"
-    assert "Transform" not in run and "Pusher" not in run
-    assert _serving_snapshot(workspace) == before
+    assert not {"Transform", "Tuner", "Trainer", "Pusher"} & {n for n, e in run.items() if e.state != "FAILED"}
+    assert bad_inputs.snapshot(serving) == before

@@ -16,7 +16,7 @@ from tfx.utils import io_utils
 
 from components import anomaly_gate
 from components.timeseries_example_gen import write_windows
-from data import timeseries_source
+from data import timeseries_source, windowing
 from data.config import SeriesConfig
 from pipeline.config import load_config
 
@@ -66,19 +66,14 @@ def _corrupt_type(frame):
     return frame
 
 
-def _corrupt_missing(frame):
-    return frame.rename(columns={"temperature": "temp"})
-
-
 @pytest.mark.parametrize(
     "corrupt, message",
     [
         (_corrupt_nan, "feature 'temperature': Invalid values: Float feature has NaN"),
         (_corrupt_range, "feature 'temperature': Out-of-range values"),
         (_corrupt_type, "feature 'temperature': Unexpected data type: Expected data of type: FLOAT but got STRING"),
-        (_corrupt_missing, "feature 'temperature': Column dropped"),
     ],
-    ids=["nan", "out_of_range", "wrong_type", "missing_column"],
+    ids=["nan", "out_of_range", "wrong_type"],
 )
 def test_each_anomaly_kind_stops_the_run(tmp_path, clean_frame, schema, corrupt, message):
     uri = _validate(tmp_path, corrupt(clean_frame.copy()), schema)
@@ -86,3 +81,12 @@ def test_each_anomaly_kind_stops_the_run(tmp_path, clean_frame, schema, corrupt,
         anomaly_gate.check(uri, ["train"])
     assert "[split train]" in str(error.value)
     assert message in str(error.value)
+
+
+def test_a_missing_column_stops_at_the_example_gen_naming_file_and_columns(tmp_path, clean_frame):
+    csv = tmp_path / "data.csv"
+    clean_frame.rename(columns={"temperature": "temp"}).to_csv(csv, index=False)
+    with pytest.raises(windowing.SeriesError) as error:
+        write_windows(str(csv), SeriesConfig(), str(tmp_path / "examples"))
+    assert str(csv) in str(error.value)
+    assert "no column(s) ['temperature'] (columns: ['time', 'temp'])" in str(error.value)

@@ -1,0 +1,112 @@
+"""The bad-input corpus: each case is a file a user might bring and the words its error must say.
+
+Used by the time-series and text end-to-end tests, which run each case through the
+real pipeline next to a deployed model and check that the run stops before training,
+says what is wrong and where, and leaves the deployed model byte-identical.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pathlib
+
+import numpy as np
+import pandas as pd
+
+
+def snapshot(serving_dir: str) -> dict[str, str]:
+    """sha256 of every file under the serving directory: byte-identical or not."""
+    found = {}
+    for path in sorted(pathlib.Path(serving_dir).rglob("*")):
+        if path.is_file():
+            found[os.path.relpath(path, serving_dir)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+# -- time series: (name, frame -> file content or frame, expected words) ------------------
+
+
+def _set(frame, rows, value):
+    frame = frame.copy()
+    frame["temperature"] = frame["temperature"].astype(object)
+    frame.loc[rows, "temperature"] = value
+    return frame
+
+
+def _swap(frame):
+    frame = frame.copy()
+    frame.iloc[[100, 101]] = frame.iloc[[101, 100]].to_numpy()
+    return frame
+
+
+def _duplicate_time(frame):
+    frame = frame.copy()
+    frame.loc[101, "time"] = frame.loc[100, "time"]
+    return frame
+
+
+def _drift(frame):
+    """Eval and test from another regime, inside the schema's range: only drift can catch it."""
+    frame = frame.copy()
+    start = int(len(frame) * 0.7)
+    frame.loc[start:, "temperature"] = 36.0 + np.random.RandomState(0).uniform(0, 3, len(frame) - start)
+    return frame
+
+
+TIMESERIES = [
+    ("empty file", lambda f: "", ["is empty"]),
+    ("header only", lambda f: "time,temperature\n", ["has a header", "but no data rows"]),
+    ("missing configured column", lambda f: f.rename(columns={"temperature": "temp"}),
+     ["no column(s) ['temperature']", "columns: ['time', 'temp']"]),
+    ("non-numeric value", lambda f: _set(f, [100, 101], "sensor error"),
+     ["feature 'temperature': Unexpected data type"]),
+    ("NaN", lambda f: _set(f, [100], np.nan), ["feature 'temperature'", "NaN"]),
+    ("infinity", lambda f: _set(f, [100], np.inf), ["feature 'temperature'", "Inf"]),
+    ("value outside the schema range", lambda f: _set(f, [100], 99.0), ["feature 'temperature': Out-of-range values"]),
+    ("unsorted timestamps", _swap, ["rows are not sorted by 'time'", "data row 102"]),
+    ("duplicate timestamps", _duplicate_time, ["duplicate timestamp", "data rows [101, 102]"]),
+    ("unparseable timestamp", lambda f: f.assign(time=f["time"].where(f.index != 5, "yesterday")),
+     ["unparseable timestamp", "data row 6: 'yesterday'"]),
+    ("fewer rows than one window", lambda f: f.iloc[:40], ["too few for one window"]),
+    ("eval data drifted from train", _drift, ["[split eval vs train] feature 'temperature'", "Jensen-Shannon"]),
+]  # fmt: skip
+
+
+def write_timeseries_case(make, frame: pd.DataFrame, path: pathlib.Path) -> str:
+    content = make(frame)
+    if isinstance(content, pd.DataFrame):
+        content.to_csv(path, index=False)
+    else:
+        path.write_text(content)
+    return str(path)
+
+
+# -- text: (name, file bytes, extra config, expected words) -----------------------------
+
+GOOD = [(f"review number {i} was {'great' if i % 2 else 'bad'}", "fresh" if i % 2 else "rotten") for i in range(60)]
+
+
+def _csv(rows, header="text,label", split=None) -> bytes:
+    lines = [header] + [f'"{t}",{y}' + (f",{split(i)}" if split else "") for i, (t, y) in enumerate(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _by_position(i: int) -> str:
+    return "train" if i < 40 else "eval" if i < 50 else "test"
+
+
+TEXT = [
+    ("empty file", b"", [], ["is empty"]),
+    ("header only", b"text,label\n", [], ["has a header", "but no data rows"]),
+    ("missing configured column", _csv(GOOD, header="review,label"), [], ["no column(s) ['text']"]),
+    ("unknown label", _csv([*GOOD, ("a meh review", "meh")]), [], ["feature 'label'", "meh"]),
+    ("empty text", _csv([("", y) for _, y in GOOD]), [], ["feature 'text'"]),
+    ("non-UTF-8 file", _csv(GOOD[:10]) + "\"un film très bon\",fresh\n".encode("latin-1"), [],
+     ["is not UTF-8 text", "byte 0xe8 on line 12"]),
+    ("a class missing from train", _csv([(t, "fresh" if i < 40 else y) for i, (t, y) in enumerate(GOOD)],
+                                        "text,label,split", _by_position), ["text.split_column=split"],
+     ["no train example", "'rotten'"]),
+    ("eval data drifted from train", _csv([(t, "fresh" if 40 <= i < 50 else y) for i, (t, y) in enumerate(GOOD)],
+                                          "text,label,split", _by_position), ["text.split_column=split"],
+     ["[split eval vs train] feature 'label'", "Linfty"]),
+]  # fmt: skip
