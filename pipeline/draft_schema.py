@@ -21,6 +21,7 @@ from google.protobuf import text_format
 
 from data import schemas
 from data.config import PipelineConfig
+from pipeline import console
 from pipeline.config import load_config
 
 DEFAULT_MARGIN = 0.25  # fraction of the train range added on each side of a numeric range
@@ -77,13 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
-        path, review = draft(config, args.force, args.margin)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, FileNotFoundError) as error:
         print(f"schema: {error}", file=sys.stderr)
         return 2
-    print(f"Drafted {path}. Review:")
-    print("\n".join(f"  - {line}" for line in review))
-    print(f"Then: make run-local TASK={config.task} DATA={config.data or '...'} CONFIG={args.config or '...'}")
+    with console.Console(str(config.task_dir / "logs" / "schema.log")) as terminal:  # TF/Beam output to the log
+        try:
+            path, review = draft(config, args.force, args.margin)
+        except (ValueError, FileNotFoundError, FileExistsError) as error:
+            terminal.say(f"schema: {error}", error=True)
+            return 2
+        terminal.say(f"Drafted {path}. Review:")
+        terminal.say("\n".join(f"  - {line}" for line in review))
+        terminal.say(f"Then: make run-local TASK={config.task} DATA={config.data or '...'} CONFIG={args.config or '...'}")
     return 0
 
 
