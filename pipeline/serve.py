@@ -28,6 +28,7 @@ import tensorflow as tf
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
+from tensorflow.core.framework import types_pb2
 
 from components.export import SERVING_SIGNATURE
 from pipeline import rest_codec
@@ -94,7 +95,8 @@ class StatusHandler(Handler):
 
 def tensor_info(spec: tf.TensorSpec, name: str) -> dict:
     dims = [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape.as_list()]
-    return {"dtype": f"DT_{spec.dtype.name.upper()}", "tensor_shape": {"dim": dims, "unknown_rank": False}, "name": name}
+    dtype = types_pb2.DataType.Name(spec.dtype.as_datatype_enum)  # DT_FLOAT, DT_STRING: TF Serving's names
+    return {"dtype": dtype, "tensor_shape": {"dim": dims, "unknown_rank": False}, "name": name}
 
 
 class MetadataHandler(Handler):
