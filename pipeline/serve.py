@@ -10,7 +10,9 @@ version the Pusher writes later replaces it without dropping a request
 - POST /v1/models/<name>[/versions/<v>]:predict    row (`instances`) or columnar (`inputs`)
 and /healthz and /metrics (Prometheus text format: request count and latency).
 `signature_name` picks a signature: `serving_default` takes serialized tf.Examples
-(`{"b64": ...}`), `predict_raw` takes the raw features as plain JSON values.
+(`{"b64": ...}`), `predict_raw` takes the raw features as plain JSON values. Without
+`signature_name`, a request whose inputs are exactly the raw features goes to
+`predict_raw`; anything else to `serving_default`, as in TF Serving.
 Served by Tornado; predictions run on a thread pool so slow requests do not block others.
 Bad requests get HTTP 400 and `{"error": "..."}`, never a crash.
 """
@@ -30,7 +32,7 @@ import tornado.netutil
 import tornado.web
 from tensorflow.core.framework import types_pb2
 
-from components.export import SERVING_SIGNATURE
+from components.export import RAW_SIGNATURE, SERVING_SIGNATURE
 from pipeline import rest_codec
 from pipeline.model_repository import ModelRepository
 
@@ -120,6 +122,25 @@ class MetadataHandler(Handler):
         })  # fmt: skip
 
 
+def request_input_names(body) -> set[str]:
+    """The input names a request uses (row or columnar format), or an empty set."""
+    if not isinstance(body, dict):
+        return set()
+    instances, inputs = body.get("instances"), body.get("inputs")
+    if isinstance(instances, list) and instances and isinstance(instances[0], dict):
+        return set(instances[0]) - {"b64"}
+    return set(inputs) if isinstance(inputs, dict) else set()
+
+
+def default_signature(body, current) -> str:
+    """`serving_default` (tf.Examples), unless the request names exactly the raw features:
+    then `predict_raw`, so a JSON client can send `{"instances": [{"text": "..."}]}` as is."""
+    names = request_input_names(body)
+    if RAW_SIGNATURE in current.signatures and names and names == set(current.input_specs(RAW_SIGNATURE)):
+        return RAW_SIGNATURE
+    return SERVING_SIGNATURE
+
+
 class PredictHandler(Handler):
     endpoint = "predict"
 
@@ -133,7 +154,7 @@ class PredictHandler(Handler):
             body = json.loads(self.request.body or b"null")
         except (ValueError, UnicodeDecodeError) as error:
             return self.fail(400, f"malformed JSON: {error}")
-        signature = (body.get("signature_name") if isinstance(body, dict) else None) or SERVING_SIGNATURE
+        signature = (body.get("signature_name") if isinstance(body, dict) else None) or default_signature(body, current)
         if signature not in current.signatures:
             return self.fail(400, f"unknown signature_name '{signature}' (available: {sorted(current.signatures)})")
         try:

@@ -75,13 +75,14 @@ def check_predict_formats(name: str, serving_dir: str, records: list[bytes], raw
         col_ex = httpx.post(url, json={"inputs": {"examples": b64}}).json()["outputs"]
         row_raw = httpx.post(url, json={"signature_name": RAW_SIGNATURE, "instances": rows}).json()["predictions"]
         col_raw = httpx.post(url, json={"signature_name": RAW_SIGNATURE, "inputs": raw}).json()["outputs"]
+        unnamed = httpx.post(url, json={"instances": rows}).json()["predictions"]  # raw inputs pick predict_raw
         by_version = httpx.post(f"{base}/v1/models/{name}/versions/{status['version']}:predict", json={"instances": b64})
         assert by_version.status_code == 200
     columns = {k: as_list(v) for k, v in expected.items()}
     rows_expected = [{k: columns[k][i] for k in columns} for i in range(len(records))] if len(columns) > 1 else (
         next(iter(columns.values())))  # fmt: skip
     cols_expected = columns if len(columns) > 1 else next(iter(columns.values()))
-    for got in (row_ex, row_raw):
+    for got in (row_ex, row_raw, unnamed):
         assert len(got) == len(records)
         for g, e in zip(got, rows_expected, strict=True):
             assert_close(g, e)
