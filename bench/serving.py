@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 import httpx
 import numpy as np
@@ -75,12 +76,12 @@ def load(url: str, bodies: list[dict], concurrency: int, count: int, during=None
     latencies, failures, lock = [], [0], threading.Lock()
     sent = iter(range(10 * count if until else count))
 
-    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
-    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    target = urllib.parse.urlsplit(url)
+    host, port, path = target.hostname, target.port, target.path
     payloads = [json.dumps(b).encode() for b in bodies]  # encoded once: the client's cost stays small
 
     def client() -> None:
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)  # keep-alive
+        connection = http.client.HTTPConnection(host, port, timeout=30)  # keep-alive
         try:
             for i in sent:
                 if until is not None and i >= count and until():
@@ -94,7 +95,7 @@ def load(url: str, bodies: list[dict], concurrency: int, count: int, during=None
                 except (OSError, http.client.HTTPException):
                     ok = False
                     connection.close()
-                    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+                    connection = http.client.HTTPConnection(host, port, timeout=30)
                 with lock:
                     latencies.append(time.perf_counter() - started)
                     failures[0] += not ok

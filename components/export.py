@@ -38,6 +38,14 @@ def raw_serving_spec(tf_transform_output: tft.TFTransformOutput, label_keys: Ite
     return spec
 
 
+def serving_versions(serving_dir: str) -> list[int]:
+    """Pushed versions under a serving directory, oldest first: the numeric directory names,
+    as TF Serving reads them (a staging directory is never one; components/pusher.py)."""
+    if not tf.io.gfile.exists(serving_dir):
+        return []
+    return sorted(int(v.strip("/")) for v in tf.io.gfile.listdir(serving_dir) if v.strip("/").isdigit())
+
+
 def raw_tensor_specs(spec: dict) -> dict[str, tf.TensorSpec]:
     """The raw features as plain tensors: (B, *shape) per feature, and (B,) for a one-value
     feature such as a text, so that a JSON client sends `{"text": "..."}`, not `["..."]`."""

@@ -27,13 +27,9 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
+from components.export import serving_versions
+
 STAGING_PREFIX = ".staging-"  # not a number: never read as a version
-
-
-def existing_versions(base_directory: str) -> list[int]:
-    if not fileio.exists(base_directory):
-        return []
-    return sorted(int(name.strip("/")) for name in fileio.listdir(base_directory) if name.strip("/").isdigit())
 
 
 def copy_model(model_path: str, destination: str) -> None:
@@ -50,7 +46,7 @@ def push_atomically(model_path: str, base_directory: str) -> tuple[str, str]:
     for name in fileio.listdir(base_directory):  # left by a push that was killed
         if name.strip("/").startswith(STAGING_PREFIX):
             fileio.rmtree(os.path.join(base_directory, name.strip("/")))
-    known = existing_versions(base_directory)
+    known = serving_versions(base_directory)
     version = str(max(int(time.time()), known[-1] + 1 if known else 0))
     staging = os.path.join(base_directory, f"{STAGING_PREFIX}{version}")
     copy_model(model_path, staging)

@@ -58,9 +58,9 @@ def build_requests(config: PipelineConfig, profile: Profile, version: str | None
 
 
 def newest_version(serving_dir: str) -> str:
-    from pipeline import serving_model
+    from components.export import serving_versions
 
-    found = serving_model.versions(serving_dir)
+    found = serving_versions(serving_dir)
     if not found:
         raise FileNotFoundError(f"no pushed model under {serving_dir}")
     return str(found[-1])

@@ -4,7 +4,7 @@ Like TF Serving's "latest" version policy: a thread polls the directory (1 s by
 default); a new version is loaded and warmed up (each signature called once on a
 one-example input) *before* it replaces the current one, so no request waits on a
 load or sees a half-loaded model. A request holds the `Loaded` it started with, so a
-swap never drops it. Only complete versions are seen (serving_model.versions: the
+swap never drops it. Only complete versions are seen (export.serving_versions: the
 Pusher renames a finished copy into place).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 import tensorflow as tf
 
-from pipeline import serving_model
+from components.export import EXAMPLES_INPUT, serving_versions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +38,7 @@ def warmup_value(spec: tf.TensorSpec) -> tf.Tensor:
     """One example of the signature's input: an empty text, zeros, or an empty tf.Example."""
     shape = [1] + [d or 1 for d in spec.shape.as_list()[1:]]
     if spec.dtype == tf.string:
-        empty = tf.train.Example().SerializeToString() if spec.name == "examples" else b""
+        empty = tf.train.Example().SerializeToString() if spec.name == EXAMPLES_INPUT else b""
         return tf.fill(shape, tf.constant(empty))
     return tf.zeros(shape, spec.dtype)
 
@@ -66,7 +66,7 @@ class ModelRepository:
 
     def refresh(self) -> bool:
         """Load the newest version if it is not the current one; True when a new one was swapped in."""
-        found = serving_model.versions(self.serving_dir)
+        found = serving_versions(self.serving_dir)
         if not found or (self.current and self.current.version == found[-1]):
             return False
         version = found[-1]

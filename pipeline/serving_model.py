@@ -10,19 +10,12 @@ import os
 
 import tensorflow as tf
 
-from components.export import SERVING_SIGNATURE
+from components.export import SERVING_SIGNATURE, serving_versions
 from data.config import PipelineConfig
 
 
-def versions(serving_dir: str) -> list[int]:
-    """Pushed versions, oldest first (numeric directory names, as TF Serving reads them)."""
-    if not tf.io.gfile.exists(serving_dir):
-        return []
-    return sorted(int(v.strip("/")) for v in tf.io.gfile.listdir(serving_dir) if v.strip("/").isdigit())
-
-
 def latest_model_dir(serving_dir: str) -> str:
-    found = versions(serving_dir)
+    found = serving_versions(serving_dir)
     if not found:
         raise FileNotFoundError(f"no pushed model under {serving_dir}: run `make run-local` first")
     return os.path.join(serving_dir, str(found[-1]))

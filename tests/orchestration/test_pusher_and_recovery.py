@@ -7,6 +7,7 @@ import pytest
 from ml_metadata.proto import metadata_store_pb2
 
 from components import pusher
+from components.export import serving_versions
 from pipeline import mlmd, recovery, serving_model
 
 
@@ -42,7 +43,7 @@ def test_a_push_killed_mid_copy_leaves_no_version(model_dir, tmp_path, monkeypat
     names = os.listdir(serving)
     assert [n for n in names if n.isdigit()] == [first]  # readers still see only the complete one
     assert any(n.startswith(pusher.STAGING_PREFIX) for n in names)
-    assert serving_model.versions(serving) == [int(first)]
+    assert serving_versions(serving) == [int(first)]
     monkeypatch.undo()
     second, _ = pusher.push_atomically(model_dir, serving)  # the next push clears the leftover
     assert sorted(os.listdir(serving)) == sorted([first, second])
