@@ -3,16 +3,18 @@
 A schema's shapes are fixed (a window of `lookback` values, `horizon` targets) and its
 features are the config's columns. When the two disagree, TFDV reports the examples as
 anomalous only after the ExampleGen and StatisticsGen have run, in terms of the schema
-alone. `check(config)` says it before anything runs, naming the config key, the
+alone. `check(config, ...)` says it before anything runs, naming the config key, the
 schema file and both values.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from data import features
-from data.config import PipelineConfig, SeriesConfig, TextConfig
+from data.config import PipelineConfig
 
 
 class SchemaMismatch(ValueError):
@@ -32,7 +34,8 @@ def shape_of(feature: schema_pb2.Feature) -> list[int] | None:
     return [d.size for d in feature.shape.dim] if feature.HasField("shape") else None
 
 
-def timeseries_problems(series: SeriesConfig, schema: schema_pb2.Schema) -> list[str]:
+def timeseries_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[str]:
+    series = config.series
     by_name = {f.name: f for f in schema.feature}
     expected = {features.window_key(c): ("series.lookback", series.lookback) for c in series.input_columns}
     expected |= {features.target_key(c): ("series.horizon", series.horizon) for c in series.target_columns}
@@ -51,7 +54,7 @@ def timeseries_problems(series: SeriesConfig, schema: schema_pb2.Schema) -> list
     return problems
 
 
-def text_problems(text: TextConfig, schema: schema_pb2.Schema) -> list[str]:
+def text_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[str]:
     by_name = {f.name: f for f in schema.feature}
     problems = [f"feature '{name}' is not in the schema" for name in (features.TEXT_KEY, features.LABEL_KEY)
                 if name not in by_name]  # fmt: skip
@@ -64,16 +67,14 @@ def text_problems(text: TextConfig, schema: schema_pb2.Schema) -> list[str]:
     return problems
 
 
-PROBLEMS = {"timeseries": lambda c, s: timeseries_problems(c.series, s), "text": lambda c, s: text_problems(c.text, s)}
-
-
-def check(config: PipelineConfig, schema_text: str) -> None:
-    """Raise SchemaMismatch listing every disagreement between `config` and its schema."""
+def check(config: PipelineConfig, schema_text: str, problems_of: Callable[[PipelineConfig, schema_pb2.Schema], list[str]]) -> None:
+    """Raise SchemaMismatch listing every disagreement `problems_of` (the task's, from its
+    TaskSpec) finds between `config` and its schema."""
     try:
         schema = parse(schema_text)
     except text_format.ParseError as error:
         raise SchemaMismatch(f"the schema {config.schema} is not a valid schema.pbtxt: {error}") from error
-    problems = PROBLEMS.get(config.task, lambda c, s: [])(config, schema)
+    problems = problems_of(config, schema)
     if problems:
         raise SchemaMismatch(
             f"the config and its schema {config.schema} disagree:\n  " + "\n  ".join(problems)

@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 
 import tensorflow_model_analysis as tfma
+from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
@@ -45,6 +46,8 @@ class TaskSpec:
     transform_section: str = "series"  # the config section its preprocessing_fn reads (Transform cache key)
     score_fn: str | None = None  # dotted path: scores the candidate and its challengers on eval and test
     scores_key: str = "scores"  # the name of those scores in `make inspect JSON=1`
+    # (config, schema) -> where they disagree (data/schemas.py), checked before anything runs.
+    schema_problems: Callable[[PipelineConfig, schema_pb2.Schema], list[str]] = lambda config, schema: []
     # `make schema` (pipeline/draft_schema.py): the local CSV, the ExampleGen's own writer,
     # and (config, train statistics, margin) -> (schema, what to review).
     resolve_csv: Callable[[str | None, str], str] | None = None
@@ -99,6 +102,7 @@ TASKS: dict[str, TaskSpec] = {
         transform_section="text",
         score_fn="components.text.scores.score",
         scores_key="text_scores",
+        schema_problems=schemas.text_problems,
         resolve_csv=text_source.resolve_csv,
         write_examples=lambda config, csv, uri: write_splits(csv, config.text, config.seed, uri),
         draft_schema=text_schema_draft.draft,
@@ -109,6 +113,7 @@ TASKS: dict[str, TaskSpec] = {
         eval_config=evaluation.timeseries_eval_config,
         score_fn="components.timeseries.scores.score",
         scores_key="forecast_scores",
+        schema_problems=schemas.timeseries_problems,
         resolve_csv=timeseries_source.resolve_csv,
         write_examples=lambda config, csv, uri: write_windows(csv, config.series, uri),
         draft_schema=timeseries_schema_draft.draft,
@@ -135,7 +140,7 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
     statistics_gen = tfx.components.StatisticsGen(examples=examples)
     with open(config.schema_path) as handle:
         schema_text = handle.read()
-    schemas.check(config, schema_text)  # shapes and columns agree, before anything runs
+    schemas.check(config, schema_text, task_spec(config.task).schema_problems)  # before anything runs
     # The content travels in the pipeline (and is its cache key); only the config's
     # relative name is recorded, never a path of the machine that built the pipeline.
     schema_gen = CuratedSchemaGen(schema_text=schema_text, origin=schema_origin(config))

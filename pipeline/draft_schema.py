@@ -59,7 +59,7 @@ def draft(config: PipelineConfig, force: bool = False, margin: float = DEFAULT_M
         *[f"#   - {line}" for line in review],
     ]
     text = "\n".join(header) + "\n" + text_format.MessageToString(schema)
-    schemas.check(config, text)  # the draft agrees with the config it came from
+    schemas.check(config, text, spec.schema_problems)  # the draft agrees with the config it came from
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as handle:
         handle.write(text)
