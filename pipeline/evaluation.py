@@ -15,6 +15,7 @@ from components.text import text_metrics
 from components.timeseries import challengers, forecast_metrics
 from data import features
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
+from pipeline.fingerprint import PROJECT_PACKAGES
 
 TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
 
@@ -170,7 +171,7 @@ def custom_metric_modules(eval_config: tfma.EvalConfig) -> list[str]:
     """The project modules that define `eval_config`'s custom TFMA metrics."""
     return sorted({
         metric.module for spec in eval_config.metrics_specs for metric in spec.metrics
-        if metric.module.split(".")[0] in ("components", "models", "data")
+        if metric.module.split(".")[0] in PROJECT_PACKAGES
     })  # fmt: skip
 
 
