@@ -2,8 +2,9 @@
 
 ExampleValidator only records anomalies (../shared/stack.md); nothing downstream
 stops. This component reads them and raises, naming each split, feature and
-anomaly, so Transform, training and pushing never see bad data. The pipeline makes
-Transform depend on it.
+anomaly, and the first examples that break it (an image by its file; see
+components/anomaly_rows.py), so Transform, training and pushing never see bad data.
+The pipeline makes Transform depend on it.
 
 ExampleValidator checks each split against the schema alone. Drift between splits
 (the eval data no longer looks like what the model trains on) needs a comparison:
@@ -20,6 +21,7 @@ from tfx.dsl.component.experimental.annotations import InputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
+from components import anomaly_rows, examples_io
 from components.curated_schema import SCHEMA_FILE
 from data import schemas
 
@@ -72,11 +74,25 @@ def has_drift_comparators(schema: schema_pb2.Schema) -> bool:
     return any(f.HasField("drift_comparator") for f in schema.feature)
 
 
-def check(uri: str, splits: list, statistics_uri: str | None = None, schema: schema_pb2.Schema | None = None) -> None:
-    """Raise DataValidationError listing every anomaly of every split, and any drift from train."""
-    problems = [
-        f"[split {split}] {line}" for split in splits for line in describe_anomalies(read_anomalies(uri, split))
-    ]
+def with_examples(lines: list[str], anomalies: anomalies_pb2.Anomalies, examples_uri: str | None,
+                  split: str, schema: schema_pb2.Schema | None) -> list[str]:  # fmt: skip
+    """`lines` followed by the examples that break each anomalous feature (components/anomaly_rows.py)."""
+    if not lines or examples_uri is None or schema is None:
+        return lines
+    records = examples_io.read_split(examples_uri, split)
+    found = anomaly_rows.offending_examples(records, schema, list(anomalies.anomaly_info))
+    return lines + [f"  feature '{name}' in {row}" for name, rows in found.items() for row in rows]
+
+
+def check(uri: str, splits: list, statistics_uri: str | None = None, schema: schema_pb2.Schema | None = None,
+          examples_uri: str | None = None) -> None:  # fmt: skip
+    """Raise DataValidationError listing every anomaly of every split (and, with `examples_uri`,
+    the examples that break it), and any drift from train."""
+    problems = []
+    for split in splits:
+        anomalies = read_anomalies(uri, split)
+        lines = with_examples(describe_anomalies(anomalies), anomalies, examples_uri, split, schema)
+        problems += [f"[split {split}] {line}" for line in lines]
     if statistics_uri and schema is not None and has_drift_comparators(schema) and "train" in splits:
         problems += [
             f"[split {split} vs train] {line}"
@@ -95,10 +111,13 @@ def AnomalyGate(
     anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
     statistics: InputArtifact[standard_artifacts.ExampleStatistics],
     schema: InputArtifact[standard_artifacts.Schema],
+    examples: InputArtifact[standard_artifacts.Examples],
     source_fingerprint: Parameter[str],
 ) -> None:
-    """Raises when any split of `anomalies` is not empty or drifted. `source_fingerprint`: cache key only."""
+    """Raises when any split of `anomalies` is not empty or drifted, naming the examples that
+    break the schema. `source_fingerprint`: cache key only."""
     del source_fingerprint
     curated = schemas.load(os.path.join(schema.uri, SCHEMA_FILE))
-    check(anomalies.uri, artifact_utils.decode_split_names(anomalies.split_names), statistics.uri, curated)
+    splits = artifact_utils.decode_split_names(anomalies.split_names)
+    check(anomalies.uri, splits, statistics.uri, curated, examples.uri)
     print("AnomalyGate: no anomalies in", artifact_utils.decode_split_names(anomalies.split_names))

@@ -21,6 +21,7 @@ from tfx.types import standard_artifacts
 from components import examples_io
 from data import features, text_source
 from data.config import TextConfig
+from data.splits import SPLITS, subsample
 
 
 def to_tf_example(values: dict) -> tf.train.Example:
@@ -36,11 +37,11 @@ def to_tf_example(values: dict) -> tf.train.Example:
 def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) -> tuple[dict, int]:
     """Write one gzipped TFRecord file per split under `output_uri`; returns (counts per split,
     duplicate rows kept together)."""
-    frame = text_source.subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
+    frame = subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
     splits, duplicates = text_source.split_rows(frame, text, seed)
     text_source.check_classes_in_train(frame[features.LABEL_KEY], splits, csv_path)
     counts = {}
-    for split in text_source.SPLITS:
+    for split in SPLITS:
         rows = frame[splits == split]
         counts[split] = examples_io.write_split(
             output_uri,
@@ -70,7 +71,7 @@ def TextExampleGen(
     del data_fingerprint, source_fingerprint  # only part of the cache key (pipeline/fingerprint.py)
     text = TextConfig(**json.loads(text_config))
     counts, duplicates = write_splits(csv_path, text, seed, examples.uri)
-    examples_io.describe(examples, text_source.SPLITS, csv_path, counts, "examples")
+    examples_io.describe(examples, SPLITS, csv_path, counts, "examples")
     examples.set_int_custom_property("duplicate_texts", duplicates)
     source = f"the CSV's split column '{text.split_column}'" if text.split_column else "a seeded split"
     print(

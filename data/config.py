@@ -94,6 +94,30 @@ class TextConfig:
 
 
 @dataclasses.dataclass
+class VisionConfig:
+    """How a folder of labelled images becomes examples and pixels (vision task)."""
+
+    image_size: list[int] = dataclasses.field(default_factory=lambda: [28, 28])  # [height, width] every image has
+    channels: int = 1  # 1 grayscale, 3 RGB: every image has this many
+    split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])
+    stratify: bool = True  # keep each class's share equal across train/eval/test
+    split_folders: bool = False  # DATA/{train,eval,test}/<class>/*: the data set's own split
+    max_examples: int | None = None  # seeded subsample (None: every image)
+    extensions: list[str] = dataclasses.field(default_factory=lambda: [".png", ".jpg", ".jpeg"])
+
+    def validate(self) -> None:
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                f"vision.split_fractions {self.split_fractions} must be three fractions "
+                "(train, eval, test) summing to 1"
+            )
+        if len(self.image_size) != 2 or min(self.image_size) < 1:
+            raise ValueError(f"vision.image_size {self.image_size} must be [height, width], both >= 1")
+        if self.channels not in (1, 3):
+            raise ValueError(f"vision.channels ({self.channels}) must be 1 (grayscale) or 3 (RGB)")
+
+
+@dataclasses.dataclass
 class TunerConfig:
     max_trials: int = 3  # KerasTuner trials (the search budget)
     epochs: int = 2  # epochs per trial
@@ -112,11 +136,12 @@ class PipelineConfig:
     """Everything one pipeline run needs."""
 
     task: str = "timeseries"
-    data: str | None = None  # path of the user's CSV; None: the packaged default
+    data: str | None = None  # the user's CSV (or image folder); None: the packaged default
     schema: str | None = None  # curated schema.pbtxt (relative to the repository root)
     output_dir: str = "output"
     series: SeriesConfig = dataclasses.field(default_factory=SeriesConfig)
     text: TextConfig = dataclasses.field(default_factory=TextConfig)  # text task
+    vision: VisionConfig = dataclasses.field(default_factory=VisionConfig)  # vision task
     model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
     tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
@@ -161,7 +186,7 @@ class PipelineConfig:
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        sections = {"series": SeriesConfig, "text": TextConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
+        sections = {"series": SeriesConfig, "text": TextConfig, "vision": VisionConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
         for key, section_cls in sections.items():
             if key in raw and isinstance(raw[key], dict):
                 names = {f.name for f in dataclasses.fields(section_cls)}
@@ -172,4 +197,5 @@ class PipelineConfig:
         config = cls(**raw)
         config.series.validate()
         config.text.validate()
+        config.vision.validate()
         return config

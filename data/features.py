@@ -65,3 +65,13 @@ BASELINE_PREFIX = "baseline_"  # evaluation signature: the challenger's outputs,
 def baseline_output_key(key: str) -> str:
     """Evaluation-signature output of the text challenger: `baseline_<serving output>`."""
     return f"{BASELINE_PREFIX}{key}"
+
+
+# -- vision task: the ExampleGen writes these keys for every image --
+IMAGE_KEY = "image"  # raw: the encoded file bytes (PNG or JPEG), as a serving client sends them
+FILE_KEY = "file"  # raw: the image's path under the data folder, so validation can name it
+IMAGE_STATUS_KEY = "image_status"  # raw: IMAGE_OK, or why the file did not decode
+IMAGE_OK = "ok"
+IMAGE_HEIGHT_KEY = "image_height"  # raw: decoded size and channel count, checked against the schema
+IMAGE_WIDTH_KEY = "image_width"
+IMAGE_CHANNELS_KEY = "image_channels"

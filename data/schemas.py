@@ -58,13 +58,37 @@ def text_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[str
     by_name = {f.name: f for f in schema.feature}
     problems = [f"feature '{name}' is not in the schema" for name in (features.TEXT_KEY, features.LABEL_KEY)
                 if name not in by_name]  # fmt: skip
-    if features.LABEL_KEY in by_name:
-        domain = by_name[features.LABEL_KEY].domain
-        values = {d.name: list(d.value) for d in schema.string_domain}.get(domain, [])
-        if len(values) < 2:
-            problems.append(f"the '{features.LABEL_KEY}' feature needs a string domain of at least 2 classes, "
-                            f"the schema gives {values}")  # fmt: skip
-    return problems
+    return problems + label_domain_problems(schema, by_name)
+
+
+def label_domain_problems(schema: schema_pb2.Schema, by_name: dict) -> list[str]:
+    """A classifier's label needs a string domain of at least two classes."""
+    if features.LABEL_KEY not in by_name:
+        return []
+    domain = by_name[features.LABEL_KEY].domain
+    values = {d.name: list(d.value) for d in schema.string_domain}.get(domain, [])
+    if len(values) < 2:
+        return [f"the '{features.LABEL_KEY}' feature needs a string domain of at least 2 classes, the schema gives {values}"]
+    return []
+
+
+def vision_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[str]:
+    """The image, label and decode features exist; the size and channel domains are the config's."""
+    by_name = {f.name: f for f in schema.feature}
+    vision = config.vision
+    expected = {
+        features.IMAGE_HEIGHT_KEY: ("vision.image_size[0]", vision.image_size[0]),
+        features.IMAGE_WIDTH_KEY: ("vision.image_size[1]", vision.image_size[1]),
+        features.IMAGE_CHANNELS_KEY: ("vision.channels", vision.channels),
+    }
+    required = (features.IMAGE_KEY, features.LABEL_KEY, features.FILE_KEY, features.IMAGE_STATUS_KEY, *expected)
+    problems = [f"feature '{name}' is not in the schema" for name in required if name not in by_name]
+    for name, (key, size) in expected.items():
+        feature = by_name.get(name)
+        if feature is not None and (feature.int_domain.min, feature.int_domain.max) != (size, size):
+            problems.append(f"{key} is {size}, but the schema's '{name}' int_domain is "
+                            f"[{feature.int_domain.min}, {feature.int_domain.max}]")  # fmt: skip
+    return problems + label_domain_problems(schema, by_name)
 
 
 def check(config: PipelineConfig, schema_text: str, problems_of: Callable[[PipelineConfig, schema_pb2.Schema], list[str]]) -> None:

@@ -23,3 +23,33 @@ def checked_split_column(values: pd.Series, column: str) -> np.ndarray:
             f"one of {list(SPLITS)} ({int(bad.sum())} row(s) are not)"
         )
     return values.to_numpy(dtype=object)
+
+
+def split_groups(groups: np.ndarray, labels: np.ndarray, fractions: list[float], stratify: bool, seed: int) -> np.ndarray:
+    """A split name per row: a seeded permutation of groups cut by `fractions` (train, eval,
+    test), per class when `stratify` (a group's class is its first row's).
+
+    Rows of one group (equal texts, equal image bytes) always land in one split, so a model is
+    never tested on an example it was trained on. `groups` (N,) ids in [0, G); `labels` (N,).
+    """
+    rng = np.random.RandomState(seed)
+    first = pd.Series(np.arange(len(groups))).groupby(groups).first().to_numpy()  # first row of each group
+    group_labels = np.asarray(labels, dtype=object)[first]
+    sizes = np.bincount(groups)
+    strata = pd.Series(group_labels).groupby(group_labels).indices.values() if stratify else [np.arange(len(first))]
+    group_split = np.empty(len(first), dtype=object)
+    for members in strata:
+        members = rng.permutation(np.asarray(members))
+        rows = np.cumsum(sizes[members])  # rows covered once these groups are assigned, in order
+        cuts = np.searchsorted(rows, np.cumsum(fractions)[:-1] * rows[-1], side="left") + 1
+        for split, part in zip(SPLITS, np.split(members, np.minimum(cuts, len(members))), strict=True):
+            group_split[part] = split
+    return group_split[groups]
+
+
+def subsample(frame: pd.DataFrame, max_examples: int | None, seed: int) -> pd.DataFrame:
+    """A seeded sample of `max_examples` rows in their order (all rows when None)."""
+    if max_examples is None or max_examples >= len(frame):
+        return frame
+    keep = np.sort(np.random.RandomState(seed).choice(len(frame), max_examples, replace=False))
+    return frame.iloc[keep].reset_index(drop=True)

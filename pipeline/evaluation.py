@@ -10,8 +10,7 @@ import json
 import numpy as np
 import tensorflow_model_analysis as tfma
 
-from components import export
-from components.text import text_metrics
+from components import classifier_metrics, export
 from components.timeseries import challengers, forecast_metrics
 from data import features
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
@@ -108,15 +107,30 @@ def schema_string_domain(schema_path: str, feature_name: str) -> list[str]:
 
 
 def overall_only(threshold: tfma.MetricThreshold) -> list[tfma.PerSliceMetricThreshold]:
-    """A threshold on the whole eval split only: slices (by text length) are reported, not gated;
+    """A threshold on the whole eval split only: slices (such as text length) are reported, not gated;
     a small slice would otherwise stop a model that wins overall."""
     return [tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)]
 
 
+TEXT_CHALLENGER = "bag-of-n-grams baseline (TF-IDF + logistic regression)"
+VISION_CHALLENGER = "pixel baseline (logistic regression on pixels)"
+
+
 def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """The classification gate, also sliced by text length."""
+    return classification_eval_config(config, TEXT_CHALLENGER, [tfma.SlicingSpec(feature_keys=[features.LENGTH_BUCKET_KEY])])
+
+
+def vision_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    return classification_eval_config(config, VISION_CHALLENGER)
+
+
+def classification_eval_config(
+    config: PipelineConfig, challenger: str, slices: list[tfma.SlicingSpec] = ()
+) -> tfma.EvalConfig:
     """Accuracy, one-vs-rest AUC (macro over classes) and per-class precision/recall/AUC,
-    overall and sliced by text length; bless only when eval accuracy beats the bag-of-n-grams
-    challenger's by more than `min_improvement` (accuracy points) and drops by at most
+    overall and on `slices`; bless only when eval accuracy beats the `challenger` fitted in
+    the same run by more than `min_improvement` (accuracy points) and drops by at most
     `max_accuracy_drop` against the deployed model."""
     limits = config.evaluation
     num_classes = len(schema_string_domain(config.schema_path, features.LABEL_KEY))
@@ -142,12 +156,12 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
     against_baseline = [
         tfma.MetricConfig(
-            class_name=text_metrics.BaselineAgreement.__name__,
-            module=text_metrics.__name__,
-            config=json.dumps({"name": name}),
-            per_slice_thresholds=overall_only(beat_baseline) if name == text_metrics.ACCURACY_OVER_BASELINE else [],
+            class_name=classifier_metrics.BaselineAgreement.__name__,
+            module=classifier_metrics.__name__,
+            config=json.dumps({"name": name, "challenger": challenger}),
+            per_slice_thresholds=overall_only(beat_baseline) if name == classifier_metrics.ACCURACY_OVER_BASELINE else [],
         )
-        for name in text_metrics.METRIC_NAMES
+        for name in classifier_metrics.METRIC_NAMES
     ]
     overall = tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy, *against_baseline])
     macro_auc = tfma.MetricsSpec(  # one-vs-rest AUC of each class, averaged with equal weights
@@ -162,7 +176,7 @@ def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
     return tfma.EvalConfig(
         model_specs=[model_spec],
-        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LENGTH_BUCKET_KEY])],
+        slicing_specs=[tfma.SlicingSpec(), *slices],
         metrics_specs=[overall, macro_auc, per_class],
     )
 

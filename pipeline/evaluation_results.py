@@ -52,16 +52,17 @@ def read_evaluation(uri: str, has_baseline: bool) -> dict[str, Any]:
     return {"metrics": metrics, "failures": failures}
 
 
-def reason(failure: dict, candidate: dict[str, float | None]) -> str:
-    """Why one threshold failed; a challenger's ratio names the challenger and both MAEs."""
-    from components.text import text_metrics
+def reason(failure: dict, candidate: dict[str, float | None], challenger: str = "in-run baseline") -> str:
+    """Why one threshold failed; a challenger's ratio names the challenger and both MAEs, a
+    classifier's margin names its `challenger` (the EvalConfig's description) and both accuracies."""
+    from components import classifier_metrics
     from components.timeseries import forecast_metrics
 
-    if failure["metric"].startswith(text_metrics.ACCURACY_OVER_BASELINE):
-        ours = candidate.get(text_metrics.ACCURACY_OVER_BASELINE)
-        theirs = candidate.get(text_metrics.BASELINE_ACCURACY)
+    if failure["metric"].startswith(classifier_metrics.ACCURACY_OVER_BASELINE):
+        ours = candidate.get(classifier_metrics.ACCURACY_OVER_BASELINE)
+        theirs = candidate.get(classifier_metrics.BASELINE_ACCURACY)
         figures = f": eval accuracy {theirs + ours:.4f} vs {theirs:.4f}" if None not in (ours, theirs) else ""
-        return f"stopped by the bag-of-n-grams baseline (TF-IDF + logistic regression){figures}"
+        return f"stopped by the {challenger}{figures}"
     challenger = forecast_metrics.ratio_challenger(failure["metric"])
     if challenger is None:
         return f"{failure['metric']}: {failure['message'] or 'threshold not met'}"
@@ -71,8 +72,24 @@ def reason(failure: dict, candidate: dict[str, float | None]) -> str:
     return f"stopped by the {challenger} challenger{figures}"
 
 
-def verdict(blessed: bool, failures: list[dict], has_baseline: bool, metrics: dict | None = None) -> str:
+def verdict(
+    blessed: bool, failures: list[dict], has_baseline: bool, metrics: dict | None = None, challenger: str | None = None
+) -> str:
     if blessed:
         return "every threshold passed" + ("" if has_baseline else " (no baseline: first blessed model)")
     candidate = (metrics or {}).get("candidate", {})
-    return "; ".join(reason(f, candidate) for f in failures) or "validation failed"
+    return "; ".join(reason(f, candidate, challenger or "in-run baseline") for f in failures) or "validation failed"
+
+
+def challenger_of(eval_config) -> str | None:
+    """The classifier challenger's description in an EvalConfig (its BaselineAgreement metrics'
+    `challenger`), or None."""
+    import json
+
+    from components import classifier_metrics
+
+    for spec in eval_config.metrics_specs:
+        for metric in spec.metrics:
+            if metric.module == classifier_metrics.__name__ and metric.config:
+                return json.loads(metric.config).get("challenger")
+    return None

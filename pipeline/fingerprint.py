@@ -104,9 +104,15 @@ source_fingerprint.cache_clear = _source_fingerprint.cache_clear  # type: ignore
 
 
 def file_fingerprint(path: str) -> str:
-    """Content hash of an input file, so that cached components rerun when the data changes."""
+    """Content hash of an input file, or of a folder (every file's path under it and its
+    content), so that cached components rerun when the data changes."""
     hasher = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            hasher.update(block)
+    root = pathlib.Path(path)
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    for file in files:
+        if root.is_dir():
+            hasher.update(file.relative_to(root).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda handle=handle: handle.read(1 << 20), b""):
+                hasher.update(block)
     return hasher.hexdigest()

@@ -49,14 +49,23 @@ def select_run(runs: list, selector: str | None):
         raise InspectError(f"no run '{selector}' in the store; runs: {names} (or an index, -1 = latest)") from None
 
 
-def thresholds(eval_config_json: str | None) -> dict[str, Any]:
-    """Metric name -> its threshold, from the Evaluator's eval_config."""
+def parse_eval_config(eval_config_json: str | None):
+    """The Evaluator's eval_config property as an EvalConfig, or None."""
     if not eval_config_json:
-        return {}
+        return None
     import tensorflow_model_analysis as tfma
     from google.protobuf import json_format
 
-    config = json_format.Parse(eval_config_json, tfma.EvalConfig(), ignore_unknown_fields=True)
+    return json_format.Parse(eval_config_json, tfma.EvalConfig(), ignore_unknown_fields=True)
+
+
+def thresholds(eval_config_json: str | None) -> dict[str, Any]:
+    """Metric name -> its threshold, from the Evaluator's eval_config."""
+    from google.protobuf import json_format
+
+    config = parse_eval_config(eval_config_json)
+    if config is None:
+        return {}
     found = {}
     for spec in config.metrics_specs:
         for metric in spec.metrics:
@@ -87,7 +96,11 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
     compared = bool(baseline) and not decision["baseline_skipped"]
     results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared)
     decision.update(results)
-    decision["why"] = evaluation_results.verdict(decision["blessed"], results["failures"], compared, results["metrics"])
+    eval_config = parse_eval_config(mlmd.properties(info.execution).get("eval_config"))
+    challenger = evaluation_results.challenger_of(eval_config) if eval_config is not None else None
+    decision["why"] = evaluation_results.verdict(
+        decision["blessed"], results["failures"], compared, results["metrics"], challenger
+    )
     return decision
 
 

@@ -20,8 +20,8 @@ from pipeline.serving_model import load_serving_fn
 
 def read_texts(args: argparse.Namespace) -> list[str]:
     texts = [args.text] if args.text else []
-    if args.file:
-        with open(args.file, encoding="utf-8") as handle:
+    for file in args.file or []:
+        with open(file, encoding="utf-8") as handle:
             texts += [line.strip() for line in handle if line.strip()]
     if not texts:
         raise ValueError("give --text \"...\" or --file lines.txt")

@@ -389,20 +389,25 @@ def text_statistics_section(report: dict, config) -> str:
     return "".join(parts)
 
 
-def confusion_section(report: dict, config) -> str:
-    import numpy as np
+def test_predictions(report: dict, limit: int = 2000):
+    """(test records, actual labels, predicted labels, which model) of the run's candidate."""
     import tensorflow as tf
 
+    from components import export
     from data import features
 
-    records = test_examples(report, limit=2000)
+    records = test_examples(report, limit=limit)
     model, which = candidate_model(report)
-    serve = model.signatures["serving_default"]
-    predicted = []
-    for start in range(0, len(records), 256):
-        out = serve(examples=tf.constant(records[start : start + 256]))
-        predicted += [v.decode() if isinstance(v, bytes) else str(v) for v in out[features.PREDICTED_LABEL_KEY].numpy().reshape(-1)]
+    outputs = export.call_in_batches(model.signatures[export.SERVING_SIGNATURE], records, 256)
+    predicted = [v.decode() for v in outputs[features.PREDICTED_LABEL_KEY].reshape(-1)]
     actual = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode() for r in records]
+    return records, actual, predicted, which
+
+
+def confusion_section(report: dict, config) -> str:
+    import numpy as np
+
+    records, actual, predicted, which = test_predictions(report)
     labels = sorted(set(actual) | set(predicted))
     index = {label: i for i, label in enumerate(labels)}
     matrix = np.zeros((len(labels), len(labels)), dtype=int)
@@ -421,6 +426,34 @@ def confusion_section(report: dict, config) -> str:
     return f"<p>{html.escape(which)}: test accuracy {accuracy:.3f} on {len(records)} examples.</p>" + png(figure)
 
 
+MISCLASSIFIED_SHOWN = 24
+
+
+def misclassified_section(report: dict, config) -> str:
+    """A grid of test images the candidate got wrong, each titled actual -> predicted."""
+    import tensorflow as tf
+
+    from data import features
+
+    records, actual, predicted, which = test_predictions(report)
+    wrong = [i for i, (a, p) in enumerate(zip(actual, predicted, strict=True)) if a != p]
+    if not wrong:
+        return f"<p>{html.escape(which)} classifies all {len(records)} test images correctly.</p>"
+    shown = wrong[:MISCLASSIFIED_SHOWN]
+    columns = min(8, len(shown))
+    rows = (len(shown) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.9 * rows), squeeze=False)
+    for ax in axes.reshape(-1):
+        ax.axis("off")
+    for ax, index in zip(axes.reshape(-1), shown, strict=False):
+        encoded = tf.train.Example.FromString(records[index]).features.feature[features.IMAGE_KEY].bytes_list.value[0]
+        image = tf.io.decode_image(encoded, expand_animations=False).numpy()
+        ax.imshow(image.squeeze(), cmap="gray" if image.shape[-1] == 1 else None)
+        ax.set_title(f"{actual[index]} -> {predicted[index]}", fontsize=9, color="tab:red")
+    return (f"<p>{html.escape(which)}: {len(wrong)} of {len(records)} test images misclassified "
+            f"(the first {len(shown)} shown, titled actual -> predicted).</p>" + png(figure))  # fmt: skip
+
+
 PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
     "timeseries": [
         ("Forecasts vs actual, with the challengers (test split)", forecast_section),
@@ -429,6 +462,10 @@ PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
     "text": [
         ("Text statistics", text_statistics_section),
         ("Confusion matrix (test split)", confusion_section),
+    ],
+    "vision": [
+        ("Confusion matrix (test split)", confusion_section),
+        ("Misclassified test images", misclassified_section),
     ],
 }
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import keras
 import keras_tuner
 import numpy as np
-import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
+from components.classification import class_names, class_outputs, with_challenger
 from components.text import baseline
 from components.text.preprocessing import (  # noqa: F401  (Transform entry point)
     RESERVED_IDS,
@@ -47,11 +47,6 @@ def over_baseline(config: PipelineConfig) -> bool:
     """`model.over_baseline` (default true): the transformer learns the residual over the
     bag-of-n-grams challenger's logits instead of classifying alone."""
     return bool(config.model.get("over_baseline", True))
-
-
-def class_names(tf_transform_output: tft.TFTransformOutput) -> list[str]:
-    """Class names in label-id order (the Transform's label vocabulary)."""
-    return [v.decode() for v in tf_transform_output.vocabulary_by_name(features.LABEL_VOCABULARY)]
 
 
 def classifier_config(
@@ -99,17 +94,6 @@ def tuner_fn(fn_args) -> TunerFnResult:
     )
 
 
-def class_outputs(probabilities: tf.Tensor, names: list[str]) -> dict:
-    """(B, C) probabilities -> them, the most probable class name, all class names."""
-    vocabulary = tf.constant(names)
-    batch = tf.shape(probabilities)[0]
-    return {
-        features.PROBABILITIES_KEY: probabilities,
-        features.PREDICTED_LABEL_KEY: tf.gather(vocabulary, tf.argmax(probabilities, axis=-1)),
-        features.ALL_CLASSES_KEY: tf.tile(vocabulary[None], [batch, 1]),  # (B, C)
-    }
-
-
 def serving_outputs(model, names: list[str], prior=None):
     """Transformed features -> class probabilities, the most probable class name, all class names."""
     return lambda transformed: class_outputs(model(model_inputs(transformed, prior), training=False), names)
@@ -120,8 +104,7 @@ def evaluation_outputs(model, challenger, names: list[str], prior=None):
 
     def evaluate(transformed: dict) -> dict:
         ours = class_outputs(model(model_inputs(transformed, prior), training=False), names)
-        theirs = class_outputs(challenger(transformed[features.TEXT_PASSTHROUGH_KEY]), names)
-        return {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}
+        return with_challenger(ours, class_outputs(challenger(transformed[features.TEXT_PASSTHROUGH_KEY]), names))
 
     return evaluate
 

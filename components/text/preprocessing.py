@@ -13,6 +13,7 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from components.classification import label_ids
 from data import features
 from data.config import TextConfig
 
@@ -51,11 +52,7 @@ def transform_text(inputs: dict, text: TextConfig) -> dict:
         features.transformed_key(features.TEXT_KEY): token_ids(texts, text),
         features.TEXT_PASSTHROUGH_KEY: texts,  # the challenger (components/text/baseline.py) reads raw text
     }
-    # The label is absent when serving: tf.Transform prunes this branch from the graph then.
-    labels = tft.compute_and_apply_vocabulary(
-        inputs[features.LABEL_KEY], vocab_filename=features.LABEL_VOCABULARY
-    )  # (B, 1)
-    outputs[features.transformed_key(features.LABEL_KEY)] = tf.squeeze(labels, axis=1)
+    outputs[features.transformed_key(features.LABEL_KEY)] = label_ids(inputs)  # (B,)
     return outputs
 
 

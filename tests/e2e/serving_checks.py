@@ -53,6 +53,13 @@ def assert_close(got, expected) -> None:
         np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), rtol=1e-5, atol=1e-5)
 
 
+def as_json(value):
+    """A raw input value as JSON: bytes (an encoded image) travel as {"b64": ...}, as in TF Serving."""
+    if isinstance(value, bytes):
+        return {"b64": base64.b64encode(value).decode()}
+    return [as_json(v) for v in value] if isinstance(value, list) else value
+
+
 def check_predict_formats(name: str, serving_dir: str, records: list[bytes], raw: dict[str, list]) -> None:
     """Both signatures, both formats, equal to the in-process call; the raw signature equals the tf.Example one."""
     expected = in_process(serving_dir, SERVING_SIGNATURE, examples=tf.constant(records))
@@ -61,7 +68,7 @@ def check_predict_formats(name: str, serving_dir: str, records: list[bytes], raw
     for key in expected:  # the two signatures agree on the same examples
         assert_close(as_list(np_raw[key]), as_list(expected[key]))
     b64 = [{"b64": base64.b64encode(r).decode()} for r in records]
-    rows = [{k: raw[k][i] for k in raw} for i in range(len(records))]
+    rows = [{k: as_json(raw[k][i]) for k in raw} for i in range(len(records))]
     with running(name, serving_dir) as (base, _):
         url = f"{base}/v1/models/{name}:predict"
         status = httpx.get(f"{base}/v1/models/{name}").json()["model_version_status"][0]
@@ -74,7 +81,7 @@ def check_predict_formats(name: str, serving_dir: str, records: list[bytes], raw
         row_ex = httpx.post(url, json={"instances": b64}).json()["predictions"]
         col_ex = httpx.post(url, json={"inputs": {"examples": b64}}).json()["outputs"]
         row_raw = httpx.post(url, json={"signature_name": RAW_SIGNATURE, "instances": rows}).json()["predictions"]
-        col_raw = httpx.post(url, json={"signature_name": RAW_SIGNATURE, "inputs": raw}).json()["outputs"]
+        col_raw = httpx.post(url, json={"signature_name": RAW_SIGNATURE, "inputs": as_json_columns(raw)}).json()["outputs"]
         unnamed = httpx.post(url, json={"instances": rows}).json()["predictions"]  # raw inputs pick predict_raw
         by_version = httpx.post(f"{base}/v1/models/{name}/versions/{status['version']}:predict", json={"instances": b64})
         assert by_version.status_code == 200
@@ -88,6 +95,10 @@ def check_predict_formats(name: str, serving_dir: str, records: list[bytes], raw
             assert_close(g, e)
     for got in (col_ex, col_raw):
         assert_close(got, cols_expected)
+
+
+def as_json_columns(raw: dict[str, list]) -> dict[str, list]:
+    return {k: as_json(list(v)) for k, v in raw.items()}
 
 
 MALFORMED = {  # body -> words the 400's error must contain

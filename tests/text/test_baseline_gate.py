@@ -7,7 +7,7 @@ import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
-from components.text import text_metrics
+from components import classifier_metrics
 from data import features
 from pipeline import evaluation, evaluation_results
 from pipeline.config import load_config
@@ -15,9 +15,9 @@ from pipeline.config import load_config
 
 def _metrics(truth, ours, theirs) -> dict:
     values = {}
-    for name in text_metrics.METRIC_NAMES:
+    for name in classifier_metrics.METRIC_NAMES:
         key = metric_types.MetricKey(name=name)
-        combiner = text_metrics._AgreementCombiner(key)
+        combiner = classifier_metrics._AgreementCombiner(key)
         counts = combiner.create_accumulator()
         for label, mine, other in zip(truth, ours, theirs, strict=True):
             counts = combiner.add_input(counts, metric_types.StandardMetricInputs(
@@ -31,14 +31,16 @@ def _metrics(truth, ours, theirs) -> dict:
 
 def _verdict(metrics: dict, min_improvement=0.0) -> tuple[bool, str]:
     config = load_config("text", overrides=[f"evaluation.min_improvement={min_improvement}"])
-    eval_config = tfma.utils.update_eval_config_with_defaults(
-        evaluation.text_eval_config(config), has_baseline=False, rubber_stamp=True
-    )
+    text_config = evaluation.text_eval_config(config)
+    eval_config = tfma.utils.update_eval_config_with_defaults(text_config, has_baseline=False, rubber_stamp=True)
     result = metrics_validator.validate_metrics(((), metrics), eval_config)
     failures = [{"metric": evaluation_results.metric_name(f.metric_key), "message": f.message}
                 for s in result.metric_validations_per_slice for f in s.failures]  # fmt: skip
     candidate = {k.name: v for k, v in metrics.items()}
-    return result.validation_ok, evaluation_results.verdict(result.validation_ok, failures, False, {"candidate": candidate})
+    challenger = evaluation_results.challenger_of(text_config)  # as inspect reads it from the Evaluator's EvalConfig
+    return result.validation_ok, evaluation_results.verdict(
+        result.validation_ok, failures, False, {"candidate": candidate}, challenger
+    )
 
 
 RNG = np.random.default_rng(0)
@@ -53,8 +55,8 @@ def _with_accuracy(accuracy: float) -> list[bytes]:
 
 def test_accuracies_are_counted():
     metrics = {k.name: v for k, v in _metrics(TRUTH, _with_accuracy(0.8), _with_accuracy(0.7)).items()}
-    assert metrics[text_metrics.BASELINE_ACCURACY] == pytest.approx(0.7)
-    assert metrics[text_metrics.ACCURACY_OVER_BASELINE] == pytest.approx(0.1)
+    assert metrics[classifier_metrics.BASELINE_ACCURACY] == pytest.approx(0.7)
+    assert metrics[classifier_metrics.ACCURACY_OVER_BASELINE] == pytest.approx(0.1)
 
 
 def test_a_candidate_that_loses_to_the_baseline_is_stopped_and_the_baseline_named():

@@ -10,7 +10,7 @@ from tfx.utils.path_utils import serving_model_path
 
 from components.text_example_gen import to_tf_example
 from data import features
-from pipeline import evaluation_results, mlmd, run_local
+from pipeline import evaluation, evaluation_results, mlmd, run_local
 from pipeline.config import load_config
 from pipeline.predict_text import classify
 from tests.e2e import bad_inputs, serving_checks
@@ -57,7 +57,8 @@ def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
     assert all(e.state == "COMPLETE" for e in executions.values()), [(e.node, e.state) for e in executions.values()]
     assert mlmd.custom(executions["Evaluator"].outputs["blessing"][0], "blessed") == 0
     results = evaluation_results.read_evaluation(executions["Evaluator"].outputs["evaluation"][0].uri, False)
-    why = evaluation_results.verdict(False, results["failures"], False, results["metrics"])
+    challenger = evaluation_results.challenger_of(evaluation.text_eval_config(load_config("text")))
+    why = evaluation_results.verdict(False, results["failures"], False, results["metrics"], challenger)
     assert "stopped by the bag-of-n-grams baseline" in why
     assert pushed_versions(output_dir) == []
     scores = json.loads(mlmd.custom(executions["Scorer"].outputs["scores"][0], "scores"))

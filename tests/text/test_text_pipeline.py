@@ -35,7 +35,8 @@ def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
     }
     for node, dotted in paths.items():
         module, name = dotted.rsplit(".", 1)
-        assert module.startswith(f"components.{task}."), (node, dotted)
+        # The Scorer's function may be shared by tasks (components/classification.py).
+        assert module.startswith(f"components.{task}." if node != "Scorer" else "components."), (node, dotted)
         assert callable(getattr(importlib.import_module(module), name)), (node, dotted)
     assert paths["Transform"] == f"components.{task}.preprocessing.preprocessing_fn"  # not the training module
     splits = json.loads(nodes["Transform"].exec_properties["splits_config"])

@@ -1,19 +1,51 @@
-"""Text scores of the candidate and its bag-of-n-grams challenger, per split.
+"""What every classification task (text, vision) shares: label ids, class outputs and scores.
 
-The Scorer's function for the text task: runs the candidate's `evaluation` signature on the
-raw eval and test examples and scores both classifiers with the same arithmetic:
-accuracy, macro-F1 and one-vs-rest AUC (macro over classes).
+- `label_ids`: in `preprocessing_fn`, the user's class strings -> ids by a train-fitted
+  vocabulary, whose file gives the class names (`class_names`) at serving.
+- `class_outputs`: (B, C) probabilities -> the serving outputs TFMA and clients read.
+- `score`: the Scorer's function. It runs the candidate's `evaluation` signature on the raw
+  eval and test examples and scores the candidate and the challenger fitted in the same
+  run with the same arithmetic: accuracy, macro-F1 and one-vs-rest AUC (macro over classes).
 """
 from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_transform as tft
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from components import examples_io, export
 from data import features
 
 SPLITS = ("eval", "test")
+
+
+def label_ids(inputs: dict) -> tf.Tensor:
+    """(B, 1) class strings -> (B,) ids (Transform analyzes train only). The label is absent when
+    serving: tf.Transform prunes this branch from the graph then."""
+    labels = tft.compute_and_apply_vocabulary(inputs[features.LABEL_KEY], vocab_filename=features.LABEL_VOCABULARY)
+    return tf.squeeze(labels, axis=1)
+
+
+def class_names(tf_transform_output: tft.TFTransformOutput) -> list[str]:
+    """Class names in label-id order (the Transform's label vocabulary)."""
+    return [v.decode() for v in tf_transform_output.vocabulary_by_name(features.LABEL_VOCABULARY)]
+
+
+def class_outputs(probabilities: tf.Tensor, names: list[str]) -> dict:
+    """(B, C) probabilities -> them, the most probable class name, all class names."""
+    vocabulary = tf.constant(names)
+    batch = tf.shape(probabilities)[0]
+    return {
+        features.PROBABILITIES_KEY: probabilities,
+        features.PREDICTED_LABEL_KEY: tf.gather(vocabulary, tf.argmax(probabilities, axis=-1)),
+        features.ALL_CLASSES_KEY: tf.tile(vocabulary[None], [batch, 1]),  # (B, C)
+    }
+
+
+def with_challenger(ours: dict, theirs: dict) -> dict:
+    """The evaluation signature's outputs: the candidate's, and the challenger's prefixed `baseline_`."""
+    return {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}
 CLASSIFIERS = {"model": "", "baseline": features.BASELINE_PREFIX}  # name -> output prefix
 
 

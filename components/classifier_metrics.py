@@ -1,7 +1,8 @@
-"""TFMA metrics that compare the text candidate with its bag-of-n-grams challenger.
+"""TFMA metrics that compare a classifier with the challenger fitted in the same run.
 
-Both classify the same eval examples in the same pass: the candidate's `label` output
-and the challenger's `baseline_label` (the `evaluation` signature). Keys:
+Any classification task (text: TF-IDF + logistic regression; vision: logistic regression
+on pixels). Both classify the same eval examples in the same pass: the candidate's
+`label` output and the challenger's `baseline_label` (the `evaluation` signature). Keys:
 baseline_accuracy, and accuracy_over_baseline = candidate accuracy - challenger accuracy,
 on which the Evaluator's threshold gates (> `evaluation.min_improvement`).
 """
@@ -73,8 +74,10 @@ def _computations(name=None, eval_config=None, model_name="", output_name="", su
 class BaselineAgreement(metric_types.Metric):
     """One of METRIC_NAMES (its `name`): the challenger's accuracy, or the candidate's margin over it."""
 
-    def __init__(self, name: str = ACCURACY_OVER_BASELINE, source_fingerprint: str = ""):
-        del source_fingerprint  # only part of the Evaluator's cache key (pipeline/evaluation.py)
+    def __init__(self, name: str = ACCURACY_OVER_BASELINE, challenger: str = "", source_fingerprint: str = ""):
+        # `challenger` describes the baseline for the verdict (pipeline/inspect_mlmd.py reads it from the
+        # EvalConfig); `source_fingerprint` is only part of the Evaluator's cache key (pipeline/evaluation.py).
+        del challenger, source_fingerprint
         super().__init__(metric_util.merge_per_key_computations(_computations), name=name)
 
 

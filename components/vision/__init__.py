@@ -1,0 +1,1 @@
+"""Vision task: TFX module, preprocessing and the pixel challenger."""

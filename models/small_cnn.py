@@ -1,0 +1,42 @@
+"""A small CNN image classifier: the convolutional baseline a ViT is measured against.
+
+Conv-BN-ReLU blocks with max pooling, global average pooling and a softmax head, trained
+with the ViT's augmentation (`augment_batches`) and optimizer (`compile_classifier`),
+so the benchmark compares architectures, not recipes.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+
+from models.vision_transformer import compile_classifier
+
+
+@dataclasses.dataclass
+class SmallCNNConfig:
+    image_size: tuple[int, int]
+    channels: int
+    num_classes: int
+    filters: tuple[int, ...] = (32, 64, 96)  # one conv block (and a 2x2 pooling after all but the last) each
+    dropout: float = 0.1
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.0
+    decay_steps: int = 1000
+    warmup_fraction: float = 0.1
+
+
+def build_small_cnn(config: SmallCNNConfig) -> keras.Model:
+    images = keras.Input((*config.image_size, config.channels), name="pixels")
+    x = images
+    for index, filters in enumerate(config.filters):
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+        if index < len(config.filters) - 1:
+            x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(config.dropout)(x)
+    probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(x)
+    return compile_classifier(keras.Model(images, probabilities, name="small_cnn"), config)

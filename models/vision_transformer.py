@@ -1,0 +1,116 @@
+"""Vision Transformer (Dosovitskiy et al., 2021): images (B, H, W, C) -> class probabilities (B, C).
+
+PatchEmbedding (non-overlapping patches, each projected to D, plus learned positions) ->
+ClassToken -> pre-norm TransformerBlocks -> LayerNorm -> the class token -> softmax.
+On small data sets a ViT has none of a CNN's built-in locality, so it leans on
+augmentation (`augment_batches`: random shifts of the training batches, outside the
+model so that nothing random is exported), weight decay and a warmup + cosine schedule.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+
+from models.layers import ClassToken, PatchEmbedding, TransformerBlock
+
+DEFAULT_SHIFT = 0.1  # random shift of training images (augment_batches): 0.1 of 28 px is up to 2.8 px
+
+
+@dataclasses.dataclass
+class VisionTransformerConfig:
+    image_size: tuple[int, int]  # (H, W), each divisible by patch_size
+    channels: int  # C
+    num_classes: int  # >= 2
+    patch_size: int = 4  # a patch_size x patch_size square becomes one token
+    model_dim: int = 64  # D; divisible by num_heads
+    num_layers: int = 4
+    num_heads: int = 4
+    mlp_dim: int = 128  # feed-forward width
+    dropout: float = 0.1
+    learning_rate: float = 1e-3  # peak, after warmup
+    weight_decay: float = 0.05  # AdamW
+    label_smoothing: float = 0.0
+    decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
+    warmup_fraction: float = 0.1
+
+    def validate(self) -> None:
+        height, width = self.image_size
+        if height % self.patch_size or width % self.patch_size:
+            raise ValueError(
+                f"image size {tuple(self.image_size)} must be divisible by patch_size ({self.patch_size}): "
+                "change vision.image_size (Transform resizes) or model.patch_size"
+            )
+        if self.model_dim % self.num_heads:
+            raise ValueError(f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})")
+        if self.num_classes < 2:
+            raise ValueError(f"`num_classes` ({self.num_classes}) must be >= 2")
+
+    @property
+    def num_patches(self) -> int:
+        return (self.image_size[0] // self.patch_size) * (self.image_size[1] // self.patch_size)
+
+
+def warmup_cosine(learning_rate: float, decay_steps: int, warmup_fraction: float):
+    """Linear warmup to `learning_rate`, then cosine decay to 0, over `decay_steps` in all."""
+    warmup = max(1, int(decay_steps * warmup_fraction))
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, max(1, decay_steps - warmup), warmup_target=learning_rate, warmup_steps=warmup
+    )
+
+
+def compile_classifier(model: keras.Model, config) -> keras.Model:
+    """AdamW with warmup + cosine decay; cross-entropy on integer labels, with label smoothing."""
+    model.compile(
+        optimizer=keras.optimizers.AdamW(
+            warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
+            weight_decay=config.weight_decay,
+        ),
+        loss=SmoothedSparseCrossEntropy(config.label_smoothing, name="loss"),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class SmoothedSparseCrossEntropy(keras.losses.Loss):
+    """Cross-entropy of integer labels (B,) against probabilities (B, C), with label smoothing."""
+
+    def __init__(self, label_smoothing: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        classes = keras.ops.shape(y_pred)[-1]
+        one_hot = keras.ops.one_hot(keras.ops.reshape(keras.ops.cast(y_true, "int32"), (-1,)), classes)  # (B, C)
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def augment_batches(dataset, shift: float, seed: int):
+    """Training batches (images (B, H, W, C), labels) with each image shifted at random by up to
+    `shift` of its height and width (edge pixels repeated); `shift` 0 leaves them as they are."""
+    if shift <= 0:
+        return dataset
+    translate = keras.layers.RandomTranslation(shift, shift, fill_mode="nearest", seed=seed)
+    return dataset.map(lambda images, labels: (translate(images, training=True), labels))
+
+
+def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
+    """A compiled functional ViT on standardized pixels (B, H, W, C)."""
+    config.validate()
+    images = keras.Input((*config.image_size, config.channels), name="pixels")
+    x = PatchEmbedding(config.patch_size, config.model_dim, name="patch_embedding")(images)  # (B, N, D)
+    x = ClassToken(name="class_token")(x)  # (B, 1 + N, D)
+    x = keras.layers.Dropout(config.dropout)(x)
+    for index in range(config.num_layers):
+        x = TransformerBlock(
+            config.num_heads, config.mlp_dim, dropout=config.dropout, norm_first=True, activation="gelu",
+            name=f"block_{index}",
+        )(x)  # fmt: skip
+    x = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")(x)
+    token = x[:, 0, :]  # (B, D): the class token's output
+    probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(token)
+    return compile_classifier(keras.Model(images, probabilities, name="vision_transformer"), config)

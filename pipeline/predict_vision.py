@@ -1,0 +1,50 @@
+"""Classify image files with the vision model the Pusher deployed last (`pipeline.predict --task vision`).
+
+    python -m pipeline.predict --task vision --file digit.png [--file more.jpg ...]
+
+Each file's bytes become a raw tf.Example (only the `image` feature, as a serving client
+sends it); the served graph decodes, resizes and scales it exactly as in training.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from components.vision_example_gen import to_tf_example
+from data import features
+from data.config import PipelineConfig
+from pipeline.serving_model import load_serving_fn
+
+TOP = 3  # probabilities printed per image
+
+
+def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
+    files = [pathlib.Path(f) for f in (args.file or [])]
+    if not files:
+        raise ValueError("give FILE=digit.png (one or more image files: --file a.png --file b.jpg)")
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such image file(s): {missing}")
+    return files
+
+
+def classify_images(serve, images: list[bytes]) -> list[tuple[str, dict[str, float]]]:
+    """(label, {class: probability}) per encoded image, from a `serving_default` function."""
+    examples = tf.constant([to_tf_example(image).SerializeToString() for image in images])
+    outputs = serve(examples=examples)
+    labels = [v.decode() for v in outputs[features.PREDICTED_LABEL_KEY].numpy()]
+    classes = [v.decode() for v in outputs[features.ALL_CLASSES_KEY].numpy()[0]]
+    probabilities = np.asarray(outputs[features.PROBABILITIES_KEY])
+    return [(label, dict(zip(classes, map(float, row), strict=True))) for label, row in zip(labels, probabilities, strict=True)]
+
+
+def predict_vision(config: PipelineConfig, args: argparse.Namespace) -> None:
+    files = read_files(args)
+    model_dir, serve = load_serving_fn(config)
+    print(f"model: {model_dir}")
+    for file, (label, probabilities) in zip(files, classify_images(serve, [f.read_bytes() for f in files]), strict=True):
+        top = sorted(probabilities.items(), key=lambda item: -item[1])[:TOP]
+        print(f"{file}: {label}   " + "  ".join(f"{name}={p:.3f}" for name, p in top))

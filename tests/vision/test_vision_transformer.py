@@ -1,0 +1,110 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from models.layers import ClassToken, PatchEmbedding
+from models.small_cnn import SmallCNNConfig, build_small_cnn
+from models.vision_transformer import (
+    VisionTransformerConfig,
+    augment_batches,
+    build_vision_transformer,
+)
+from tests.layers.harness import run_layer_test
+
+RNG = np.random.default_rng(0)
+
+
+def test_class_token_through_the_layer_harness(tmp_path):
+    run_layer_test(
+        ClassToken, {}, {"inputs": RNG.normal(size=(2, 5, 8)).astype("float32")}, (2, 6, 8), 1, tmp_path
+    )
+
+
+def test_class_token_is_the_same_learned_vector_in_front_of_every_sequence():
+    layer = ClassToken()
+    out = layer(tf.constant(RNG.normal(size=(3, 4, 6)).astype("float32"))).numpy()
+    layer.token.assign(np.arange(6, dtype="float32").reshape(1, 1, 6))
+    out = layer(tf.constant(RNG.normal(size=(3, 4, 6)).astype("float32"))).numpy()
+    assert np.allclose(out[:, 0], np.arange(6))
+
+
+@pytest.mark.parametrize("size, patch, patches", [((28, 28), 4, 49), ((28, 28), 7, 16), ((16, 32), 4, 32), ((12, 8), 4, 6)])
+def test_patch_count_for_square_and_non_square_images(size, patch, patches):
+    config = VisionTransformerConfig(size, 3, 5, patch_size=patch, model_dim=16, num_layers=1, num_heads=2, mlp_dim=16)
+    assert config.num_patches == patches
+    model = build_vision_transformer(config)
+    assert tuple(model.get_layer("patch_embedding").output.shape) == (None, patches, 16)
+    assert tuple(model.get_layer("class_token").output.shape) == (None, patches + 1, 16)
+    probabilities = model(RNG.normal(size=(2, *size, 3)).astype("float32")).numpy()
+    assert probabilities.shape == (2, 5)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_indivisible_size_names_both_settings():
+    with pytest.raises(ValueError, match=r"divisible by patch_size \(5\).*vision.image_size"):
+        build_vision_transformer(VisionTransformerConfig((28, 28), 1, 10, patch_size=5))
+
+
+def _tiny_vit():
+    return build_vision_transformer(
+        VisionTransformerConfig((8, 12), 1, 3, patch_size=4, model_dim=16, num_layers=2, num_heads=2, mlp_dim=32,
+                                label_smoothing=0.1, decay_steps=10)  # fmt: skip
+    )
+
+
+def test_vit_saves_and_reloads_with_identical_outputs(tmp_path):
+    model = _tiny_vit()
+    x = RNG.normal(size=(4, 8, 12, 1)).astype("float32")
+    model.fit(x, np.array([0, 1, 2, 0]), epochs=1, verbose=0)
+    path = str(tmp_path / "vit.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert np.allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    model.export(str(tmp_path / "saved"))  # a SavedModel, as the pipeline's export wraps it
+    served = tf.saved_model.load(str(tmp_path / "saved"))
+    assert np.allclose(served.serve(x).numpy(), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_augmentation_shifts_training_batches_and_keeps_labels():
+    x = RNG.normal(size=(4, 8, 12, 1)).astype("float32")
+    y = np.arange(4)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    shifted, labels = next(iter(augment_batches(dataset, 0.25, seed=1)))
+    assert shifted.shape == x.shape and np.array_equal(labels.numpy(), y)
+    assert not np.allclose(shifted.numpy(), x)
+    unchanged, _ = next(iter(augment_batches(dataset, 0.0, seed=1)))
+    assert np.array_equal(unchanged.numpy(), x)
+
+
+def test_vit_learns_a_pattern_a_linear_model_cannot():
+    """Horizontal vs vertical full-length strokes at random positions: no linear function of the
+    pixels separates them (both classes cover the same pixels on average); attention over patches does."""
+    images, labels = stroke_images(np.random.default_rng(1), 200, size=8)
+    model = build_vision_transformer(
+        VisionTransformerConfig((8, 8), 1, 2, patch_size=4, model_dim=16, num_layers=1, num_heads=2, mlp_dim=32,
+                                learning_rate=3e-3, decay_steps=300)  # fmt: skip
+    )
+    model.fit(images[:160], labels[:160], epochs=15, batch_size=16, verbose=0)
+    accuracy = float((model.predict(images[160:], verbose=0).argmax(-1) == labels[160:]).mean())
+    assert accuracy >= 0.9
+
+
+def stroke_images(rng, count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    labels = rng.integers(0, 2, count)
+    images = rng.normal(0.0, 0.1, (count, size, size, 1)).astype("float32")
+    for image, label, where in zip(images, labels, rng.integers(0, size, count), strict=True):
+        if label:
+            image[:, where] += 1.0
+        else:
+            image[where, :] += 1.0
+    return images, labels
+
+
+def test_small_cnn_classifies():
+    model = build_small_cnn(SmallCNNConfig((8, 8), 1, 4, filters=(8, 8), decay_steps=10))
+    assert model(RNG.normal(size=(2, 8, 8, 1)).astype("float32")).shape == (2, 4)
+
+
+def test_patch_embedding_counts_patches_of_a_non_square_image():
+    assert PatchEmbedding(4, 8)(RNG.normal(size=(1, 8, 20, 3)).astype("float32")).shape == (1, 10, 8)
