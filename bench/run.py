@@ -21,6 +21,7 @@ BENCHMARKS = {
     "forecaster_speed": "bench.forecaster_speed",  # train/predict windows/s at ETTh2 scale
     "etth2": "bench.etth2",  # ETTh2 through the user-data path (reads ../shared/data)
     "text": "bench.text",  # runs the text pipeline when OUTPUT_DIR has no pushed text model
+    "vision": "bench.vision",  # runs the vision pipeline fresh under bench/results/, then ViT vs CNN by seed
     "serving": "bench.serving",  # serves the models the two runs above made, under HTTP load
 }
 

@@ -12,7 +12,6 @@ stops the run at the AnomalyGate, which names the file.
 """
 
 import json
-import pathlib
 
 import tensorflow as tf
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
@@ -63,14 +62,13 @@ def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str) 
     frame = subsample(vision_source.list_images(folder, vision), vision.max_examples, seed)
     splits, duplicates = vision_source.split_rows(folder, frame, vision, seed)
     vision_source.check_classes_in_train(frame["label"], splits, folder)
-    root = pathlib.Path(folder)
     counts = {}
     for split in SPLITS:
         rows = frame[splits == split]
         counts[split] = examples_io.write_split(
             output_uri,
             split,
-            (to_tf_example((root / file).read_bytes(), label, file) for file, label in zip(rows["file"], rows["label"], strict=True)),
+            (to_tf_example(vision_source.read_bytes(folder, file), label, file) for file, label in zip(rows["file"], rows["label"], strict=True)),
         )
     return counts, duplicates
 

@@ -67,7 +67,8 @@ def prepare_default_folder(directory: str) -> str:
 
 
 def resolve_folder(path: str | None, data_dir: str) -> str:
-    """Absolute path of the image folder; the prepared default (under `data_dir`) when `path` is None."""
+    """Absolute path of the local image folder; the prepared default (under `data_dir`) when `path`
+    is None. (On Kubeflow/Vertex the profile's gs:// folder is read as is.)"""
     folder = pathlib.Path(path) if path else pathlib.Path(prepare_default_folder(data_dir))
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -76,16 +77,35 @@ def resolve_folder(path: str | None, data_dir: str) -> str:
     return str(folder.resolve())
 
 
+def relative_files(folder: str) -> list[str]:
+    """Every file under `folder` as a '/'-separated relative path, sorted; a local folder or a
+    gs:// URI (tf.io.gfile, as on Kubeflow and Vertex)."""
+    import tensorflow as tf
+
+    root = folder.rstrip("/")
+    found = []
+    for directory, _, names in tf.io.gfile.walk(root):
+        prefix = directory[len(root) :].strip("/")
+        found += [f"{prefix}/{name}" if prefix else name for name in names]
+    return sorted(found)
+
+
+def read_bytes(folder: str, file: str) -> bytes:
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(f"{folder.rstrip('/')}/{file}", "rb") as handle:
+        return handle.read()
+
+
 def list_images(folder: str, vision: VisionConfig) -> pd.DataFrame:
     """One row per image file: `file` (path under `folder`), `label` (its class folder) and,
     with `split_folders`, `split`. Sorted by path, so the listing is the same on every machine."""
-    root = pathlib.Path(folder)
     extensions = {e.lower() for e in vision.extensions}
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in extensions)
+    files = [f for f in relative_files(folder) if pathlib.PurePosixPath(f).suffix.lower() in extensions]
     depth = 3 if vision.split_folders else 2  # [split/]class/file
     rows, misplaced = [], []
     for path in files:
-        parts = path.relative_to(root).parts
+        parts = pathlib.PurePosixPath(path).parts
         if len(parts) != depth:
             misplaced.append("/".join(parts))
             continue
@@ -111,7 +131,7 @@ def list_images(folder: str, vision: VisionConfig) -> pd.DataFrame:
 
 def content_groups(folder: str, files: pd.Series) -> np.ndarray:
     """A group id per file: byte-identical files share one."""
-    digests = [hashlib.sha1((pathlib.Path(folder) / f).read_bytes()).hexdigest() for f in files]
+    digests = [hashlib.sha1(read_bytes(folder, f)).hexdigest() for f in files]
     return pd.factorize(pd.Series(digests))[0]
 
 

@@ -23,6 +23,7 @@ class VisionTransformerConfig:
     channels: int  # C
     num_classes: int  # >= 2
     patch_size: int = 4  # a patch_size x patch_size square becomes one token
+    stem: tuple[int, ...] = ()  # channels of 3x3 convolutions before patching (Xiao et al., 2021); () none
     model_dim: int = 64  # D; divisible by num_heads
     num_layers: int = 4
     num_heads: int = 4
@@ -102,7 +103,10 @@ def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
     """A compiled functional ViT on standardized pixels (B, H, W, C)."""
     config.validate()
     images = keras.Input((*config.image_size, config.channels), name="pixels")
-    x = PatchEmbedding(config.patch_size, config.model_dim, name="patch_embedding")(images)  # (B, N, D)
+    x = images
+    for index, filters in enumerate(config.stem):  # (B, H, W, filters): local edges before patching
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="gelu", name=f"stem_{index}")(x)
+    x = PatchEmbedding(config.patch_size, config.model_dim, name="patch_embedding")(x)  # (B, N, D)
     x = ClassToken(name="class_token")(x)  # (B, 1 + N, D)
     x = keras.layers.Dropout(config.dropout)(x)
     for index in range(config.num_layers):

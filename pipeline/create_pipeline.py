@@ -26,10 +26,11 @@ from components.evaluator import Evaluator
 from components.pusher import Pusher
 from components.scoring import Scorer
 from components.text import schema_draft as text_schema_draft
-from components.text_example_gen import TextExampleGen, write_splits
+from components.text_example_gen import TextExampleGen
+from components.text_example_gen import write_splits as text_write_splits
 from components.timeseries import schema_draft as timeseries_schema_draft
-from components.vision import schema_draft as vision_schema_draft
 from components.timeseries_example_gen import TimeSeriesExampleGen, write_windows
+from components.vision import schema_draft as vision_schema_draft
 from components.vision_example_gen import VisionExampleGen
 from components.vision_example_gen import write_splits as vision_write_splits
 from data import schemas, text_source, timeseries_source, vision_source
@@ -118,7 +119,7 @@ TASKS: dict[str, TaskSpec] = {
         scores_key="text_scores",
         schema_problems=schemas.text_problems,
         resolve_csv=text_source.resolve_csv,
-        write_examples=lambda config, csv, uri: write_splits(csv, config.text, config.seed, uri),
+        write_examples=lambda config, csv, uri: text_write_splits(csv, config.text, config.seed, uri),
         draft_schema=text_schema_draft.draft,
     ),
     "timeseries": TaskSpec(

@@ -1,0 +1,137 @@
+"""Vision: the ViT against a small CNN of similar size and logistic regression on pixels.
+
+The vision pipeline runs once on the default data (the 5,000 MNIST digits) in a fresh
+OUTPUT_DIR under bench/results/. From that run: the pushed (or candidate) ViT's and the
+pixel challenger's test accuracy (its Scorer), and the Trainer's training images/s.
+
+Then, on the same Transform output (same split, same standardized pixels), the ViT with
+the Tuner's best hyperparameters and the CNN are trained in-process with the same
+augmentation, optimizer, schedule, epochs and best-eval-epoch rule, for each seed in
+SEEDS, and scored on the same test examples: the seed spread of both architectures.
+Every figure is on the test split, which chooses nothing.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from bench import pipeline_stats
+from components.scoring import SCORES_PROPERTY
+from pipeline import mlmd
+from pipeline.config import load_config
+
+RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
+SEEDS = (0, 1, 2)  # in-process retraining seeds (the split stays the pipeline's)
+
+
+def run_pipeline(output_dir: str) -> None:
+    subprocess.run([sys.executable, "-m", "pipeline.run_local", "--task", "vision", "--output-dir", output_dir], check=True)
+
+
+def transformed(transform_uri: str, examples_uri: str, split: str):
+    """(pixels (N, H, W, C), label ids (N,)) of one split of the Transform's output."""
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    from components.vision import module
+
+    spec = tft.TFTransformOutput(transform_uri).transformed_feature_spec()
+    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(512).map(lambda r: tf.io.parse_example(r, spec))
+    parts = [module.to_xy(batch) for batch in dataset]
+    return np.concatenate([p[0].numpy() for p in parts]), np.concatenate([p[1].numpy() for p in parts])
+
+
+def train_and_score(build, data: dict, config, seed: int) -> dict:
+    """Test accuracy, training images/s and parameters of one model, trained as the Trainer trains."""
+    import keras
+    import tensorflow as tf
+
+    from components import training
+    from models.vision_transformer import DEFAULT_SHIFT, augment_batches
+
+    keras.utils.set_random_seed(seed)
+    batch = config.trainer.batch_size
+    steps = config.trainer.epochs * math.ceil(len(data["train"][1]) / batch)
+    model = build(steps)
+    train = tf.data.Dataset.from_tensor_slices(data["train"]).shuffle(len(data["train"][1]), seed=seed).batch(batch)
+    train = augment_batches(train, config.model.get("shift", DEFAULT_SHIFT), seed)
+    evaluation = tf.data.Dataset.from_tensor_slices(data["eval"]).batch(256).cache()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as logs:
+        history = training.fit(model, train, evaluation, config, logs)
+    seconds = time.perf_counter() - started
+    epochs = len(history.history["loss"])
+    probabilities = model.predict(data["test"][0], batch_size=256, verbose=0)
+    return {
+        "test_accuracy": float((probabilities.argmax(-1) == data["test"][1]).mean()),
+        "train_images_per_s": len(data["train"][1]) * epochs / seconds,
+        "params": int(model.count_params()),
+    }
+
+
+def spread(name: str, runs: list[dict], note: str) -> dict:
+    accuracy = [r["test_accuracy"] for r in runs]
+    return {"row": name, "test_accuracy": float(np.mean(accuracy)), "accuracy_std": float(np.std(accuracy)),
+            "seeds": len(runs), "train_images_per_s": float(np.mean([r["train_images_per_s"] for r in runs])),
+            "params": runs[0]["params"], "note": note}  # fmt: skip
+
+
+def run(args) -> list[dict]:
+    import keras_tuner
+
+    from components.vision import module
+    from models.small_cnn import SmallCNNConfig, build_small_cnn
+    from models.vision_transformer import build_vision_transformer
+
+    output_dir = os.path.join(RESULTS_DIR, "vision")
+    shutil.rmtree(output_dir, ignore_errors=True)
+    run_pipeline(output_dir)
+    config = load_config("vision", output_dir=output_dir)
+    _, executions = pipeline_stats.latest_run(config.metadata_path)
+    by_node = {e.node: e for e in executions}
+    scores = json.loads(mlmd.custom(by_node["Scorer"].outputs["scores"][0], SCORES_PROPERTY))
+    trainer = by_node["Trainer"]
+    epochs = pipeline_stats.epochs_trained(trainer.outputs["model_run"][0].uri)
+    train_count = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "examples_train")
+    blessed = mlmd.custom(by_node["Evaluator"].outputs["blessing"][0], "blessed") == 1
+    rows = [
+        {"row": "pipeline: ViT (Tuner's pick)", "test_accuracy": scores["test"]["model"]["accuracy"],
+         "train_images_per_s": train_count * epochs / trainer.seconds, "seeds": 1,
+         "note": f"{'blessed and pushed' if blessed else 'NOT blessed'}; eval accuracy {scores['eval']['model']['accuracy']:.4f}"},
+        {"row": "pipeline: logistic regression on pixels", "test_accuracy": scores["test"]["baseline"]["accuracy"],
+         "seeds": 1, "note": "the challenger, fitted on train in the same run"},
+    ]  # fmt: skip
+
+    transform_uri = by_node["Transform"].outputs["transform_graph"][0].uri
+    examples_uri = by_node["Transform"].outputs["transformed_examples"][0].uri
+    data = {split: transformed(transform_uri, examples_uri, split) for split in ("train", "eval", "test")}
+    num_classes = int(max(labels.max() for _, labels in data.values())) + 1
+    best = by_node["Tuner"].outputs["best_hyperparameters"][0].uri
+    with open(os.path.join(best, "best_hyperparameters.txt")) as handle:
+        hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+    vits = [
+        train_and_score(lambda steps: build_vision_transformer(module.vit_config(config, hp, num_classes, steps)), data, config, seed)
+        for seed in SEEDS
+    ]
+    vit = module.vit_config(config, hp, num_classes, 1)
+
+    def cnn(steps):
+        return build_small_cnn(SmallCNNConfig(tuple(config.vision.image_size), config.vision.channels, num_classes,
+                                              learning_rate=vit.learning_rate, weight_decay=vit.weight_decay,
+                                              label_smoothing=vit.label_smoothing, decay_steps=steps))  # fmt: skip
+
+    cnns = [train_and_score(cnn, data, config, seed) for seed in SEEDS]
+    rows.append(spread("in-process: ViT, same hyperparameters", vits,
+                       f"patch {vit.patch_size}, width {vit.model_dim}, depth {vit.num_layers}, heads {vit.num_heads}"))  # fmt: skip
+    rows.append(spread("in-process: small CNN", cnns, "conv 32-64-96, same augmentation and schedule"))
+    return rows
