@@ -43,6 +43,14 @@ def class_outputs(probabilities: tf.Tensor, names: list[str]) -> dict:
     }
 
 
+def predictions(outputs: dict) -> list[tuple[str, dict[str, float]]]:
+    """(label, {class: probability}) per example, from a classifier's serving outputs."""
+    labels = [v.decode() for v in np.asarray(outputs[features.PREDICTED_LABEL_KEY]).reshape(-1)]
+    classes = [v.decode() for v in np.asarray(outputs[features.ALL_CLASSES_KEY])[0]]
+    probabilities = np.asarray(outputs[features.PROBABILITIES_KEY])
+    return [(label, dict(zip(classes, map(float, row), strict=True))) for label, row in zip(labels, probabilities, strict=True)]
+
+
 def with_challenger(ours: dict, theirs: dict) -> dict:
     """The evaluation signature's outputs: the candidate's, and the challenger's prefixed `baseline_`."""
     return {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}

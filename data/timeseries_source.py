@@ -9,10 +9,11 @@ so, because the pipeline itself refuses duplicates.
 """
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 
 import pandas as pd
+
+from data.packages import package_file
 
 SOURCE_FILE = "_data/sea_surface_temperature.csv.gz"
 SOURCE_COLUMNS = {"time (UTC)": "time", "temperature (celsius)": "temperature"}
@@ -20,10 +21,7 @@ DEFAULT_NAME = "sea_surface_temperature.csv"
 
 
 def source_path() -> pathlib.Path:
-    spec = importlib.util.find_spec("bokeh_sampledata")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("bokeh_sampledata is not installed: run `make setup`")
-    return pathlib.Path(list(spec.submodule_search_locations)[0]) / SOURCE_FILE
+    return package_file("bokeh_sampledata", SOURCE_FILE)
 
 
 def prepare_default_csv(directory: str) -> str:

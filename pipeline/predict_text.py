@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
 import tensorflow as tf
 
+from components.classification import predictions
 from components.text_example_gen import to_tf_example
 from data import features
 from data.config import PipelineConfig
@@ -31,11 +31,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 def classify(serve, texts: list[str]) -> list[tuple[str, dict[str, float]]]:
     """(label, {class: probability}) per text, from a `serving_default` function."""
     examples = tf.constant([to_tf_example({features.TEXT_KEY: t}).SerializeToString() for t in texts])
-    outputs = serve(examples=examples)
-    labels = [v.decode() for v in outputs[features.PREDICTED_LABEL_KEY].numpy()]
-    classes = [v.decode() for v in outputs[features.ALL_CLASSES_KEY].numpy()[0]]
-    probabilities = np.asarray(outputs[features.PROBABILITIES_KEY])
-    return [(label, dict(zip(classes, map(float, row), strict=True))) for label, row in zip(labels, probabilities, strict=True)]
+    return predictions(serve(examples=examples))
 
 
 def predict_text(config: PipelineConfig, args: argparse.Namespace) -> None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-import numpy as np
 import tensorflow as tf
 
+from components.classification import predictions
 from components.vision_example_gen import to_tf_example
-from data import features
 from data.config import PipelineConfig
 from pipeline.serving_model import load_serving_fn
 
@@ -34,11 +33,7 @@ def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
 def classify_images(serve, images: list[bytes]) -> list[tuple[str, dict[str, float]]]:
     """(label, {class: probability}) per encoded image, from a `serving_default` function."""
     examples = tf.constant([to_tf_example(image).SerializeToString() for image in images])
-    outputs = serve(examples=examples)
-    labels = [v.decode() for v in outputs[features.PREDICTED_LABEL_KEY].numpy()]
-    classes = [v.decode() for v in outputs[features.ALL_CLASSES_KEY].numpy()[0]]
-    probabilities = np.asarray(outputs[features.PROBABILITIES_KEY])
-    return [(label, dict(zip(classes, map(float, row), strict=True))) for label, row in zip(labels, probabilities, strict=True)]
+    return predictions(serve(examples=examples))
 
 
 def predict_vision(config: PipelineConfig, args: argparse.Namespace) -> None:

@@ -14,10 +14,7 @@ def draft(config: PipelineConfig, statistics, margin: float) -> tuple[schema_pb2
     stats = common.feature_stats(statistics)
     schema = common.new_schema()
     common.add_feature(schema, features.TEXT_KEY, schema_pb2.BYTES, 1)
-    label = common.add_feature(schema, features.LABEL_KEY, schema_pb2.BYTES, 1, serving=False)
-    classes = common.categories(stats[features.LABEL_KEY])
-    common.add_string_domain(schema, label, classes)
-    label.drift_comparator.infinity_norm.threshold = common.LINF_DRIFT
+    classes = common.add_label(schema, stats, features.LABEL_KEY)
     bucket = common.add_feature(schema, features.LENGTH_BUCKET_KEY, schema_pb2.BYTES, 1, serving=False)
     common.add_string_domain(schema, bucket, list(features.LENGTH_BUCKETS))
     return schema, [

@@ -16,10 +16,7 @@ def draft(config: PipelineConfig, statistics, margin: float) -> tuple[schema_pb2
     vision = config.vision
     schema = common.new_schema()
     common.add_feature(schema, features.IMAGE_KEY, schema_pb2.BYTES, 1)
-    label = common.add_feature(schema, features.LABEL_KEY, schema_pb2.BYTES, 1, serving=False)
-    classes = common.categories(stats[features.LABEL_KEY])
-    common.add_string_domain(schema, label, classes)
-    label.drift_comparator.infinity_norm.threshold = common.LINF_DRIFT
+    classes = common.add_label(schema, stats, features.LABEL_KEY)
     common.add_feature(schema, features.FILE_KEY, schema_pb2.BYTES, 1, serving=False)
     status = common.add_feature(schema, features.IMAGE_STATUS_KEY, schema_pb2.BYTES, 1, serving=False)
     common.add_string_domain(schema, status, [features.IMAGE_OK])

@@ -131,3 +131,14 @@ def test_inspect_json_has_vision_scores(pushed_run, capsys):
     text = capsys.readouterr().out
     data = json.loads(text[text.index("{"):])
     assert {"model", "baseline"} <= set(data["vision_scores"]["test"])
+
+
+def test_report_shows_the_confusion_matrix_and_misclassified_images(pushed_run):
+    from pipeline.report import build_report
+
+    _, _, _, config = pushed_run
+    page = build_report(config, run="0")
+    for title in ("Confusion matrix (test split)", "Misclassified test images"):
+        section = page.split(f"<h2>{title}</h2>", 1)[1].split("</section>", 1)[0]
+        assert "Not available" not in section, section[:500]
+        assert "data:image/png;base64," in section or "classifies all" in section
