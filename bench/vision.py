@@ -133,5 +133,5 @@ def run(args) -> list[dict]:
     cnns = [train_and_score(cnn, data, config, seed) for seed in SEEDS]
     rows.append(spread("in-process: ViT, same hyperparameters", vits,
                        f"patch {vit.patch_size}, width {vit.model_dim}, depth {vit.num_layers}, heads {vit.num_heads}"))  # fmt: skip
-    rows.append(spread("in-process: small CNN", cnns, "conv 32-64-96, same augmentation and schedule"))
+    rows.append(spread("in-process: small CNN", cnns, "conv 32-64-128-128, same augmentation and schedule"))
     return rows

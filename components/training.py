@@ -68,6 +68,23 @@ def choose(fixed: dict[str, Any], name: str, search: Callable[[], Any]) -> Any:
     return fixed[name] if name in fixed else search()
 
 
+class DefaultsFirstOracle(keras_tuner.oracles.RandomSearchOracle):
+    """Random search whose first trial is the search space's defaults: the recipe measured on
+    the default data (README) is always among the candidates, and a random trial replaces it
+    only by doing better on eval."""
+
+    def populate_space(self, trial_id):
+        if self.trials:  # every trial after the first: random, never a repeat
+            return super().populate_space(trial_id)
+        defaults = keras_tuner.HyperParameters()
+        values = {}
+        for hp in self.hyperparameters.space:
+            defaults.merge([hp])
+            if defaults.is_active(hp):
+                values[hp.name] = hp.default
+        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": values}
+
+
 def random_search(
     fn_args,
     config: PipelineConfig,
@@ -76,12 +93,10 @@ def random_search(
     train: tf.data.Dataset,
     evaluation: tf.data.Dataset,
 ) -> TunerFnResult:
-    """KerasTuner random search within `config.tuner`'s budget (trials, epochs, steps)."""
-    tuner = keras_tuner.RandomSearch(
+    """KerasTuner random search (the defaults first) within `config.tuner`'s budget (trials, epochs, steps)."""
+    tuner = keras_tuner.Tuner(
+        oracle=DefaultsFirstOracle(objective=objective, max_trials=config.tuner.max_trials, seed=config.seed),
         hypermodel=build,
-        objective=objective,
-        max_trials=config.tuner.max_trials,
-        seed=config.seed,
         directory=fn_args.working_dir,
         project_name=config.task,
         overwrite=True,

@@ -18,7 +18,7 @@ class SmallCNNConfig:
     image_size: tuple[int, int]
     channels: int
     num_classes: int
-    filters: tuple[int, ...] = (32, 64, 96)  # one conv block (and a 2x2 pooling after all but the last) each
+    filters: tuple[int, ...] = (32, 64, 128, 128)  # one conv block each, a 2x2 pooling after all but the last
     dropout: float = 0.1
     learning_rate: float = 1e-3
     weight_decay: float = 0.05

@@ -28,9 +28,9 @@ class VisionTransformerConfig:
     num_layers: int = 4
     num_heads: int = 4
     mlp_dim: int = 128  # feed-forward width
-    dropout: float = 0.1
-    learning_rate: float = 1e-3  # peak, after warmup
-    weight_decay: float = 0.05  # AdamW
+    dropout: float = 0.0
+    learning_rate: float = 2e-3  # peak, after warmup
+    weight_decay: float = 0.01  # AdamW
     label_smoothing: float = 0.0
     decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
     warmup_fraction: float = 0.1

@@ -37,6 +37,9 @@ RAW_ONLY_KEYS = (
 )  # fmt: skip
 TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")
 SHIFT_KEY = "shift"  # `model.shift`: random shift of training images, a fraction of the size
+# Two 3x3 convolutions before patching (`model.stem`; [] for the plain ViT): on 4,000 digits
+# the plain ViT underfits (test 0.94-0.96 in 40 epochs), this one reaches 0.99 (README, "Vision").
+DEFAULT_STEM = (32, 64)
 
 
 def to_xy(transformed: dict):
@@ -60,15 +63,16 @@ def vit_config(
         channels=config.vision.channels,
         num_classes=num_classes,
         patch_size=choose("patch_size", lambda: hp.Choice("patch_size", [4, 7], default=4)),
+        stem=tuple(config.model.get("stem", DEFAULT_STEM)),
         model_dim=model_dim,
         num_layers=choose("num_layers", lambda: hp.Int("num_layers", 3, 6, default=4)),
         num_heads=choose("num_heads", lambda: hp.Choice("num_heads", [2, 4], default=4)),
         mlp_dim=2 * model_dim,
-        dropout=choose("dropout", lambda: hp.Choice("dropout", [0.0, 0.1], default=0.1)),
+        dropout=choose("dropout", lambda: hp.Choice("dropout", [0.0, 0.1], default=0.0)),
         learning_rate=choose(
-            "learning_rate", lambda: hp.Float("learning_rate", 5e-4, 2e-3, sampling="log", default=1e-3)
+            "learning_rate", lambda: hp.Float("learning_rate", 1e-3, 3e-3, sampling="log", default=2e-3)
         ),
-        weight_decay=config.model.get("weight_decay", 0.05),
+        weight_decay=config.model.get("weight_decay", VisionTransformerConfig.weight_decay),
         label_smoothing=config.model.get("label_smoothing", 0.0),
         decay_steps=decay_steps,
     )
