@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", default=list(BENCHMARKS), help="benchmarks to run")
     parser.add_argument("--output-dir", default="output", help="pipeline OUTPUT_DIR (for pipeline benchmarks)")
+    parser.add_argument("--reuse-runs", action="store_true",
+                        help="vision: reuse the pipeline run already under bench/results/vision instead of a fresh one")  # fmt: skip
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for name in args.only:
