@@ -120,4 +120,4 @@ def AnomalyGate(
     curated = schemas.load(os.path.join(schema.uri, SCHEMA_FILE))
     splits = artifact_utils.decode_split_names(anomalies.split_names)
     check(anomalies.uri, splits, statistics.uri, curated, examples.uri)
-    print("AnomalyGate: no anomalies in", artifact_utils.decode_split_names(anomalies.split_names))
+    print("AnomalyGate: no anomalies in", splits)
