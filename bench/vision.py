@@ -83,7 +83,7 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
 def spread(name: str, runs: list[dict], note: str) -> dict:
     accuracy = [r["test_accuracy"] for r in runs]
     return {"row": name, "test_accuracy": float(np.mean(accuracy)), "accuracy_std": float(np.std(accuracy)),
-            "seeds": len(runs), "train_images_per_s": float(np.mean([r["train_images_per_s"] for r in runs])),
+            "seeds": len(runs), "per_seed": " ".join(f"{a:.3f}" for a in accuracy), "train_images_per_s": float(np.mean([r["train_images_per_s"] for r in runs])),
             "params": runs[0]["params"], "note": note}  # fmt: skip
 
 
