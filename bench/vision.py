@@ -1,8 +1,9 @@
 """Vision: the ViT against a small CNN of similar size and logistic regression on pixels.
 
 The vision pipeline runs once on the default data (the 5,000 MNIST digits) in a fresh
-OUTPUT_DIR under bench/results/ (`--reuse-runs`: the run already there). From that run: the pushed (or candidate) ViT's and the
-pixel challenger's test accuracy (its Scorer), and the Trainer's training images/s.
+OUTPUT_DIR under bench/results/ (`--reuse-runs`: the run already there). From that run:
+the pushed (or candidate) ViT's and the pixel challenger's test accuracy (its Scorer),
+and the Trainer's training images/s.
 
 Then, on the same Transform output (same split, same standardized pixels), the ViT with
 the Tuner's best hyperparameters and the CNN are trained in-process with the same
@@ -58,14 +59,15 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
     import tensorflow as tf
 
     from components import training
-    from models.vision_transformer import DEFAULT_SHIFT, augment_batches
+    from components.vision import module
+    from models.vision_transformer import augment_batches
 
     keras.utils.set_random_seed(seed)
     batch = config.trainer.batch_size
     steps = config.trainer.epochs * math.ceil(len(data["train"][1]) / batch)
     model = build(steps)
     train = tf.data.Dataset.from_tensor_slices(data["train"]).shuffle(len(data["train"][1]), seed=seed).batch(batch)
-    train = augment_batches(train, config.model.get("shift", DEFAULT_SHIFT), seed)
+    train = augment_batches(train, module.shift(config), seed)
     evaluation = tf.data.Dataset.from_tensor_slices(data["eval"]).batch(256).cache()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as logs:
@@ -83,7 +85,8 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
 def spread(name: str, runs: list[dict], note: str) -> dict:
     accuracy = [r["test_accuracy"] for r in runs]
     return {"row": name, "test_accuracy": float(np.mean(accuracy)), "accuracy_std": float(np.std(accuracy)),
-            "seeds": len(runs), "per_seed": " ".join(f"{a:.3f}" for a in accuracy), "train_images_per_s": float(np.mean([r["train_images_per_s"] for r in runs])),
+            "seeds": len(runs), "per_seed": " ".join(f"{a:.3f}" for a in accuracy),
+            "train_images_per_s": float(np.mean([r["train_images_per_s"] for r in runs])),
             "params": runs[0]["params"], "note": note}  # fmt: skip
 
 

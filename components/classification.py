@@ -54,6 +54,25 @@ def predictions(outputs: dict) -> list[tuple[str, dict[str, float]]]:
 def with_challenger(ours: dict, theirs: dict) -> dict:
     """The evaluation signature's outputs: the candidate's, and the challenger's prefixed `baseline_`."""
     return {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}
+
+
+def logistic_regression_weights(model, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (P, C), bias (C,)) of a fitted scikit-learn LogisticRegression as logits over all
+    `num_classes` label ids, for a challenger carried into the SavedModel as TensorFlow ops.
+
+    Binary: p(classes_[1]) = sigmoid(z), i.e. logits [0, z]. A class absent from the fit gets
+    a bias of -1e9, so it is never predicted."""
+    weights = np.zeros((model.coef_.shape[1], num_classes))
+    bias = np.full((num_classes,), -1e9)
+    if model.coef_.shape[0] == 1:
+        weights[:, model.classes_[1]] = model.coef_[0]
+        bias[model.classes_] = [0.0, model.intercept_[0]]
+    else:
+        weights[:, model.classes_] = model.coef_.T
+        bias[model.classes_] = model.intercept_
+    return weights, bias
+
+
 CLASSIFIERS = {"model": "", "baseline": features.BASELINE_PREFIX}  # name -> output prefix
 
 

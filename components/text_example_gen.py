@@ -21,7 +21,7 @@ from tfx.types import standard_artifacts
 from components import examples_io
 from data import features, text_source
 from data.config import TextConfig
-from data.splits import SPLITS, subsample
+from data.splits import SPLITS, check_classes_in_train, subsample
 
 
 def to_tf_example(values: dict) -> tf.train.Example:
@@ -39,7 +39,7 @@ def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) ->
     duplicate rows kept together)."""
     frame = subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
     splits, duplicates = text_source.split_rows(frame, text, seed)
-    text_source.check_classes_in_train(frame[features.LABEL_KEY], splits, csv_path)
+    check_classes_in_train(frame[features.LABEL_KEY], splits, csv_path, text_source.UNSEEN_CLASS_REMEDY)
     counts = {}
     for split in SPLITS:
         rows = frame[splits == split]

@@ -9,6 +9,7 @@ from typing import Any
 
 import keras
 import keras_tuner
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
@@ -41,6 +42,15 @@ def transformed_dataset(
         tf_transform_output.transformed_metadata.schema,
     )
     return dataset.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def as_arrays(fn_args, files: list[str], tf_transform_output, to_xy: Callable[[dict], tuple], seed: int,
+              batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Every (x, y) that `to_xy` makes of the transformed examples in `files`, as numpy arrays
+    (for a challenger fitted with scikit-learn)."""
+    dataset = transformed_dataset(fn_args, files, tf_transform_output, to_xy, batch_size, False, seed)
+    xs, ys = zip(*dataset.as_numpy_iterator(), strict=True)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def datasets(fn_args, config: PipelineConfig, to_xy: Callable[[dict], tuple], num_epochs: int | None = 1):

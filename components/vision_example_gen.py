@@ -21,7 +21,7 @@ from tfx.types import standard_artifacts
 from components import examples_io
 from data import features, vision_source
 from data.config import VisionConfig
-from data.splits import SPLITS, subsample
+from data.splits import SPLITS, check_classes_in_train, subsample
 
 
 def decode_status(encoded: bytes) -> tuple[str, tuple[int, int, int] | None]:
@@ -61,7 +61,7 @@ def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str) 
     byte-identical duplicate files kept together)."""
     frame = subsample(vision_source.list_images(folder, vision), vision.max_examples, seed)
     splits, duplicates = vision_source.split_rows(folder, frame, vision, seed)
-    vision_source.check_classes_in_train(frame["label"], splits, folder)
+    check_classes_in_train(frame["label"], splits, folder, vision_source.UNSEEN_CLASS_REMEDY)
     counts = {}
     for split in SPLITS:
         rows = frame[splits == split]

@@ -53,3 +53,14 @@ def subsample(frame: pd.DataFrame, max_examples: int | None, seed: int) -> pd.Da
         return frame
     keep = np.sort(np.random.RandomState(seed).choice(len(frame), max_examples, replace=False))
     return frame.iloc[keep].reset_index(drop=True)
+
+
+def check_classes_in_train(labels: pd.Series, splits: np.ndarray, source: str, remedy: str) -> None:
+    """Every class of eval and test has train examples: a model cannot learn a class it never sees.
+    The error names each such class, how many examples it has in which split, and `remedy`."""
+    known = set(labels[splits == "train"].dropna())
+    unseen = labels[(splits != "train") & labels.notna() & ~labels.isin(known)]
+    if len(unseen):
+        counts = unseen.groupby(splits[unseen.index]).value_counts().to_dict()
+        shown = ", ".join(f"'{label}' ({n} in {split})" for (split, label), n in sorted(counts.items()))
+        raise ValueError(f"{source}: class(es) with no train example: {shown}. {remedy}")

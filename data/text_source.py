@@ -82,17 +82,10 @@ def read_texts(csv: str, text: TextConfig) -> pd.DataFrame:
     return out
 
 
-def check_classes_in_train(labels: pd.Series, splits: np.ndarray, csv: str) -> None:
-    """Every class of eval and test has train examples: a model cannot learn a class it never sees."""
-    known = set(labels[splits == "train"].dropna())
-    unseen = labels[(splits != "train") & labels.notna() & ~labels.isin(known)]
-    if len(unseen):
-        counts = unseen.groupby(splits[unseen.index]).value_counts().to_dict()
-        shown = ", ".join(f"'{label}' ({n} in {split})" for (split, label), n in sorted(counts.items()))
-        raise ValueError(
-            f"{csv}: class(es) with no train example: {shown}. Add train examples of each class, "
-            "or remove the class (with text.split_column, move some of its rows to train)."
-        )
+# check_classes_in_train's advice for a text CSV.
+UNSEEN_CLASS_REMEDY = (
+    "Add train examples of each class, or remove the class (with text.split_column, move some of its rows to train)."
+)
 
 
 def duplicate_groups(texts: pd.Series) -> np.ndarray:

@@ -13,6 +13,7 @@ import tensorflow as tf
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from components.classification import logistic_regression_weights
 from components.text.preprocessing import standardize_and_split
 
 NGRAMS = 2  # unigrams and bigrams
@@ -112,16 +113,7 @@ class BagOfNgramsClassifier(tf.Module):
     @classmethod
     def from_sklearn(cls, vectorizer: TfidfVectorizer, model: LogisticRegression, num_classes: int):
         vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)  # column order
-        weights = np.zeros((len(vocabulary), num_classes), np.float64)
-        bias = np.zeros((num_classes,), np.float64)
-        if model.coef_.shape[0] == 1:  # binary: p(classes_[1]) = sigmoid(z), i.e. logits [0, z]
-            weights[:, model.classes_[1]] = model.coef_[0]
-            bias[model.classes_[1]] = model.intercept_[0]
-        else:
-            weights[:, model.classes_] = model.coef_.T
-            bias[model.classes_] = model.intercept_
-            bias[np.setdiff1d(np.arange(num_classes), model.classes_)] = -1e9  # a class absent from train
-        return cls(vocabulary, vectorizer.idf_, weights, bias)
+        return cls(vocabulary, vectorizer.idf_, *logistic_regression_weights(model, num_classes))
 
     def features(self, texts: tf.Tensor) -> tf.SparseTensor:
         """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, L2-normalized."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import keras
 import keras_tuner
-import numpy as np
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
@@ -111,12 +110,9 @@ def evaluation_outputs(model, challenger, names: list[str], prior=None):
 
 def texts_and_labels(fn_args, config: PipelineConfig, files: list[str], tf_transform_output):
     """Every (raw text, label id) of `files`, as numpy arrays."""
-    dataset = training.transformed_dataset(
-        fn_args, files, tf_transform_output,
-        lambda t: (t[features.TEXT_PASSTHROUGH_KEY], t[LABEL_ID_KEY]), 1024, False, config.seed,
-    )  # fmt: skip
-    texts, labels = zip(*dataset.as_numpy_iterator(), strict=True)
-    return np.concatenate(texts), np.concatenate(labels)
+    return training.as_arrays(
+        fn_args, files, tf_transform_output, lambda t: (t[features.TEXT_PASSTHROUGH_KEY], t[LABEL_ID_KEY]), config.seed
+    )
 
 
 def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output):

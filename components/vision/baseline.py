@@ -11,6 +11,8 @@ import numpy as np
 import tensorflow as tf
 from sklearn.linear_model import LogisticRegression
 
+from components.classification import logistic_regression_weights
+
 PENALTIES = (0.01, 0.1)  # inverse L2 strengths (C); the best on eval accuracy is kept
 MAX_TRAIN_IMAGES = 20000  # a larger train split is subsampled (seeded) for the challenger
 
@@ -41,16 +43,7 @@ class PixelClassifier(tf.Module):
 
     @classmethod
     def from_sklearn(cls, model: LogisticRegression, num_classes: int):
-        pixels = model.coef_.shape[1]
-        weights = np.zeros((pixels, num_classes))
-        bias = np.full((num_classes,), -1e9)  # a class absent from train is never predicted
-        if model.coef_.shape[0] == 1:  # binary: p(classes_[1]) = sigmoid(z), i.e. logits [0, z]
-            weights[:, model.classes_[1]] = model.coef_[0]
-            bias[model.classes_] = [0.0, model.intercept_[0]]
-        else:
-            weights[:, model.classes_] = model.coef_.T
-            bias[model.classes_] = model.intercept_
-        return cls(weights, bias)
+        return cls(*logistic_regression_weights(model, num_classes))
 
     def __call__(self, pixels: tf.Tensor) -> tf.Tensor:
         flat = tf.reshape(pixels, (tf.shape(pixels)[0], -1))  # (B, P)

@@ -11,7 +11,6 @@ import math
 
 import keras
 import keras_tuner
-import numpy as np
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
@@ -78,11 +77,9 @@ def vit_config(
     )
 
 
-def arrays(fn_args, config: PipelineConfig, files: list[str], tf_transform_output) -> tuple[np.ndarray, np.ndarray]:
-    """Every (standardized pixels, label id) of `files`, as numpy arrays."""
-    dataset = training.transformed_dataset(fn_args, files, tf_transform_output, to_xy, 256, False, config.seed)
-    pixels, labels = zip(*dataset.as_numpy_iterator(), strict=True)
-    return np.concatenate(pixels), np.concatenate(labels)
+def shift(config: PipelineConfig) -> float:
+    """How far training images are shifted at random, a fraction of their size (`model.shift`)."""
+    return config.model.get(SHIFT_KEY, DEFAULT_SHIFT)
 
 
 def tuner_fn(fn_args) -> TunerFnResult:
@@ -90,7 +87,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=None)
-    train = augment_batches(train, config.model.get(SHIFT_KEY, DEFAULT_SHIFT), config.seed)
+    train = augment_batches(train, shift(config), config.seed)
     num_classes = len(class_names(tf_transform_output))
     steps = config.tuner.epochs * config.tuner.steps_per_epoch
     return training.random_search(
@@ -109,12 +106,12 @@ def run_fn(fn_args) -> None:
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     names = class_names(tf_transform_output)
-    train_arrays = arrays(fn_args, config, fn_args.train_files, tf_transform_output)
-    eval_arrays = arrays(fn_args, config, fn_args.eval_files, tf_transform_output)
+    train_arrays = training.as_arrays(fn_args, fn_args.train_files, tf_transform_output, to_xy, config.seed, 256)
+    eval_arrays = training.as_arrays(fn_args, fn_args.eval_files, tf_transform_output, to_xy, config.seed, 256)
     challenger, penalty, accuracy = baseline.fit_baseline(train_arrays, eval_arrays, len(names), config.seed)
     print(f"vision challenger: logistic regression on pixels, C={penalty} (eval accuracy by C: {accuracy})")
     _, train, evaluation = training.datasets(fn_args, config, to_xy)
-    train = augment_batches(train, config.model.get(SHIFT_KEY, DEFAULT_SHIFT), config.seed)
+    train = augment_batches(train, shift(config), config.seed)
     decay_steps = config.trainer.epochs * math.ceil(len(train_arrays[1]) / config.trainer.batch_size)
     model = build_vision_transformer(
         vit_config(config, training.hyperparameters_from(fn_args), len(names), decay_steps)
