@@ -66,6 +66,7 @@ def export_serving_model(
     export_dir: str,
     evaluate: Callable[[dict], dict] | None = None,
     tracked: dict | None = None,
+    adapters: dict[str, tuple[dict, Callable[[dict], dict]]] | None = None,
 ) -> None:
     """Save `model` with a `serving_default` signature on serialized raw tf.Examples, and
     `predict_raw` on the same raw features as plain tensors (same outputs).
@@ -78,6 +79,9 @@ def export_serving_model(
     same run, which the Evaluator and the Scorer score on the same examples. Serving
     clients never see the challengers. `tracked` names further objects (such as a
     challenger model) whose variables the signatures use, so that they are saved too.
+    `adapters` adds signatures on other inputs: {name: (input TensorSpecs, inputs -> raw
+    features)}, such as float audio samples encoded to the WAV bytes the raw features hold;
+    they return what `predict` returns.
     """
     root = tf.Module()  # the SavedModel's root: the model, the transform graph and `tracked`
     root.model = model
@@ -107,6 +111,13 @@ def export_serving_model(
         RAW_SIGNATURE: serve_raw.get_concrete_function(raw_specs),
         TRANSFORM_SIGNATURE: transform_features,
     }
+    for name, (input_specs, to_raw) in (adapters or {}).items():
+
+        @tf.function
+        def adapted(inputs: dict, to_raw=to_raw):
+            return predict(root.tft_layer(to_raw(inputs)))
+
+        signatures[name] = adapted.get_concrete_function(input_specs)
     if evaluate is not None:
 
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])

@@ -20,6 +20,7 @@ from tfx.types import standard_artifacts
 
 from components import examples_io
 from data import features, vision_source
+from data.folders import read_bytes
 from data.config import VisionConfig
 from data.splits import SPLITS, check_classes_in_train, subsample
 
@@ -68,7 +69,7 @@ def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str) 
         counts[split] = examples_io.write_split(
             output_uri,
             split,
-            (to_tf_example(vision_source.read_bytes(folder, file), label, file) for file, label in zip(rows["file"], rows["label"], strict=True)),
+            (to_tf_example(read_bytes(folder, file), label, file) for file, label in zip(rows["file"], rows["label"], strict=True)),
         )
     return counts, duplicates
 

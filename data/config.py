@@ -18,6 +18,9 @@ SOURCE_FINGERPRINT_KEY = "source_fingerprint"
 FOREIGN_KEY_PREFIXES = (SOURCE_FINGERPRINT_KEY, "ai_platform_", "remote_trials_")
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+# The speech model's convolutional front end shortens time by this factor (two stride-2
+# convolutions); it bounds the transcript length a clip can carry (SpeechConfig.max_characters).
+TIME_REDUCTION = 4
 
 
 @dataclasses.dataclass
@@ -118,6 +121,70 @@ class VisionConfig:
 
 
 @dataclasses.dataclass
+class SpeechConfig:
+    """How a folder of WAV recordings and their transcripts becomes examples and spectrograms (speech task)."""
+
+    sample_rate: int = 8000  # every clip is resampled to this rate (Hz); stereo is mixed down
+    max_seconds: float = 2.0  # longer clips stop the run; shorter ones are padded (and masked)
+    min_seconds: float = 0.05  # shorter (or empty) clips stop the run
+    alphabet: str = "abcdefghijklmnopqrstuvwxyz' "  # transcript characters (lower case); others stop the run
+    transcripts: str = "transcripts.csv"  # CSV of file,transcript[,speaker][,split] in the folder; without
+    # it, free-spoken-digit names `{digit}_{speaker}_{index}.wav` give the transcript (the digit's word)
+    split_by: str = "dataset"  # "dataset": the data set's own split where it has one, else seeded;
+    # "random": seeded; "speaker": test (and eval) speakers never appear in train
+    split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])
+    eval_fraction: float = 0.1  # of the non-test clips, when the data set's own split has no eval part
+    frame_ms: float = 32.0  # spectrogram window
+    step_ms: float = 10.0  # spectrogram hop
+    mel_bins: int = 40
+    max_examples: int | None = None  # seeded subsample (None: every clip)
+
+    @property
+    def max_samples(self) -> int:
+        return int(round(self.max_seconds * self.sample_rate))
+
+    @property
+    def frame_length(self) -> int:  # samples per spectrogram window
+        return int(round(self.frame_ms * self.sample_rate / 1000))
+
+    @property
+    def frame_step(self) -> int:  # samples between windows
+        return int(round(self.step_ms * self.sample_rate / 1000))
+
+    @property
+    def fft_length(self) -> int:
+        return 1 << (self.frame_length - 1).bit_length()
+
+    @property
+    def num_frames(self) -> int:  # spectrogram frames of a max_seconds clip
+        return 1 + (self.max_samples - self.frame_length) // self.frame_step
+
+    @property
+    def max_characters(self) -> int:
+        """The longest transcript a CTC model can write: one character per output step, after the
+        model's convolutions shorten time by TIME_REDUCTION (a repeated letter needs a blank between)."""
+        return -(-self.num_frames // TIME_REDUCTION)
+
+    def validate(self) -> None:
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                f"speech.split_fractions {self.split_fractions} must be three fractions "
+                "(train, eval, test) summing to 1"
+            )
+        if self.split_by not in ("dataset", "random", "speaker"):
+            raise ValueError(f"speech.split_by '{self.split_by}' must be dataset, random or speaker")
+        if not 0 < self.min_seconds < self.max_seconds or self.sample_rate < 1000:
+            raise ValueError(
+                f"speech: need 0 < min_seconds ({self.min_seconds}) < max_seconds ({self.max_seconds}) "
+                f"and sample_rate ({self.sample_rate}) >= 1000 Hz"
+            )
+        if not self.alphabet or len(set(self.alphabet)) != len(self.alphabet) or self.alphabet != self.alphabet.lower():
+            raise ValueError(f"speech.alphabet {self.alphabet!r} must be distinct lower-case characters")
+        if not 0 < self.eval_fraction < 1 or self.mel_bins < 1 or not 0 < self.step_ms <= self.frame_ms:
+            raise ValueError("speech: need 0 < eval_fraction < 1, mel_bins >= 1 and 0 < step_ms <= frame_ms")
+
+
+@dataclasses.dataclass
 class TunerConfig:
     max_trials: int = 3  # KerasTuner trials (the search budget)
     epochs: int = 2  # epochs per trial
@@ -136,12 +203,13 @@ class PipelineConfig:
     """Everything one pipeline run needs."""
 
     task: str = "timeseries"
-    data: str | None = None  # the user's CSV (or image folder); None: the packaged default
+    data: str | None = None  # the user's CSV (or image or audio folder); None: the packaged default
     schema: str | None = None  # curated schema.pbtxt (relative to the repository root)
     output_dir: str = "output"
     series: SeriesConfig = dataclasses.field(default_factory=SeriesConfig)
     text: TextConfig = dataclasses.field(default_factory=TextConfig)  # text task
     vision: VisionConfig = dataclasses.field(default_factory=VisionConfig)  # vision task
+    speech: SpeechConfig = dataclasses.field(default_factory=SpeechConfig)  # speech task
     model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
     tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
@@ -186,7 +254,7 @@ class PipelineConfig:
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        sections = {"series": SeriesConfig, "text": TextConfig, "vision": VisionConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
+        sections = {"series": SeriesConfig, "text": TextConfig, "vision": VisionConfig, "speech": SpeechConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
         for key, section_cls in sections.items():
             if key in raw and isinstance(raw[key], dict):
                 names = {f.name for f in dataclasses.fields(section_cls)}
@@ -198,4 +266,5 @@ class PipelineConfig:
         config.series.validate()
         config.text.validate()
         config.vision.validate()
+        config.speech.validate()
         return config

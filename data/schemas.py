@@ -91,6 +91,23 @@ def vision_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[s
     return problems + label_domain_problems(schema, by_name)
 
 
+def speech_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[str]:
+    """The audio, transcript and check features exist; the duration range is the config's."""
+    by_name = {f.name: f for f in schema.feature}
+    speech = config.speech
+    required = (
+        features.AUDIO_KEY, features.TRANSCRIPT_KEY, features.TRANSCRIPT_STATUS_KEY, features.FILE_KEY,
+        features.AUDIO_STATUS_KEY, features.DURATION_MS_KEY,
+    )  # fmt: skip
+    problems = [f"feature '{name}' is not in the schema" for name in required if name not in by_name]
+    duration = by_name.get(features.DURATION_MS_KEY)
+    wanted = (round(speech.min_seconds * 1000), round(speech.max_seconds * 1000))
+    if duration is not None and (duration.int_domain.min, duration.int_domain.max) != wanted:
+        problems.append(f"speech.min_seconds / max_seconds give {list(wanted)} ms, but the schema's "
+                        f"'{features.DURATION_MS_KEY}' int_domain is [{duration.int_domain.min}, {duration.int_domain.max}]")  # fmt: skip
+    return problems
+
+
 def check(config: PipelineConfig, schema_text: str, problems_of: Callable[[PipelineConfig, schema_pb2.Schema], list[str]]) -> None:
     """Raise SchemaMismatch listing every disagreement `problems_of` (the task's, from its
     TaskSpec) finds between `config` and its schema."""

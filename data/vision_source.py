@@ -14,7 +14,6 @@ the file. Splits are seeded and stratified; byte-identical images share a split.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import pathlib
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from data.config import VisionConfig
+from data.folders import content_groups, relative_files
 from data.packages import package_file
 from data.splits import SPLITS, split_groups
 
@@ -73,26 +73,6 @@ def resolve_folder(path: str | None, data_dir: str) -> str:
     return str(folder.resolve())
 
 
-def relative_files(folder: str) -> list[str]:
-    """Every file under `folder` as a '/'-separated relative path, sorted; a local folder or a
-    gs:// URI (tf.io.gfile, as on Kubeflow and Vertex)."""
-    import tensorflow as tf
-
-    root = folder.rstrip("/")
-    found = []
-    for directory, _, names in tf.io.gfile.walk(root):
-        prefix = directory[len(root) :].strip("/")
-        found += [f"{prefix}/{name}" if prefix else name for name in names]
-    return sorted(found)
-
-
-def read_bytes(folder: str, file: str) -> bytes:
-    import tensorflow as tf
-
-    with tf.io.gfile.GFile(f"{folder.rstrip('/')}/{file}", "rb") as handle:
-        return handle.read()
-
-
 def list_images(folder: str, vision: VisionConfig) -> pd.DataFrame:
     """One row per image file: `file` (path under `folder`), `label` (its class folder) and,
     with `split_folders`, `split`. Sorted by path, so the listing is the same on every machine."""
@@ -123,12 +103,6 @@ def list_images(folder: str, vision: VisionConfig) -> pd.DataFrame:
         if bad:
             raise ValueError(f"{folder}: split folder(s) {bad} are not one of {list(SPLITS)}")
     return frame
-
-
-def content_groups(folder: str, files: pd.Series) -> np.ndarray:
-    """A group id per file: byte-identical files share one."""
-    digests = [hashlib.sha1(read_bytes(folder, f)).hexdigest() for f in files]
-    return pd.factorize(pd.Series(digests))[0]
 
 
 def split_rows(folder: str, frame: pd.DataFrame, vision: VisionConfig, seed: int) -> tuple[np.ndarray, int]:

@@ -13,6 +13,7 @@ import dataclasses
 import keras
 
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
+from models.schedules import warmup_cosine
 
 DEFAULT_SHIFT = 0.1  # random shift of training images (augment_batches): 0.1 of 28 px is up to 2.8 px
 
@@ -50,14 +51,6 @@ class VisionTransformerConfig:
     @property
     def num_patches(self) -> int:
         return (self.image_size[0] // self.patch_size) * (self.image_size[1] // self.patch_size)
-
-
-def warmup_cosine(learning_rate: float, decay_steps: int, warmup_fraction: float):
-    """Linear warmup to `learning_rate`, then cosine decay to 0, over `decay_steps` in all."""
-    warmup = max(1, int(decay_steps * warmup_fraction))
-    return keras.optimizers.schedules.CosineDecay(
-        0.0, max(1, decay_steps - warmup), warmup_target=learning_rate, warmup_steps=warmup
-    )
 
 
 def compile_classifier(model: keras.Model, config) -> keras.Model:

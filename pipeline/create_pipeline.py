@@ -25,6 +25,9 @@ from components.curated_schema import CuratedSchemaGen
 from components.evaluator import Evaluator
 from components.pusher import Pusher
 from components.scoring import Scorer
+from components.speech import schema_draft as speech_schema_draft
+from components.speech_example_gen import SpeechExampleGen
+from components.speech_example_gen import write_splits as speech_write_splits
 from components.text import schema_draft as text_schema_draft
 from components.text_example_gen import TextExampleGen
 from components.text_example_gen import write_splits as text_write_splits
@@ -33,7 +36,7 @@ from components.timeseries_example_gen import TimeSeriesExampleGen, write_window
 from components.vision import schema_draft as vision_schema_draft
 from components.vision_example_gen import VisionExampleGen
 from components.vision_example_gen import write_splits as vision_write_splits
-from data import schemas, text_source, timeseries_source, vision_source
+from data import schemas, speech_source, text_source, timeseries_source, vision_source
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from pipeline import evaluation
 from pipeline.fingerprint import file_fingerprint, source_fingerprint
@@ -109,6 +112,17 @@ def vision_example_gen(config: PipelineConfig) -> BaseNode:
     ).with_id("ExampleGen")
 
 
+def speech_example_gen(config: PipelineConfig) -> BaseNode:
+    folder, fingerprint = source_data(config, speech_source.resolve_folder)
+    return SpeechExampleGen(
+        folder=folder,
+        data_fingerprint=fingerprint,
+        source_fingerprint=source_fingerprint(SpeechExampleGen.__module__),
+        speech_config=json.dumps(dataclasses.asdict(config.speech)),
+        seed=config.seed,
+    ).with_id("ExampleGen")
+
+
 TASKS: dict[str, TaskSpec] = {
     "text": TaskSpec(
         module="components.text.module",
@@ -144,6 +158,18 @@ TASKS: dict[str, TaskSpec] = {
         resolve_csv=vision_source.resolve_folder,
         write_examples=lambda config, folder, uri: vision_write_splits(folder, config.vision, config.seed, uri),
         draft_schema=vision_schema_draft.draft,
+    ),
+    "speech": TaskSpec(
+        module="components.speech.module",
+        example_gen=speech_example_gen,
+        eval_config=evaluation.speech_eval_config,
+        transform_section="speech",
+        score_fn="components.speech.scores.score",
+        scores_key="speech_scores",
+        schema_problems=schemas.speech_problems,
+        resolve_csv=speech_source.resolve_folder,
+        write_examples=lambda config, folder, uri: speech_write_splits(folder, config.speech, config.seed, uri),
+        draft_schema=speech_schema_draft.draft,
     ),
 }
 

@@ -114,6 +114,7 @@ def overall_only(threshold: tfma.MetricThreshold) -> list[tfma.PerSliceMetricThr
 
 TEXT_CHALLENGER = "bag-of-n-grams baseline (TF-IDF + logistic regression)"
 VISION_CHALLENGER = "pixel baseline (logistic regression on pixels)"
+SPEECH_CHALLENGER = "MFCC baseline (logistic regression on mean MFCCs over the train transcripts)"
 
 
 def text_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
@@ -178,6 +179,42 @@ def classification_eval_config(
         model_specs=[model_spec],
         slicing_specs=[tfma.SlicingSpec(), *slices],
         metrics_specs=[overall, macro_auc, per_class],
+    )
+
+
+def speech_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """Exact-transcript accuracy and character error rate of the candidate and of the MFCC challenger
+    on the same eval clips, overall and by speaker; bless only when the candidate's accuracy beats the
+    challenger's by more than `min_improvement` (accuracy points) and drops by at most
+    `max_accuracy_drop` against the deployed model."""
+    limits = config.evaluation
+    margin = checked_min_improvement(float(limits.get("min_improvement", 0.0)), "accuracy points")
+    keys = {"label_key": features.TRANSCRIPT_KEY, "prediction_key": features.TRANSCRIPT_KEY, "challenger": SPEECH_CHALLENGER}
+    thresholds = {
+        classifier_metrics.ACCURACY_OVER_BASELINE: tfma.MetricThreshold(
+            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": float(np.nextafter(margin, 1.0))})
+        ),
+        classifier_metrics.ACCURACY: tfma.MetricThreshold(
+            change_threshold=tfma.GenericChangeThreshold(
+                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                absolute={"value": -limits.get("max_accuracy_drop", 0.0)},
+            )
+        ),
+    }
+    metrics = [
+        tfma.MetricConfig(
+            class_name=classifier_metrics.BaselineAgreement.__name__,
+            module=classifier_metrics.__name__,
+            config=json.dumps({"name": name, **keys}),
+            per_slice_thresholds=overall_only(thresholds[name]) if name in thresholds else [],
+        )
+        for name in classifier_metrics.TRANSCRIPT_METRIC_NAMES
+    ]
+    return tfma.EvalConfig(
+        # The transcript is a string: no label or prediction key for TFMA's own metrics to read.
+        model_specs=[tfma.ModelSpec(signature_name=export.EVALUATION_SIGNATURE)],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.SPEAKER_KEY])],
+        metrics_specs=[tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), *metrics])],
     )
 
 

@@ -389,25 +389,45 @@ def text_statistics_section(report: dict, config) -> str:
     return "".join(parts)
 
 
-def test_predictions(report: dict, limit: int = 2000):
+def truth_and_output_keys(task: str) -> tuple[str, str]:
+    """(raw feature holding the truth, serving output holding the prediction) of a task."""
+    from data import features
+
+    if task == "speech":
+        return features.TRANSCRIPT_KEY, features.TRANSCRIPT_KEY
+    return features.LABEL_KEY, features.PREDICTED_LABEL_KEY
+
+
+def test_predictions(report: dict, task: str, limit: int = 2000):
     """(test records, actual labels, predicted labels, which model) of the run's candidate."""
     import tensorflow as tf
 
     from components import export
-    from data import features
 
+    truth_key, output_key = truth_and_output_keys(task)
     records = test_examples(report, limit=limit)
     model, which = candidate_model(report)
-    outputs = export.call_in_batches(model.signatures[export.SERVING_SIGNATURE], records, 256)
-    predicted = [v.decode() for v in outputs[features.PREDICTED_LABEL_KEY].reshape(-1)]
-    actual = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode() for r in records]
+    outputs = export.call_in_batches(model.signatures[export.SERVING_SIGNATURE], records, 128)
+    predicted = [v.decode() for v in outputs[output_key].reshape(-1)]
+    actual = [tf.train.Example.FromString(r).features.feature[truth_key].bytes_list.value[0].decode() for r in records]
     return records, actual, predicted, which
 
 
+CONFUSION_MAX_CLASSES = 30  # more distinct labels (open-vocabulary transcripts): a table of the commonest errors
+
+
 def confusion_section(report: dict, config) -> str:
+    import collections
+
     import numpy as np
 
-    records, actual, predicted, which = test_predictions(report)
+    records, actual, predicted, which = test_predictions(report, config.task)
+    if len(set(actual) | set(predicted)) > CONFUSION_MAX_CLASSES:
+        errors = collections.Counter((a, p) for a, p in zip(actual, predicted, strict=True) if a != p).most_common(20)
+        rows = [[a, p, n] for (a, p), n in errors]
+        correct = sum(a == p for a, p in zip(actual, predicted, strict=True))
+        return (f"<p>{html.escape(which)}: {correct} of {len(records)} test examples exact; the commonest errors:</p>"
+                + table(["actual", "predicted", "count"], rows))  # fmt: skip
     labels = sorted(set(actual) | set(predicted))
     index = {label: i for i, label in enumerate(labels)}
     matrix = np.zeros((len(labels), len(labels)), dtype=int)
@@ -435,7 +455,7 @@ def misclassified_section(report: dict, config) -> str:
 
     from data import features
 
-    records, actual, predicted, which = test_predictions(report)
+    records, actual, predicted, which = test_predictions(report, config.task)
     wrong = [i for i, (a, p) in enumerate(zip(actual, predicted, strict=True)) if a != p]
     if not wrong:
         return f"<p>{html.escape(which)} classifies all {len(records)} test images correctly.</p>"
@@ -454,6 +474,32 @@ def misclassified_section(report: dict, config) -> str:
             f"(the first {len(shown)} shown, titled actual -> predicted).</p>" + png(figure))  # fmt: skip
 
 
+SPECTROGRAMS_SHOWN = 8
+
+
+def spectrogram_section(report: dict, config) -> str:
+    """The first test clips' standardized log-mel spectrograms (what the model reads), titled
+    with the reference and the candidate's transcript."""
+    from components import export
+    from data import features
+
+    records, actual, predicted, which = test_predictions(report, config.task, limit=SPECTROGRAMS_SHOWN)
+    model, _ = candidate_model(report)
+    transformed = export.call_in_batches(model.signatures[export.TRANSFORM_SIGNATURE], records)
+    columns = min(4, len(records))
+    rows = (len(records) + columns - 1) // columns
+    figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.4 * rows), squeeze=False)
+    for ax in axes.reshape(-1):
+        ax.axis("off")
+    for index, ax in enumerate(axes.reshape(-1)[: len(records)]):
+        frames = int(transformed[features.FRAMES_KEY][index])
+        ax.imshow(transformed[features.SPECTROGRAM_KEY][index, :frames].T, origin="lower", aspect="auto", cmap="magma")
+        ok = actual[index] == predicted[index]
+        ax.set_title(f"{actual[index]!r} -> {predicted[index]!r}", fontsize=9, color="tab:green" if ok else "tab:red")
+    return (f"<p>{html.escape(which)}: log-mel spectrograms of the first {len(records)} test clips "
+            f"(time across, mel bins up), titled reference -> transcript.</p>" + png(figure))  # fmt: skip
+
+
 PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
     "timeseries": [
         ("Forecasts vs actual, with the challengers (test split)", forecast_section),
@@ -466,6 +512,10 @@ PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
     "vision": [
         ("Confusion matrix (test split)", confusion_section),
         ("Misclassified test images", misclassified_section),
+    ],
+    "speech": [
+        ("Test clips: spectrograms and transcripts", spectrogram_section),
+        ("Confusions (test split)", confusion_section),
     ],
 }
 

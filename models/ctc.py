@@ -1,0 +1,45 @@
+"""CTC pieces the speech model and its serving graph share: blank padding and greedy decoding.
+
+CTC (Graves et al., 2006) lets a model write a transcript shorter than its output without
+an alignment: it emits one symbol per step, `BLANK` (id 0) or a character (ids 1..A), and a
+transcript is read by merging repeats and dropping blanks ("--sseev-e-nn" -> "seven").
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+BLANK = 0
+PADDING_LOGIT = 1e4  # a padded step's blank logit (every other is 0): probability 1 for blank
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class BlankPadding(keras.layers.Layer):
+    """(logits (B, T, V), real (B, T) true for real steps) -> logits where every padded step is certainly blank.
+
+    Then CTC over all T steps equals CTC over each clip's real steps (a certain blank adds
+    nothing to the loss), so `keras.losses.CTC`, which assumes full length, is exact, and
+    greedy decoding needs no lengths either."""
+
+    def call(self, logits, real):
+        vocabulary = ops.shape(logits)[-1]
+        blank = ops.one_hot(ops.convert_to_tensor([BLANK]), vocabulary) * PADDING_LOGIT  # (1, V)
+        return ops.where(ops.cast(real, "bool")[..., None], logits, ops.cast(blank[None], logits.dtype))
+
+    def compute_output_shape(self, logits_shape, real_shape):
+        return logits_shape
+
+
+def greedy_decode(logits: tf.Tensor) -> tf.RaggedTensor:
+    """(B, T, V) logits -> (B, None) symbol ids: the best symbol per step, repeats merged, blanks dropped."""
+    best = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (B, T)
+    previous = tf.pad(best[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
+    keep = tf.logical_and(tf.not_equal(best, previous), tf.not_equal(best, BLANK))
+    return tf.ragged.boolean_mask(best, keep)
+
+
+def ids_to_text(ids: tf.RaggedTensor, alphabet: str) -> tf.Tensor:
+    """(B, None) ids 1..A -> (B,) strings over `alphabet` (id i is alphabet[i - 1])."""
+    characters = tf.constant(list(alphabet))
+    return tf.strings.reduce_join(tf.gather(characters, ids - 1), axis=-1)

@@ -1,0 +1,57 @@
+"""ConvSubsampling: the speech transformer's convolutional front end."""
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from data.config import TIME_REDUCTION
+
+
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class ConvSubsampling(keras.layers.Layer):
+    """(B, T, M) spectrogram frames -> (B, ceil(T / 4), D): two 1-D convolutions over time with
+    stride 2 and GELU, mel bins as channels.
+
+    They see local patterns (formants moving over a few frames) before attention sees the
+    whole clip, and they shorten time four-fold, which makes attention 16 times cheaper and
+    still leaves about 25 steps a second, more than enough for the characters CTC emits
+    (Dong et al., 2018, Speech-Transformer; Gulati et al., 2020, Conformer).
+    """
+
+    def __init__(self, filters, kernel_size=3, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.convolutions = [
+            keras.layers.Conv1D(filters, kernel_size, strides=2, padding="same", activation="gelu", name=f"conv_{i}")
+            for i in range(self.reductions)
+        ]
+
+    @property
+    def reductions(self) -> int:  # stride-2 convolutions: 2 ** reductions == TIME_REDUCTION
+        return TIME_REDUCTION.bit_length() - 1
+
+    def build(self, inputs_shape):
+        shape = inputs_shape
+        for convolution in self.convolutions:
+            convolution.build(shape)
+            shape = convolution.compute_output_shape(shape)
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs
+        for convolution in self.convolutions:
+            x = convolution(x)
+        return x
+
+    @staticmethod
+    def output_lengths(lengths):
+        """(B,) real input frames -> (B,) real output steps (what the padding mask keeps)."""
+        return ops.cast(ops.ceil(ops.cast(lengths, "float32") / TIME_REDUCTION), "int32")
+
+    def compute_output_shape(self, inputs_shape):
+        length = None if inputs_shape[1] is None else -(-inputs_shape[1] // TIME_REDUCTION)
+        return (inputs_shape[0], length, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size}

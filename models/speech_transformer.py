@@ -1,0 +1,138 @@
+"""Speech transformer: log-mel spectrograms (B, F, M) -> per-step character logits (B, F/4, A + 1) for CTC.
+
+ConvSubsampling (two stride-2 convolutions over time: local patterns, 4x shorter) ->
+sinusoidal positions -> pre-norm transformer encoder blocks that attend only to real
+steps (a padding mask built from each clip's frame count) -> LayerNorm -> a linear CTC
+head over the alphabet plus blank (BlankPadding makes padded steps certain blanks).
+Trained with the CTC loss (`keras.losses.CTC`, blank 0), so it transcribes rather than
+picks one of a fixed set of words; `models.ctc.greedy_decode` reads its output.
+On a few thousand clips it leans on augmentation (`augment_batches`: SpecAugment masks,
+time shifts and noise, outside the model so that nothing random is exported).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from data import features
+from models.ctc import BlankPadding
+from models.layers import PositionalEncoding, TransformerBlock
+from models.layers.conv_subsampling import ConvSubsampling
+from models.schedules import warmup_cosine
+
+
+@dataclasses.dataclass
+class SpeechTransformerConfig:
+    num_frames: int  # F: spectrogram frames of the longest clip
+    mel_bins: int  # M
+    alphabet_size: int  # A; the head has A + 1 outputs (0 is blank)
+    model_dim: int = 96  # D; divisible by num_heads
+    num_layers: int = 3
+    num_heads: int = 4
+    mlp_dim: int = 192  # feed-forward width
+    dropout: float = 0.1
+    learning_rate: float = 1e-3  # peak, after warmup
+    weight_decay: float = 0.01  # AdamW
+    decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
+    warmup_fraction: float = 0.1
+
+    def validate(self) -> None:
+        if self.model_dim % self.num_heads:
+            raise ValueError(f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})")
+        if self.alphabet_size < 1 or self.num_frames < 1:
+            raise ValueError("the alphabet and the spectrogram need at least one symbol and one frame")
+
+
+@dataclasses.dataclass
+class Augmentation:
+    """Training-time distortions of standardized spectrograms (SpecAugment, Park et al., 2019)."""
+
+    time_masks: int = 2  # spans of frames set to 0 (the mean)
+    time_mask_frames: int = 10  # each at most this long
+    frequency_masks: int = 2  # bands of mel bins set to 0
+    frequency_mask_bins: int = 6
+    max_shift_frames: int = 10  # the clip starts up to this many frames later
+    noise: float = 0.1  # Gaussian noise (in standard deviations) on real frames
+
+    @property
+    def active(self) -> bool:
+        return any((self.time_masks, self.frequency_masks, self.max_shift_frames, self.noise))
+
+
+def _masks(shape: tf.Tensor, count: int, width: int, length: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """(B, L) float: 0 inside `count` random spans of up to `width` along an axis of `length`, else 1."""
+    keep = tf.ones(shape, tf.float32)
+    positions = tf.range(shape[1])[None]  # (1, L)
+    for index in range(count):
+        sizes = tf.random.stateless_uniform((shape[0], 1), seed + [index, 1], 0, width + 1, tf.int32)
+        starts = tf.random.stateless_uniform((shape[0], 1), seed + [index, 2], 0, 1 << 30, tf.int32)
+        starts = starts % tf.maximum(length[:, None] - sizes, 1)
+        inside = (positions >= starts) & (positions < starts + sizes)
+        keep *= 1.0 - tf.cast(inside, tf.float32)
+    return keep
+
+
+def augment(inputs: dict, seed: tf.Tensor, options: Augmentation) -> dict:
+    """One batch of {spectrogram (B, F, M), frames (B,)} distorted; padded frames stay 0."""
+    spectrogram, frames = inputs[features.SPECTROGRAM_KEY], tf.cast(inputs[features.FRAMES_KEY], tf.int32)
+    batch, num_frames, bins = tf.shape(spectrogram)[0], tf.shape(spectrogram)[1], tf.shape(spectrogram)[2]
+    if options.max_shift_frames:
+        room = tf.minimum(options.max_shift_frames, num_frames - frames)  # (B,) never past the end
+        shifts = tf.random.stateless_uniform((batch,), seed + [7, 0], 0, 1 << 30, tf.int32) % (room + 1)
+        index = tf.range(num_frames)[None] - shifts[:, None]  # (B, F): output frame t reads t - shift
+        spectrogram = tf.where((index >= 0)[..., None], tf.gather(spectrogram, tf.maximum(index, 0), batch_dims=1), 0.0)
+        frames = frames + shifts
+    real = tf.cast(tf.sequence_mask(frames, num_frames), tf.float32)[..., None]  # (B, F, 1)
+    if options.noise:
+        spectrogram += options.noise * tf.random.stateless_normal(tf.shape(spectrogram), seed + [8, 0]) * real
+    time_keep = _masks(tf.stack([batch, num_frames]), options.time_masks, options.time_mask_frames, frames, seed + [9, 0])
+    bin_keep = _masks(tf.stack([batch, bins]), options.frequency_masks, options.frequency_mask_bins,
+                      tf.fill([batch], bins), seed + [10, 0])  # fmt: skip
+    spectrogram = spectrogram * time_keep[..., None] * bin_keep[:, None, :] * real
+    return {**inputs, features.SPECTROGRAM_KEY: spectrogram, features.FRAMES_KEY: tf.cast(frames, tf.int64)}
+
+
+def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) -> tf.data.Dataset:
+    """Training batches (inputs, characters) with `augment` applied, a different draw per batch."""
+    if not options.active:
+        return dataset
+    counter = tf.data.Dataset.counter()
+    return tf.data.Dataset.zip((dataset, counter)).map(
+        lambda batch, step: (augment(batch[0], tf.stack([tf.cast(seed, tf.int64), step]), options), batch[1])
+    )
+
+
+def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
+    """A compiled functional model on {spectrogram (B, F, M), frames (B,)} -> logits (B, ceil(F/4), A + 1)."""
+    config.validate()
+    spectrogram = keras.Input((config.num_frames, config.mel_bins), name=features.SPECTROGRAM_KEY)
+    frames = keras.Input((), dtype="int64", name=features.FRAMES_KEY)
+    # Frames past a clip's end are zero whatever the caller sent, so the convolutions at its
+    # last real steps read silence, never padding content.
+    real_frames = ops.less(ops.arange(config.num_frames)[None, :], ops.expand_dims(ops.cast(frames, "int32"), 1))
+    x = ops.where(ops.expand_dims(real_frames, -1), spectrogram, 0.0)  # (B, F, M)
+    x = ConvSubsampling(config.model_dim, name="conv_subsampling")(x)  # (B, T, D)
+    steps = x.shape[1]
+    real = ops.less(ops.arange(steps)[None, :], ops.expand_dims(ConvSubsampling.output_lengths(frames), 1))  # (B, T)
+    x = PositionalEncoding(steps, name="positions")(x)
+    x = keras.layers.Dropout(config.dropout)(x)
+    for index in range(config.num_layers):
+        x = TransformerBlock(
+            config.num_heads, config.mlp_dim, dropout=config.dropout, norm_first=True, activation="gelu",
+            name=f"block_{index}",
+        )(x, padding_mask=real)  # fmt: skip
+    x = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")(x)
+    logits = keras.layers.Dense(config.alphabet_size + 1, name="ctc_head")(x)  # (B, T, A + 1)
+    logits = BlankPadding(name="blank_padding")(logits, real)
+    model = keras.Model({features.SPECTROGRAM_KEY: spectrogram, features.FRAMES_KEY: frames}, logits, name="speech_transformer")
+    model.compile(
+        optimizer=keras.optimizers.AdamW(
+            warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
+            weight_decay=config.weight_decay,
+        ),
+        loss=keras.losses.CTC(name="loss"),
+    )
+    return model

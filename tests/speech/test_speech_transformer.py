@@ -1,0 +1,104 @@
+"""The speech transformer, its layers and CTC decoding."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from data import features
+from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text
+from models.layers.conv_subsampling import ConvSubsampling
+from models.speech_transformer import Augmentation, SpeechTransformerConfig, augment, build_speech_transformer
+from tests.layers.harness import run_layer_test
+
+RNG = np.random.default_rng(0)
+ALPHABET = "abcdefghijklmnopqrstuvwxyz' "
+
+
+def test_conv_subsampling_through_the_layer_harness(tmp_path):
+    run_layer_test(
+        ConvSubsampling, {"filters": 8}, {"inputs": RNG.normal(size=(2, 13, 5)).astype("float32")}, (2, 4, 8), 4, tmp_path
+    )
+
+
+def test_conv_subsampling_lengths_match_its_output_steps():
+    assert ConvSubsampling.output_lengths(tf.constant([1, 4, 5, 197])).numpy().tolist() == [1, 1, 2, 50]
+
+
+def test_blank_padding_through_the_layer_harness(tmp_path):
+    logits = RNG.normal(size=(2, 5, 4)).astype("float32")
+    real = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype="float32")
+    run_layer_test(BlankPadding, {}, {"logits": logits, "real": real}, (2, 5, 4), 0, tmp_path)
+    out = BlankPadding()(logits, real).numpy()
+    assert np.array_equal(out[0, :3], logits[0, :3]) and np.array_equal(out[1], logits[1])
+    assert np.all(out[0, 3:].argmax(-1) == BLANK)
+
+
+def one_hot_logits(path: list[int], vocabulary: int = len(ALPHABET) + 1) -> np.ndarray:
+    return np.eye(vocabulary, dtype="float32")[path][None] * 10.0  # (1, T, V)
+
+
+def test_greedy_decoding_of_a_known_alignment_merges_repeats_and_drops_blanks():
+    s, e, v, n = 19, 5, 22, 14  # "seven": - s s e e - v - e e n n -
+    ids = greedy_decode(tf.constant(one_hot_logits([0, s, s, e, e, 0, v, 0, e, e, n, n, 0])))
+    assert ids.to_list() == [[s, e, v, e, n]]
+    assert ids_to_text(ids, ALPHABET).numpy().tolist() == [b"seven"]
+    # A doubled letter needs a blank between its two emissions: "-o-o-" is "oo", "oo" is "o".
+    o = 15
+    assert ids_to_text(greedy_decode(tf.constant(one_hot_logits([0, o, 0, o, 0]))), ALPHABET).numpy()[0] == b"oo"
+    assert ids_to_text(greedy_decode(tf.constant(one_hot_logits([o, o, 0]))), ALPHABET).numpy()[0] == b"o"
+
+
+def tiny_config(**overrides) -> SpeechTransformerConfig:
+    return SpeechTransformerConfig(**{
+        "num_frames": 24, "mel_bins": 6, "alphabet_size": 3, "model_dim": 16, "num_layers": 1, "num_heads": 2,
+        "mlp_dim": 16, "decay_steps": 10, **overrides,
+    })  # fmt: skip
+
+
+def inputs(batch: int = 4) -> dict:
+    return {
+        features.SPECTROGRAM_KEY: RNG.normal(size=(batch, 24, 6)).astype("float32"),
+        features.FRAMES_KEY: np.array([24, 10, 3, 17][:batch], dtype="int64"),
+    }
+
+
+def test_output_shape_and_padded_steps_are_certain_blanks():
+    model = build_speech_transformer(tiny_config())
+    logits = model(inputs()).numpy()
+    assert logits.shape == (4, 6, 4)  # ceil(24 / 4) steps, alphabet + blank
+    steps = [6, 3, 1, 5]
+    for row, real in zip(logits, steps, strict=True):
+        assert np.all(row[real:].argmax(-1) == BLANK)
+
+
+def test_padding_does_not_change_what_a_clip_is_read_as():
+    model = build_speech_transformer(tiny_config())
+    x = inputs()
+    changed = {k: v.copy() for k, v in x.items()}
+    changed[features.SPECTROGRAM_KEY][1, 12:] = RNG.normal(size=(12, 6))  # beyond clip 1's 10 real frames (3 steps)
+    np.testing.assert_allclose(model(x).numpy()[1, :2], model(changed).numpy()[1, :2], atol=1e-5)
+
+
+def test_the_model_learns_a_transcript_and_reloads_with_identical_outputs(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = build_speech_transformer(tiny_config(learning_rate=1e-2, decay_steps=60, dropout=0.0))
+    x = inputs()
+    x[features.FRAMES_KEY][:] = 24
+    labels = np.zeros((4, 6), "int64")
+    labels[:, :3] = [1, 2, 3]  # "abc" for every clip
+    history = model.fit(x, labels, epochs=60, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 5
+    assert ids_to_text(greedy_decode(model(x)), "abc").numpy().tolist() == [b"abc"] * 4
+    path = str(tmp_path / "speech.keras")
+    model.save(path)
+    np.testing.assert_allclose(keras.saving.load_model(path)(x).numpy(), model(x).numpy(), atol=1e-5)
+
+
+def test_augmentation_keeps_padding_silent_and_frame_counts_consistent():
+    x = {k: tf.constant(v) for k, v in inputs().items()}
+    out = augment(x, tf.constant([3, 4], tf.int64), Augmentation(max_shift_frames=5))
+    frames = out[features.FRAMES_KEY].numpy()
+    assert np.all(frames >= x[features.FRAMES_KEY].numpy()) and np.all(frames <= 24)
+    spectrogram = out[features.SPECTROGRAM_KEY].numpy()
+    for row, real in zip(spectrogram, frames, strict=True):
+        assert np.all(row[real:] == 0)
+    assert not np.allclose(spectrogram, x[features.SPECTROGRAM_KEY].numpy())
