@@ -12,6 +12,7 @@ the AnomalyGate, which names the file.
 """
 
 import json
+import re
 
 import tensorflow as tf
 from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
@@ -23,6 +24,22 @@ from data import features, speech_source
 from data.config import SpeechConfig
 from data.folders import read_bytes
 from data.splits import SPLITS, subsample
+from models.layers.conv_subsampling import TIME_REDUCTION
+
+
+def ctc_steps_needed(transcript: str) -> int:
+    """Output steps CTC needs to write `transcript`: one per character, and a blank between repeats."""
+    return len(transcript) + sum(a == b for a, b in zip(transcript, transcript[1:], strict=False))
+
+
+def length_status(transcript: str, duration_ms: int, speech: SpeechConfig) -> str | None:
+    """Why the model cannot write `transcript` in a clip this long, or None."""
+    samples = min(speech.max_samples, int(duration_ms * speech.sample_rate / 1000))
+    frames = max(1, 1 + (samples - speech.frame_length) // speech.frame_step)
+    steps, needed = -(-frames // TIME_REDUCTION), ctc_steps_needed(transcript)
+    if needed <= steps:
+        return None
+    return f"too long for its clip: {needed} output steps needed, the model has {steps} ({duration_ms} ms)"
 
 
 def decode_status(encoded: bytes) -> tuple[str, dict[str, int]]:
@@ -31,6 +48,7 @@ def decode_status(encoded: bytes) -> tuple[str, dict[str, int]]:
         audio, rate = tf.audio.decode_wav(encoded)  # (N, C) float32, scalar
     except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError, tf.errors.UnknownError) as error:
         message = error.message.splitlines()[0] if error.message else type(error).__name__
+        message = re.sub(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\]", "", message)  # TF's op decoration
         return f"does not decode: {message}"[:200], {}
     rate = int(rate)
     return features.AUDIO_OK, {
@@ -41,9 +59,14 @@ def decode_status(encoded: bytes) -> tuple[str, dict[str, int]]:
 
 
 def to_tf_example(
-    audio: bytes, transcript: str | None = None, file: str | None = None, speaker: str = "", alphabet: str = ""
+    audio: bytes,
+    transcript: str | None = None,
+    file: str | None = None,
+    speaker: str = "",
+    speech: SpeechConfig | None = None,
 ) -> tf.train.Example:
-    """A clip example: the WAV bytes and, when known, its transcript, speaker, file and checks.
+    """A clip example: the WAV bytes and, when known, its transcript, speaker, file and checks
+    (against `speech`'s alphabet and lengths).
 
     A serving client sends only `audio`; the ExampleGen adds what validation checks."""
 
@@ -52,9 +75,7 @@ def to_tf_example(
         return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
     feature = {features.AUDIO_KEY: bytes_feature(audio)}
-    if transcript is not None:
-        feature[features.TRANSCRIPT_KEY] = bytes_feature(transcript)
-        feature[features.TRANSCRIPT_STATUS_KEY] = bytes_feature(speech_source.transcript_status(transcript, alphabet))
+    found = {}
     if file is not None:
         feature[features.FILE_KEY] = bytes_feature(file)
         feature[features.SPEAKER_KEY] = bytes_feature(speaker)
@@ -62,6 +83,13 @@ def to_tf_example(
         feature[features.AUDIO_STATUS_KEY] = bytes_feature(status)
         for key, value in found.items():
             feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+    if transcript is not None:
+        speech = speech or SpeechConfig()
+        status = speech_source.transcript_status(transcript, speech.alphabet)
+        if status == features.TRANSCRIPT_OK and features.DURATION_MS_KEY in found:
+            status = length_status(transcript, found[features.DURATION_MS_KEY], speech) or status
+        feature[features.TRANSCRIPT_KEY] = bytes_feature(transcript)
+        feature[features.TRANSCRIPT_STATUS_KEY] = bytes_feature(status)
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
@@ -77,7 +105,7 @@ def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) 
             output_uri,
             split,
             (
-                to_tf_example(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech.alphabet)
+                to_tf_example(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech)
                 for row in rows.itertuples()
             ),
         )

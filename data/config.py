@@ -18,9 +18,6 @@ SOURCE_FINGERPRINT_KEY = "source_fingerprint"
 FOREIGN_KEY_PREFIXES = (SOURCE_FINGERPRINT_KEY, "ai_platform_", "remote_trials_")
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
-# The speech model's convolutional front end shortens time by this factor (two stride-2
-# convolutions); it bounds the transcript length a clip can carry (SpeechConfig.max_characters).
-TIME_REDUCTION = 4
 
 
 @dataclasses.dataclass
@@ -161,9 +158,9 @@ class SpeechConfig:
 
     @property
     def max_characters(self) -> int:
-        """The longest transcript a CTC model can write: one character per output step, after the
-        model's convolutions shorten time by TIME_REDUCTION (a repeated letter needs a blank between)."""
-        return -(-self.num_frames // TIME_REDUCTION)
+        """Character ids per transcript after padding: one per frame bounds any CTC model's output.
+        (How many a model can write is its own: components/speech_example_gen.py checks it.)"""
+        return self.num_frames
 
     def validate(self) -> None:
         if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:

@@ -17,7 +17,6 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from data import features
 from models.ctc import BlankPadding
 from models.layers import PositionalEncoding, TransformerBlock
 from models.layers.conv_subsampling import ConvSubsampling
@@ -75,9 +74,9 @@ def _masks(shape: tf.Tensor, count: int, width: int, length: tf.Tensor, seed: tf
     return keep
 
 
-def augment(inputs: dict, seed: tf.Tensor, options: Augmentation) -> dict:
-    """One batch of {spectrogram (B, F, M), frames (B,)} distorted; padded frames stay 0."""
-    spectrogram, frames = inputs[features.SPECTROGRAM_KEY], tf.cast(inputs[features.FRAMES_KEY], tf.int32)
+def augment(inputs: tuple, seed: tf.Tensor, options: Augmentation) -> tuple:
+    """One batch of (spectrogram (B, F, M), frames (B,)) distorted; padded frames stay 0."""
+    spectrogram, frames = inputs[0], tf.cast(inputs[1], tf.int32)
     batch, num_frames, bins = tf.shape(spectrogram)[0], tf.shape(spectrogram)[1], tf.shape(spectrogram)[2]
     if options.max_shift_frames:
         room = tf.minimum(options.max_shift_frames, num_frames - frames)  # (B,) never past the end
@@ -92,7 +91,7 @@ def augment(inputs: dict, seed: tf.Tensor, options: Augmentation) -> dict:
     bin_keep = _masks(tf.stack([batch, bins]), options.frequency_masks, options.frequency_mask_bins,
                       tf.fill([batch], bins), seed + [10, 0])  # fmt: skip
     spectrogram = spectrogram * time_keep[..., None] * bin_keep[:, None, :] * real
-    return {**inputs, features.SPECTROGRAM_KEY: spectrogram, features.FRAMES_KEY: tf.cast(frames, tf.int64)}
+    return spectrogram, tf.cast(frames, inputs[1].dtype)
 
 
 def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) -> tf.data.Dataset:
@@ -106,10 +105,11 @@ def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) 
 
 
 def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
-    """A compiled functional model on {spectrogram (B, F, M), frames (B,)} -> logits (B, ceil(F/4), A + 1)."""
+    """A compiled functional model on (spectrogram (B, F, M) standardized log-mel, frames (B,) real
+    frames per clip) -> logits (B, ceil(F/4), A + 1)."""
     config.validate()
-    spectrogram = keras.Input((config.num_frames, config.mel_bins), name=features.SPECTROGRAM_KEY)
-    frames = keras.Input((), dtype="int64", name=features.FRAMES_KEY)
+    spectrogram = keras.Input((config.num_frames, config.mel_bins), name="spectrogram")
+    frames = keras.Input((), dtype="int64", name="frames")
     # Frames past a clip's end are zero whatever the caller sent, so the convolutions at its
     # last real steps read silence, never padding content.
     real_frames = ops.less(ops.arange(config.num_frames)[None, :], ops.expand_dims(ops.cast(frames, "int32"), 1))
@@ -127,7 +127,7 @@ def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
     x = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")(x)
     logits = keras.layers.Dense(config.alphabet_size + 1, name="ctc_head")(x)  # (B, T, A + 1)
     logits = BlankPadding(name="blank_padding")(logits, real)
-    model = keras.Model({features.SPECTROGRAM_KEY: spectrogram, features.FRAMES_KEY: frames}, logits, name="speech_transformer")
+    model = keras.Model([spectrogram, frames], logits, name="speech_transformer")
     model.compile(
         optimizer=keras.optimizers.AdamW(
             warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),

@@ -40,8 +40,13 @@ SAMPLES_SIGNATURE = "predict_samples"  # float samples and their rate, for JSON 
 AUGMENTATION_KEY = "augmentation"  # `model.augmentation`: Augmentation fields to change, e.g. {noise: 0}
 
 
+def model_inputs(transformed: dict) -> tuple:
+    """(spectrogram (B, F, M), frames (B,)): what the model reads, in its input order."""
+    return tuple(transformed[k] for k in MODEL_INPUTS)
+
+
 def to_xy(transformed: dict):
-    return {k: transformed[k] for k in MODEL_INPUTS}, transformed[features.CHARACTERS_KEY]
+    return model_inputs(transformed), transformed[features.CHARACTERS_KEY]
 
 
 def to_clip_features(transformed: dict):
@@ -136,7 +141,7 @@ def run_fn(fn_args) -> None:
     training.fit(model, train, evaluation, config, fn_args.model_run_dir)
 
     def transcribe(transformed: dict) -> dict:
-        logits = model({k: transformed[k] for k in MODEL_INPUTS}, training=False)  # (B, T, A + 1)
+        logits = model(model_inputs(transformed), training=False)  # (B, T, A + 1)
         return {features.TRANSCRIPT_KEY: ids_to_text(greedy_decode(logits), alphabet)}  # (B,)
 
     export.export_serving_model(

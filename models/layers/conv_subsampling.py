@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from data.config import TIME_REDUCTION
+TIME_REDUCTION = 4  # two stride-2 convolutions: what bounds the characters a clip can be transcribed to
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")

@@ -3,7 +3,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from data import features
 from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text
 from models.layers.conv_subsampling import ConvSubsampling
 from models.speech_transformer import Augmentation, SpeechTransformerConfig, augment, build_speech_transformer
@@ -54,11 +53,9 @@ def tiny_config(**overrides) -> SpeechTransformerConfig:
     })  # fmt: skip
 
 
-def inputs(batch: int = 4) -> dict:
-    return {
-        features.SPECTROGRAM_KEY: RNG.normal(size=(batch, 24, 6)).astype("float32"),
-        features.FRAMES_KEY: np.array([24, 10, 3, 17][:batch], dtype="int64"),
-    }
+def inputs(batch: int = 4) -> tuple:
+    """(spectrogram (B, 24, 6), frames (B,))."""
+    return RNG.normal(size=(batch, 24, 6)).astype("float32"), np.array([24, 10, 3, 17][:batch], dtype="int64")
 
 
 def test_output_shape_and_padded_steps_are_certain_blanks():
@@ -73,8 +70,8 @@ def test_output_shape_and_padded_steps_are_certain_blanks():
 def test_padding_does_not_change_what_a_clip_is_read_as():
     model = build_speech_transformer(tiny_config())
     x = inputs()
-    changed = {k: v.copy() for k, v in x.items()}
-    changed[features.SPECTROGRAM_KEY][1, 12:] = RNG.normal(size=(12, 6))  # beyond clip 1's 10 real frames (3 steps)
+    changed = (x[0].copy(), x[1])
+    changed[0][1, 12:] = RNG.normal(size=(12, 6))  # beyond clip 1's 10 real frames (3 steps)
     np.testing.assert_allclose(model(x).numpy()[1, :2], model(changed).numpy()[1, :2], atol=1e-5)
 
 
@@ -82,7 +79,7 @@ def test_the_model_learns_a_transcript_and_reloads_with_identical_outputs(tmp_pa
     keras.utils.set_random_seed(0)
     model = build_speech_transformer(tiny_config(learning_rate=1e-2, decay_steps=60, dropout=0.0))
     x = inputs()
-    x[features.FRAMES_KEY][:] = 24
+    x[1][:] = 24
     labels = np.zeros((4, 6), "int64")
     labels[:, :3] = [1, 2, 3]  # "abc" for every clip
     history = model.fit(x, labels, epochs=60, verbose=0)
@@ -94,11 +91,9 @@ def test_the_model_learns_a_transcript_and_reloads_with_identical_outputs(tmp_pa
 
 
 def test_augmentation_keeps_padding_silent_and_frame_counts_consistent():
-    x = {k: tf.constant(v) for k, v in inputs().items()}
-    out = augment(x, tf.constant([3, 4], tf.int64), Augmentation(max_shift_frames=5))
-    frames = out[features.FRAMES_KEY].numpy()
-    assert np.all(frames >= x[features.FRAMES_KEY].numpy()) and np.all(frames <= 24)
-    spectrogram = out[features.SPECTROGRAM_KEY].numpy()
+    x = tuple(tf.constant(v) for v in inputs())
+    spectrogram, frames = (t.numpy() for t in augment(x, tf.constant([3, 4], tf.int64), Augmentation(max_shift_frames=5)))
+    assert np.all(frames >= x[1].numpy()) and np.all(frames <= 24)
     for row, real in zip(spectrogram, frames, strict=True):
         assert np.all(row[real:] == 0)
-    assert not np.allclose(spectrogram, x[features.SPECTROGRAM_KEY].numpy())
+    assert not np.allclose(spectrogram, x[0].numpy())

@@ -1,0 +1,184 @@
+"""Speech: the SpeechTransformer (CTC) against a small CNN classifier and the MFCC logistic regression.
+
+The speech pipeline runs on the default data (the free-spoken-digit recordings) twice, in
+fresh OUTPUT_DIRs under bench/results/ (`--reuse-runs`: the runs already there): on the
+data set's own split, and on a speaker-disjoint split (`speech.split_by=speaker`: train on
+three speakers, test on the fourth). From each run: the candidate's and the MFCC
+challenger's test accuracy (exact transcript) and CER (its Scorer), and the Trainer's
+training clips/s.
+
+Then, on the same Transform output (same split, same spectrograms), the SpeechTransformer
+with the Tuner's best hyperparameters is retrained in-process for the seeds after the
+first (the pipeline's own run is its first seed), and the small CNN of the vision
+benchmark (models/small_cnn.py), here a classifier over the transcripts seen in train on
+the log-mel spectrogram (the usual public approach on this data), for each seed, with the
+same augmentation, optimizer schedule, epochs and best-eval-epoch rule. Every figure is on
+the test split, which chooses nothing.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from bench import pipeline_stats
+from components.scoring import SCORES_PROPERTY
+from pipeline import mlmd
+from pipeline.config import load_config
+
+RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
+SEEDS = (0, 1, 2)
+SPLITS = {  # name -> (OUTPUT_DIR under RESULTS_DIR, config overrides)
+    "standard split": ("speech", []),
+    "speaker-disjoint": ("speech_speaker", ["speech.split_by=speaker"]),
+}
+
+
+def run_pipeline(output_dir: str, overrides: list[str]) -> None:
+    sets = [a for item in overrides for a in ("--set", item)]
+    subprocess.run([sys.executable, "-m", "pipeline.run_local", "--task", "speech", "--output-dir", output_dir, *sets], check=True)
+
+
+def transformed(transform_uri: str, examples_uri: str, split: str) -> dict[str, np.ndarray]:
+    """{spectrogram (N, F, M), frames (N,), characters (N, L)} of one split of the Transform's output."""
+    import tensorflow as tf
+    import tensorflow_transform as tft
+
+    spec = tft.TFTransformOutput(transform_uri).transformed_feature_spec()
+    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    dataset = tf.data.TFRecordDataset(files, compression_type="GZIP").batch(256).map(lambda r: tf.io.parse_example(r, spec))
+    parts = list(dataset.as_numpy_iterator())
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def fit_timed(model, train, evaluation, config) -> tuple[int, float]:
+    from components import training
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as logs:
+        history = training.fit(model, train, evaluation, config, logs)
+    return len(history.history["loss"]), time.perf_counter() - started
+
+
+def train_transformer(config, hp, data: dict, seed: int) -> dict:
+    """Test accuracy and CER, training clips/s and parameters of the SpeechTransformer, trained as the Trainer trains."""
+    import keras
+    import tensorflow as tf
+
+    from components.speech import module
+    from components.speech.transcripts import transcript_scores
+    from models.ctc import greedy_decode, ids_to_text
+    from models.speech_transformer import augment_batches, build_speech_transformer
+
+    keras.utils.set_random_seed(seed)
+    batch = config.trainer.batch_size
+    count = len(data["train"]["frames"])
+    model = build_speech_transformer(module.model_config(config, hp, config.trainer.epochs * math.ceil(count / batch)))
+
+    def xy(split):
+        return module.model_inputs(data[split]), data[split]["characters"]
+
+    train = tf.data.Dataset.from_tensor_slices(xy("train")).shuffle(count, seed=seed).batch(batch)
+    train = augment_batches(train, module.augmentation(config), seed)
+    evaluation = tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).cache()
+    epochs, seconds = fit_timed(model, train, evaluation, config)
+    logits = model.predict(xy("test")[0], batch_size=256, verbose=0)
+    said = [t.decode() for t in ids_to_text(greedy_decode(tf.constant(logits)), config.speech.alphabet).numpy()]
+    truth = list(module.transcripts_of(data["test"]["characters"], config.speech.alphabet))
+    return {**transcript_scores(truth, said), "clips_per_s": count * epochs / seconds, "params": int(model.count_params())}
+
+
+def train_cnn(config, data: dict, seed: int) -> dict:
+    """The same for the small CNN, a classifier over the transcripts seen in train."""
+    import keras
+    import tensorflow as tf
+
+    from components.speech import module
+    from components.speech.transcripts import transcript_scores
+    from models.small_cnn import SmallCNNConfig, build_small_cnn
+    from models.speech_transformer import augment_batches
+
+    keras.utils.set_random_seed(seed)
+    alphabet = config.speech.alphabet
+    words = {split: module.transcripts_of(data[split]["characters"], alphabet) for split in data}
+    classes = sorted(set(words["train"]))
+    index = {w: i for i, w in enumerate(classes)}
+    batch = config.trainer.batch_size
+    count = len(words["train"])
+    model = build_small_cnn(SmallCNNConfig(
+        (config.speech.num_frames, config.speech.mel_bins), 1, len(classes),
+        decay_steps=config.trainer.epochs * math.ceil(count / batch),
+    ))  # fmt: skip
+
+    def xy(split):  # unseen transcripts (none on this data) count as class 0: wrong either way
+        return module.model_inputs(data[split]), np.array([index.get(w, 0) for w in words[split]])
+
+    def as_image(inputs, labels):
+        return inputs[0][..., None], labels
+
+    train = tf.data.Dataset.from_tensor_slices(xy("train")).shuffle(count, seed=seed).batch(batch)
+    train = augment_batches(train, module.augmentation(config), seed).map(as_image)
+    evaluation = tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).map(as_image).cache()
+    epochs, seconds = fit_timed(model, train, evaluation, config)
+    predicted = model.predict(data["test"]["spectrogram"][..., None], batch_size=256, verbose=0).argmax(-1)
+    said = [classes[i] for i in predicted]
+    return {**transcript_scores(list(words["test"]), said), "clips_per_s": count * epochs / seconds,
+            "params": int(model.count_params())}  # fmt: skip
+
+
+def spread(name: str, runs: list[dict], note: str) -> dict:
+    accuracy, cer = [r["accuracy"] for r in runs], [r["cer"] for r in runs]
+    return {"row": name, "test_accuracy": float(np.mean(accuracy)), "accuracy_std": float(np.std(accuracy)),
+            "test_cer": float(np.mean(cer)), "seeds": len(runs), "per_seed": " ".join(f"{a:.3f}" for a in accuracy),
+            "train_clips_per_s": float(np.mean([r["clips_per_s"] for r in runs])), "params": runs[0]["params"],
+            "note": note}  # fmt: skip
+
+
+def split_rows(name: str, output_dir: str, overrides: list[str], reuse: bool) -> list[dict]:
+    import keras_tuner
+
+    config = load_config("speech", output_dir=output_dir, overrides=overrides)
+    if not (reuse and os.path.exists(config.metadata_path)):
+        shutil.rmtree(output_dir, ignore_errors=True)
+        run_pipeline(output_dir, overrides)
+    _, executions = pipeline_stats.latest_run(config.metadata_path)
+    by_node = {e.node: e for e in executions}
+    scores = json.loads(mlmd.custom(by_node["Scorer"].outputs["scores"][0], SCORES_PROPERTY))
+    trainer = by_node["Trainer"]
+    epochs = pipeline_stats.epochs_trained(trainer.outputs["model_run"][0].uri)
+    train_count = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "examples_train")
+    blessed = mlmd.custom(by_node["Evaluator"].outputs["blessing"][0], "blessed") == 1
+    how = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "split_method")
+    rows = [
+        {"row": f"[{name}] pipeline: MFCC logistic regression", "test_accuracy": scores["test"]["baseline"]["accuracy"],
+         "test_cer": scores["test"]["baseline"]["cer"], "seeds": 1, "note": f"the challenger; split: {how}"},
+    ]  # fmt: skip
+    transform_uri = by_node["Transform"].outputs["transform_graph"][0].uri
+    examples_uri = by_node["Transform"].outputs["transformed_examples"][0].uri
+    data = {split: transformed(transform_uri, examples_uri, split) for split in ("train", "eval", "test")}
+    best = by_node["Tuner"].outputs["best_hyperparameters"][0].uri
+    with open(os.path.join(best, "best_hyperparameters.txt")) as handle:
+        hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+    transformers = [train_transformer(config, hp, data, seed) for seed in SEEDS[1:]]
+    transformers.insert(0, {**scores["test"]["model"], "clips_per_s": train_count * epochs / trainer.seconds,
+                            "params": transformers[0]["params"]})  # fmt: skip
+    cnns = [train_cnn(config, data, seed) for seed in SEEDS]
+    blessing = "blessed and pushed" if blessed else "NOT blessed"
+    rows.append(spread(f"[{name}] SpeechTransformer: the pipeline's run + 2 in-process seeds", transformers,
+                       f"pipeline run {blessing}, eval accuracy {scores['eval']['model']['accuracy']:.4f}; {dict(hp.values)}"))  # fmt: skip
+    rows.append(spread(f"[{name}] in-process: small CNN classifier", cnns, "conv 32-64-128-128 on the log-mel spectrogram"))
+    return rows
+
+
+def run(args) -> list[dict]:
+    reuse = getattr(args, "reuse_runs", False)
+    return [row for name, (folder, overrides) in SPLITS.items()
+            for row in split_rows(name, os.path.join(RESULTS_DIR, folder), overrides, reuse)]  # fmt: skip

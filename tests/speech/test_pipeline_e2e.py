@@ -1,0 +1,129 @@
+"""End-to-end speech pipeline on generated tone clips with transcripts (LocalDagRunner, minutes): `pytest -m e2e`."""
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components.speech.module import SAMPLES_SIGNATURE
+from components.speech_example_gen import to_tf_example
+from data import features
+from pipeline import inspect_mlmd, mlmd, run_local
+from pipeline.config import load_config
+from pipeline.predict_speech import transcribe
+from tests.e2e import bad_inputs, serving_checks
+from tests.speech.clips import RATE, WORDS, tone_clip, write_folder
+
+pytestmark = pytest.mark.e2e
+
+PER_WORD = 60
+TINY = [  # two tone words, a small model and budget
+    "speech.split_by=random",
+    "speech.split_fractions=[0.6, 0.2, 0.2]",
+    "model.num_layers=1",
+    "model.model_dim=32",
+    "model.num_heads=2",
+    "model.learning_rate=0.003",
+    "tuner.max_trials=1",
+    "tuner.epochs=1",
+    "tuner.steps_per_epoch=2",
+    "trainer.epochs=30",
+    "trainer.batch_size=16",
+    "beam.direct_num_workers=1",
+]
+
+
+def run(output_dir, folder, overrides=()):
+    argv = ["--task", "speech", "--output-dir", str(output_dir), "--data", str(folder)]
+    return run_local.main(argv + [a for item in [*TINY, *overrides] for a in ("--set", item)])
+
+
+@pytest.fixture(scope="module")
+def pushed_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("speech")
+    folder = write_folder(root / "clips", PER_WORD)
+    assert run(root / "out", folder) == 0
+    config = load_config("speech", output_dir=str(root / "out"))
+    return root, folder, config
+
+
+def test_a_transcriber_that_beats_the_mfcc_baseline_is_pushed(pushed_run):
+    _, _, config = pushed_run
+    report = inspect_mlmd.collect(config.metadata_path)
+    assert report["evaluation"]["blessed"], report["evaluation"].get("why")
+    assert len(report["pushed_models"]) == 1
+    scores = report["speech_scores"]
+    for split in ("eval", "test"):
+        assert set(scores[split]) == {"model", "baseline"}
+        assert set(scores[split]["model"]) == {"accuracy", "cer"}
+    # "ab" and "ba" have the same per-clip MFCC statistics: only the order of the tones differs.
+    assert scores["eval"]["model"]["accuracy"] > scores["eval"]["baseline"]["accuracy"]
+    assert scores["test"]["model"]["accuracy"] >= 0.8
+
+
+def test_serving_on_wav_bytes_and_on_samples_equals_the_in_process_transcript(pushed_run):
+    _, folder, config = pushed_run
+    rng = np.random.default_rng(7)
+    samples = [tone_clip(word, rng) for word in WORDS for _ in range(2)]
+    clips = [pathlib.Path(folder / f"{w}_{i:03d}.wav").read_bytes() for w in WORDS for i in (1, 2)]
+    records = [to_tf_example(clip).SerializeToString() for clip in clips]
+    serving_checks.check_predict_formats("speech", config.serving_dir, records, {features.AUDIO_KEY: clips})
+    model = tf.saved_model.load(serving_checks.serving_model.latest_model_dir(config.serving_dir))
+    assert transcribe(model.signatures["serving_default"], clips) == ["ab", "ab", "ba", "ba"]
+    # Float samples (JSON clients without a WAV file) go through the same graph.
+    length = max(len(s) for s in samples)
+    padded = np.stack([np.pad(s, (0, length - len(s))) for s in samples]).astype("float32")
+    out = serving_checks.in_process(
+        config.serving_dir, SAMPLES_SIGNATURE, samples=tf.constant(padded), sample_rate=tf.constant([RATE] * 4)
+    )
+    assert [t.decode() for t in out[features.TRANSCRIPT_KEY]] == ["ab", "ab", "ba", "ba"]
+
+
+def truncated(folder: pathlib.Path) -> None:
+    path = folder / "ba_007.wav"
+    path.write_bytes(path.read_bytes()[:300])
+
+
+def empty_transcript(folder: pathlib.Path) -> None:
+    text = (folder / "transcripts.csv").read_text().replace("ab_005.wav,ab,", "ab_005.wav,,")
+    (folder / "transcripts.csv").write_text(text)
+
+
+BAD_FOLDERS = [  # (damage, words the error must contain)
+    (truncated, ["feature 'audio_status'", "file 'ba_007.wav'", "does not decode"]),
+    (empty_transcript, ["feature 'transcript_status'", "file 'ab_005.wav': 'empty' is not in the domain"]),
+]
+
+
+@pytest.mark.parametrize("damage, words", BAD_FOLDERS, ids=[d.__name__ for d, _ in BAD_FOLDERS])
+def test_a_bad_clip_stops_the_run_at_the_gate_naming_the_file(pushed_run, tmp_path, capsys, damage, words):
+    root, _, config = pushed_run
+    folder = write_folder(tmp_path / "clips", PER_WORD)
+    damage(folder)
+    before = bad_inputs.snapshot(config.serving_dir)
+    assert run(root / "out", folder) == 1
+    err = capsys.readouterr().err
+    assert "AnomalyGate" in err
+    for word in words:
+        assert word in err, err[-3000:]
+    store = mlmd.open_store(config.metadata_path)
+    ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}
+    assert not ran & {"Transform", "Tuner", "Trainer", "Evaluator", "Pusher"}
+    assert bad_inputs.snapshot(config.serving_dir) == before
+
+
+def test_inspect_json_has_speech_scores_and_the_report_its_sections(pushed_run, capsys):
+    from pipeline.report import build_report
+
+    _, _, config = pushed_run
+    argv = ["--task", "speech", "--output-dir", str(config.output_dir), "--json", "--run", "0"]
+    assert inspect_mlmd.main(argv) == 0
+    text = capsys.readouterr().out
+    data = json.loads(text[text.index("{"):])
+    assert {"model", "baseline"} <= set(data["speech_scores"]["test"])
+    page = build_report(config, run="0")
+    for title in ("Test clips: spectrograms and transcripts", "Confusions (test split)"):
+        section = page.split(f"<h2>{title}</h2>", 1)[1].split("</section>", 1)[0]
+        assert "Not available" not in section, section[:500]
+        assert "data:image/png;base64," in section
