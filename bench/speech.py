@@ -76,7 +76,7 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
     from components.speech import module
     from components.speech.transcripts import transcript_scores
     from models.ctc import greedy_decode, ids_to_text
-    from models.speech_transformer import augment_batches, build_speech_transformer
+    from models.speech_transformer import augment_batches, build_speech_transformer, crop_batches
 
     keras.utils.set_random_seed(seed)
     batch = config.trainer.batch_size
@@ -87,8 +87,8 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
         return module.model_inputs(data[split]), data[split]["characters"]
 
     train = tf.data.Dataset.from_tensor_slices(xy("train")).shuffle(count, seed=seed).batch(batch)
-    train = augment_batches(train, module.augmentation(config), seed)
-    evaluation = tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).cache()
+    train = crop_batches(augment_batches(train, module.augmentation(config), seed))
+    evaluation = crop_batches(tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).cache())
     epochs, seconds = fit_timed(model, train, evaluation, config)
     logits = model.predict(xy("test")[0], batch_size=256, verbose=0)
     said = [t.decode() for t in ids_to_text(greedy_decode(tf.constant(logits)), config.speech.alphabet).numpy()]

@@ -31,6 +31,22 @@ class BlankPadding(keras.layers.Layer):
         return logits_shape
 
 
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class RealSteps(keras.layers.Layer):
+    """(x (B, T, ...), lengths (B,)) -> (B, T) bool: true for the first `lengths` steps of each row,
+    for any T (training batches are cut to their longest clip, serving reads the full length)."""
+
+    def call(self, x, lengths):
+        steps = ops.arange(ops.shape(x)[1])[None, :]  # (1, T)
+        return ops.less(steps, ops.expand_dims(ops.cast(lengths, "int32"), 1))
+
+    def compute_output_shape(self, x_shape, lengths_shape):
+        return (x_shape[0], x_shape[1])
+
+    def compute_output_spec(self, x, lengths):
+        return keras.KerasTensor((x.shape[0], x.shape[1]), dtype="bool")
+
+
 def greedy_decode(logits: tf.Tensor) -> tf.RaggedTensor:
     """(B, T, V) logits -> (B, None) symbol ids: the best symbol per step, repeats merged, blanks dropped."""
     best = tf.argmax(logits, axis=-1, output_type=tf.int32)  # (B, T)

@@ -1,6 +1,6 @@
-"""Speech transformer: log-mel spectrograms (B, F, M) -> per-step character logits (B, F/4, A + 1) for CTC.
+"""Speech transformer: log-mel spectrograms (B, F, M) -> per-step character logits (B, F/2, A + 1) for CTC.
 
-ConvSubsampling (two stride-2 convolutions over time: local patterns, 4x shorter) ->
+ConvSubsampling (two convolutions over time: local patterns, 2x shorter) ->
 sinusoidal positions -> pre-norm transformer encoder blocks that attend only to real
 steps (a padding mask built from each clip's frame count) -> LayerNorm -> a linear CTC
 head over the alphabet plus blank (BlankPadding makes padded steps certain blanks).
@@ -17,9 +17,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.ctc import BlankPadding
+from models.ctc import BlankPadding, RealSteps
 from models.layers import PositionalEncoding, TransformerBlock
-from models.layers.conv_subsampling import ConvSubsampling
+from models.layers.conv_subsampling import TIME_REDUCTION, ConvSubsampling
 from models.schedules import warmup_cosine
 
 
@@ -94,6 +94,21 @@ def augment(inputs: tuple, seed: tf.Tensor, options: Augmentation) -> tuple:
     return spectrogram, tf.cast(frames, inputs[1].dtype)
 
 
+def crop_batches(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Batches ((spectrogram (B, F, M), frames (B,)), labels) cut to their longest clip (a multiple of
+    TIME_REDUCTION frames): most clips are far shorter than the longest allowed, and the model's cost
+    grows with F. The cut frames are padding, which the model masks, so nothing it learns changes."""
+
+    def crop(inputs, labels):
+        spectrogram, frames = inputs
+        longest = tf.cast(tf.reduce_max(frames), tf.int32)
+        keep = tf.minimum(tf.shape(spectrogram)[1], -(-longest // TIME_REDUCTION) * TIME_REDUCTION)
+        # Validation guarantees each transcript fits its clip's steps, so no character is cut.
+        return (spectrogram[:, :keep], frames), labels[:, : keep // TIME_REDUCTION]
+
+    return dataset.map(crop)
+
+
 def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) -> tf.data.Dataset:
     """Training batches (inputs, characters) with `augment` applied, a different draw per batch."""
     if not options.active:
@@ -106,18 +121,19 @@ def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) 
 
 def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
     """A compiled functional model on (spectrogram (B, F, M) standardized log-mel, frames (B,) real
-    frames per clip) -> logits (B, ceil(F/4), A + 1)."""
+    frames per clip) -> logits (B, ceil(F/2), A + 1). F may be anything up to `num_frames`:
+    training crops each batch to its longest clip (`crop_batches`), serving reads all frames,
+    and the two agree because padded frames are masked."""
     config.validate()
-    spectrogram = keras.Input((config.num_frames, config.mel_bins), name="spectrogram")
+    spectrogram = keras.Input((None, config.mel_bins), name="spectrogram")
     frames = keras.Input((), dtype="int64", name="frames")
     # Frames past a clip's end are zero whatever the caller sent, so the convolutions at its
     # last real steps read silence, never padding content.
-    real_frames = ops.less(ops.arange(config.num_frames)[None, :], ops.expand_dims(ops.cast(frames, "int32"), 1))
+    real_frames = RealSteps(name="real_frames")(spectrogram, frames)  # (B, F)
     x = ops.where(ops.expand_dims(real_frames, -1), spectrogram, 0.0)  # (B, F, M)
     x = ConvSubsampling(config.model_dim, name="conv_subsampling")(x)  # (B, T, D)
-    steps = x.shape[1]
-    real = ops.less(ops.arange(steps)[None, :], ops.expand_dims(ConvSubsampling.output_lengths(frames), 1))  # (B, T)
-    x = PositionalEncoding(steps, name="positions")(x)
+    real = RealSteps(name="real_steps")(x, ConvSubsampling.output_lengths(frames))  # (B, T)
+    x = PositionalEncoding(-(-config.num_frames // TIME_REDUCTION), name="positions")(x)
     x = keras.layers.Dropout(config.dropout)(x)
     for index in range(config.num_layers):
         x = TransformerBlock(

@@ -27,6 +27,7 @@ from models.speech_transformer import (
     SpeechTransformerConfig,
     augment_batches,
     build_speech_transformer,
+    crop_batches,
 )
 
 MODEL_INPUTS = (features.SPECTROGRAM_KEY, features.FRAMES_KEY)
@@ -95,12 +96,17 @@ def tuner_fn(fn_args) -> TunerFnResult:
     """KerasTuner random search over `model_config`'s space, within `config.tuner`'s budget."""
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
-    _, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=None)
-    train = augment_batches(train, augmentation(config), config.seed)
+    train, evaluation = datasets(fn_args, config, num_epochs=None)
     steps = config.tuner.epochs * config.tuner.steps_per_epoch
     return training.random_search(
         fn_args, config, lambda hp: build_speech_transformer(model_config(config, hp, steps)), TUNER_OBJECTIVE, train, evaluation
     )
+
+
+def datasets(fn_args, config: PipelineConfig, num_epochs: int | None = 1):
+    """(augmented train batches, eval batches), each cut to its longest clip."""
+    _, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=num_epochs)
+    return crop_batches(augment_batches(train, augmentation(config), config.seed)), crop_batches(evaluation)
 
 
 def samples_to_raw():
@@ -134,8 +140,7 @@ def run_fn(fn_args) -> None:
         clips[split] = (x, transcripts_of(ids, alphabet))
     challenger, penalty, accuracy = baseline.fit_baseline(clips["train"], clips["eval"], config.seed)
     print(f"speech challenger: logistic regression on MFCC statistics, C={penalty} (eval accuracy by C: {accuracy})")
-    _, train, evaluation = training.datasets(fn_args, config, to_xy)
-    train = augment_batches(train, augmentation(config), config.seed)
+    train, evaluation = datasets(fn_args, config)
     decay_steps = config.trainer.epochs * math.ceil(len(clips["train"][1]) / config.trainer.batch_size)
     model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
     training.fit(model, train, evaluation, config, fn_args.model_run_dir)

@@ -4,18 +4,20 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-TIME_REDUCTION = 4  # two stride-2 convolutions: what bounds the characters a clip can be transcribed to
+STRIDES = (1, 2)  # of the two convolutions over time
+TIME_REDUCTION = 2  # their product: it bounds the characters a clip can be transcribed to
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")
 class ConvSubsampling(keras.layers.Layer):
-    """(B, T, M) spectrogram frames -> (B, ceil(T / 4), D): two 1-D convolutions over time with
-    stride 2 and GELU, mel bins as channels.
+    """(B, T, M) spectrogram frames -> (B, ceil(T / 2), D): two 1-D convolutions over time (strides
+    1 and 2) with GELU, mel bins as channels.
 
     They see local patterns (formants moving over a few frames) before attention sees the
-    whole clip, and they shorten time four-fold, which makes attention 16 times cheaper and
-    still leaves about 25 steps a second, more than enough for the characters CTC emits
-    (Dong et al., 2018, Speech-Transformer; Gulati et al., 2020, Conformer).
+    whole clip, and they halve time, which makes attention 4 times cheaper and still leaves
+    50 steps a second at a 10 ms hop. A 4-fold cut (25 steps a second, as in
+    Speech-Transformer, Dong et al., 2018) leaves the shortest spoken digits here (0.14 s)
+    fewer steps than "three" needs under CTC (six: a blank between the two e's).
     """
 
     def __init__(self, filters, kernel_size=3, **kwargs):
@@ -23,13 +25,9 @@ class ConvSubsampling(keras.layers.Layer):
         self.filters = filters
         self.kernel_size = kernel_size
         self.convolutions = [
-            keras.layers.Conv1D(filters, kernel_size, strides=2, padding="same", activation="gelu", name=f"conv_{i}")
-            for i in range(self.reductions)
+            keras.layers.Conv1D(filters, kernel_size, strides=s, padding="same", activation="gelu", name=f"conv_{i}")
+            for i, s in enumerate(STRIDES)
         ]
-
-    @property
-    def reductions(self) -> int:  # stride-2 convolutions: 2 ** reductions == TIME_REDUCTION
-        return TIME_REDUCTION.bit_length() - 1
 
     def build(self, inputs_shape):
         shape = inputs_shape
