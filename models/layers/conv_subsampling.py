@@ -24,22 +24,27 @@ class ConvSubsampling(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filters = filters
         self.kernel_size = kernel_size
+        # Explicit zero padding, not padding="same": "same" pads a stride-2 input on the left or
+        # not depending on its length's parity, so a clip would be read differently in a batch
+        # cut to its longest clip (training) and at the full length (serving).
+        self.paddings = [keras.layers.ZeroPadding1D(kernel_size // 2, name=f"pad_{i}") for i in range(len(STRIDES))]
         self.convolutions = [
-            keras.layers.Conv1D(filters, kernel_size, strides=s, padding="same", activation="gelu", name=f"conv_{i}")
+            keras.layers.Conv1D(filters, kernel_size, strides=s, padding="valid", activation="gelu", name=f"conv_{i}")
             for i, s in enumerate(STRIDES)
         ]
 
     def build(self, inputs_shape):
         shape = inputs_shape
-        for convolution in self.convolutions:
+        for padding, convolution in zip(self.paddings, self.convolutions, strict=True):
+            shape = padding.compute_output_shape(shape)
             convolution.build(shape)
             shape = convolution.compute_output_shape(shape)
         self.built = True
 
     def call(self, inputs):
         x = inputs
-        for convolution in self.convolutions:
-            x = convolution(x)
+        for padding, convolution in zip(self.paddings, self.convolutions, strict=True):
+            x = convolution(padding(x))  # (B, ceil(T / stride), D) for an odd kernel
         return x
 
     @staticmethod

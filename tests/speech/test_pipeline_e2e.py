@@ -17,12 +17,12 @@ from tests.speech.clips import RATE, WORDS, tone_clip, write_folder
 
 pytestmark = pytest.mark.e2e
 
-PER_WORD = 60
-TINY = [  # two tone words, a small model and budget
+PER_WORD = 100
+TINY = [  # two tone words, a small model and budget (it reaches eval accuracy 0.97 in-process)
     "speech.split_by=random",
     "speech.split_fractions=[0.6, 0.2, 0.2]",
-    "model.num_layers=1",
-    "model.model_dim=32",
+    "model.num_layers=2",
+    "model.model_dim=64",
     "model.num_heads=2",
     "model.learning_rate=0.003",
     "tuner.max_trials=1",

@@ -144,3 +144,19 @@ def test_a_transcript_longer_than_its_clip_can_say_is_flagged():
     example = to_tf_example(short, "seven", "a.wav", speech=SpeechConfig())
     status = example.features.feature[features.TRANSCRIPT_STATUS_KEY].bytes_list.value[0].decode()
     assert status.startswith("too long for its clip: 5 output steps needed, the model has 2")
+
+
+def test_make_schema_drafts_a_speech_schema_the_config_agrees_with(tmp_path, capsys):
+    from pipeline import draft_schema
+
+    folder = write_folder(tmp_path / "clips", per_word=6)
+    schema_path = tmp_path / "schema.pbtxt"
+    config_yaml = tmp_path / "speech.yaml"
+    config_yaml.write_text(f"task: speech\nschema: {schema_path}\nspeech:\n  split_by: random\n  max_seconds: 1.5\n")
+    argv = ["--task", "speech", "--data", str(folder), "--config", str(config_yaml), "--output-dir", str(tmp_path / "out")]
+    assert draft_schema.main(argv) == 0
+    assert "train holds (min, max)" in capsys.readouterr().out
+    config = load_config("speech", str(config_yaml))
+    schemas.check(config, schema_path.read_text(), schemas.speech_problems)
+    drafted = {f.name: f for f in schemas.load(str(schema_path)).feature}
+    assert (drafted[features.DURATION_MS_KEY].int_domain.min, drafted[features.DURATION_MS_KEY].int_domain.max) == (50, 1500)
