@@ -20,8 +20,8 @@ from tfx.types import standard_artifacts
 
 from components import examples_io
 from data import features, vision_source
-from data.folders import read_bytes
 from data.config import VisionConfig
+from data.folders import read_bytes
 from data.splits import SPLITS, check_classes_in_train, subsample
 
 

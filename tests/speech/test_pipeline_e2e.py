@@ -9,6 +9,7 @@ import tensorflow as tf
 from components.speech.module import SAMPLES_SIGNATURE
 from components.speech_example_gen import to_tf_example
 from data import features
+from data.speech_source import wav_bytes
 from pipeline import inspect_mlmd, mlmd, run_local
 from pipeline.config import load_config
 from pipeline.predict_speech import transcribe
@@ -63,21 +64,25 @@ def test_a_transcriber_that_beats_the_mfcc_baseline_is_pushed(pushed_run):
 
 
 def test_serving_on_wav_bytes_and_on_samples_equals_the_in_process_transcript(pushed_run):
-    _, folder, config = pushed_run
+    _, _, config = pushed_run
     rng = np.random.default_rng(7)
-    samples = [tone_clip(word, rng) for word in WORDS for _ in range(2)]
-    clips = [pathlib.Path(folder / f"{w}_{i:03d}.wav").read_bytes() for w in WORDS for i in (1, 2)]
+    words = [word for word in WORDS for _ in range(3)]
+    samples = [tone_clip(word, rng) for word in words]
+    clips = [wav_bytes(s, RATE) for s in samples]
     records = [to_tf_example(clip).SerializeToString() for clip in clips]
+    # tf.Example and raw-bytes signatures, in process and over REST, all give the same transcripts.
     serving_checks.check_predict_formats("speech", config.serving_dir, records, {features.AUDIO_KEY: clips})
     model = tf.saved_model.load(serving_checks.serving_model.latest_model_dir(config.serving_dir))
-    assert transcribe(model.signatures["serving_default"], clips) == ["ab", "ab", "ba", "ba"]
-    # Float samples (JSON clients without a WAV file) go through the same graph.
-    length = max(len(s) for s in samples)
-    padded = np.stack([np.pad(s, (0, length - len(s))) for s in samples]).astype("float32")
-    out = serving_checks.in_process(
-        config.serving_dir, SAMPLES_SIGNATURE, samples=tf.constant(padded), sample_rate=tf.constant([RATE] * 4)
-    )
-    assert [t.decode() for t in out[features.TRANSCRIPT_KEY]] == ["ab", "ab", "ba", "ba"]
+    said = transcribe(model.signatures["serving_default"], clips)
+    assert sum(s == w for s, w in zip(said, words, strict=True)) >= 5, said  # new clips, mostly right
+    # Float samples (JSON clients without a WAV file; one clip per call, as they differ in length)
+    # go through the same graph: the same transcripts.
+    signature = model.signatures[SAMPLES_SIGNATURE]
+    by_samples = [
+        signature(samples=tf.constant(s[None], tf.float32), sample_rate=tf.constant([RATE]))[features.TRANSCRIPT_KEY].numpy()[0].decode()
+        for s in samples
+    ]
+    assert by_samples == said
 
 
 def truncated(folder: pathlib.Path) -> None:

@@ -5,7 +5,12 @@ import tensorflow as tf
 
 from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text
 from models.layers.conv_subsampling import ConvSubsampling
-from models.speech_transformer import Augmentation, SpeechTransformerConfig, augment, build_speech_transformer
+from models.speech_transformer import (
+    Augmentation,
+    SpeechTransformerConfig,
+    augment,
+    build_speech_transformer,
+)
 from tests.layers.harness import run_layer_test
 
 RNG = np.random.default_rng(0)
