@@ -44,7 +44,12 @@ class _AgreementCombiner(beam.CombineFn):
     """Counts examples, the exact predictions of the candidate and of the challenger, their
     character edits and the reference characters."""
 
-    def __init__(self, key: metric_types.MetricKey, label_key: str, prediction_key: str):
+    def __init__(
+        self,
+        key: metric_types.MetricKey,
+        label_key: str = features.LABEL_KEY,
+        prediction_key: str = features.PREDICTED_LABEL_KEY,
+    ):
         self._key, self._label_key, self._prediction_key = key, label_key, prediction_key
 
     def create_accumulator(self) -> list:

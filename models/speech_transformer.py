@@ -31,12 +31,13 @@ class SpeechTransformerConfig:
     model_dim: int = 96  # D; divisible by num_heads
     num_layers: int = 3
     num_heads: int = 4
-    mlp_dim: int = 192  # feed-forward width
+    mlp_dim: int = 256  # feed-forward width
     dropout: float = 0.1
-    learning_rate: float = 1e-3  # peak, after warmup
+    learning_rate: float = 1.5e-3  # peak, after warmup
     weight_decay: float = 0.01  # AdamW
     decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
-    warmup_fraction: float = 0.1
+    warmup_fraction: float = 0.08
+    clipnorm: float = 1.0  # CTC's gradients spike early on: clipped by global norm
 
     def validate(self) -> None:
         if self.model_dim % self.num_heads:
@@ -148,6 +149,7 @@ def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
         optimizer=keras.optimizers.AdamW(
             warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
             weight_decay=config.weight_decay,
+            clipnorm=config.clipnorm,
         ),
         loss=keras.losses.CTC(name="loss"),
     )

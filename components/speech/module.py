@@ -78,10 +78,10 @@ def model_config(
         model_dim=model_dim,
         num_layers=choose("num_layers", lambda: hp.Int("num_layers", 2, 4, default=3)),
         num_heads=choose("num_heads", lambda: hp.Choice("num_heads", [2, 4], default=4)),
-        mlp_dim=2 * model_dim,
+        mlp_dim=choose("mlp_dim", lambda: hp.Choice("mlp_dim", [192, 256], default=256)),
         dropout=choose("dropout", lambda: hp.Choice("dropout", [0.1, 0.2], default=0.1)),
         learning_rate=choose(
-            "learning_rate", lambda: hp.Float("learning_rate", 5e-4, 2e-3, sampling="log", default=1e-3)
+            "learning_rate", lambda: hp.Float("learning_rate", 7e-4, 3e-3, sampling="log", default=1.5e-3)
         ),
         weight_decay=config.model.get("weight_decay", SpeechTransformerConfig.weight_decay),
         decay_steps=decay_steps,

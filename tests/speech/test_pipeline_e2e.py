@@ -24,6 +24,7 @@ TINY = [  # two tone words, a small model and budget (it reaches eval accuracy 0
     "speech.split_fractions=[0.6, 0.2, 0.2]",
     "model.num_layers=2",
     "model.model_dim=64",
+    "model.mlp_dim=128",
     "model.num_heads=2",
     "model.learning_rate=0.003",
     "tuner.max_trials=1",

@@ -1,0 +1,51 @@
+"""The gate's transcript metrics: exact accuracy and CER of the candidate and the challenger, counted in one pass."""
+import numpy as np
+from tensorflow_model_analysis.metrics import metric_types
+
+from components import classifier_metrics
+from data import features
+from pipeline.config import load_config
+from pipeline.evaluation import speech_eval_config
+
+TRUTH = ["seven", "three", "nine", "one"]
+OURS = ["seven", "thre", "nine", "one"]
+THEIRS = ["seven", "three", "five", "nine"]
+
+
+def test_transcript_accuracies_and_character_error_rates_are_counted():
+    values = {}
+    for name in classifier_metrics.TRANSCRIPT_METRIC_NAMES:
+        key = metric_types.MetricKey(name=name)
+        combiner = classifier_metrics._AgreementCombiner(key, features.TRANSCRIPT_KEY, features.TRANSCRIPT_KEY)
+        counts = combiner.create_accumulator()
+        for truth, ours, theirs in zip(TRUTH, OURS, THEIRS, strict=True):
+            counts = combiner.add_input(counts, metric_types.StandardMetricInputs(
+                features={features.TRANSCRIPT_KEY: np.array([truth.encode()])},
+                predictions={features.TRANSCRIPT_KEY: np.array([ours.encode()]),
+                             features.baseline_output_key(features.TRANSCRIPT_KEY): np.array([theirs.encode()])},
+            ))  # fmt: skip
+        values.update(combiner.extract_output(combiner.merge_accumulators([counts, combiner.create_accumulator()])))
+    by_name = {k.name: v for k, v in values.items()}
+    characters = sum(map(len, TRUTH))  # 17
+    assert by_name == {
+        "accuracy": 0.75,
+        "baseline_accuracy": 0.5,
+        "accuracy_over_baseline": 0.25,
+        "cer": 1 / characters,  # one e missing
+        "baseline_cer": (2 + 2) / characters,  # nine -> five (2), one -> nine (2)
+    }
+
+
+def test_the_speech_gate_needs_a_margin_over_the_challenger_and_no_drop_against_the_deployed_model():
+    config = load_config("speech", overrides=["evaluation.min_improvement=0.02", "evaluation.max_accuracy_drop=0.01"])
+    eval_config = speech_eval_config(config)
+    thresholds = {}
+    for spec in eval_config.metrics_specs:
+        for metric in spec.metrics:
+            for per_slice in metric.per_slice_thresholds:
+                thresholds[metric.config] = per_slice.threshold
+    margin = next(t for c, t in thresholds.items() if '"accuracy_over_baseline"' in c)
+    assert margin.value_threshold.lower_bound.value > 0.02
+    drop = next(t for c, t in thresholds.items() if '"name": "accuracy"' in c)
+    assert drop.change_threshold.absolute.value == -0.01
+    assert {tuple(s.feature_keys) for s in eval_config.slicing_specs} == {(), (features.SPEAKER_KEY,)}
