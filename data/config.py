@@ -132,7 +132,7 @@ class SpeechConfig:
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])
     eval_fraction: float = 0.1  # of the non-test clips, when the data set's own split has no eval part
     frame_ms: float = 32.0  # spectrogram window
-    step_ms: float = 10.0  # spectrogram hop
+    step_ms: float = 5.0  # spectrogram hop: 200 frames a second, halved by the model's convolutions
     mel_bins: int = 40
     max_examples: int | None = None  # seeded subsample (None: every clip)
 
