@@ -138,12 +138,12 @@ def test_a_transcript_longer_than_its_clip_can_say_is_flagged():
     from components.speech_example_gen import ctc_steps_needed
 
     assert ctc_steps_needed("seven") == 5 and ctc_steps_needed("three") == 6  # "ee" needs a blank between
-    short = speech_source.wav_bytes(np.zeros(int(0.06 * RATE)), RATE)  # 60 ms: 3 frames, 2 output steps
+    short = speech_source.wav_bytes(np.zeros(int(0.06 * RATE)), RATE)  # 60 ms: 6 frames at a 5 ms hop, 3 steps
     example = to_tf_example(short, "ab", "a.wav", speech=SpeechConfig())
     assert example.features.feature[features.TRANSCRIPT_STATUS_KEY].bytes_list.value[0] == b"ok"
     example = to_tf_example(short, "seven", "a.wav", speech=SpeechConfig())
     status = example.features.feature[features.TRANSCRIPT_STATUS_KEY].bytes_list.value[0].decode()
-    assert status.startswith("too long for its clip: 5 output steps needed, the model has 2")
+    assert status.startswith("too long for its clip: 5 output steps needed, the model has 3")
 
 
 def test_make_schema_drafts_a_speech_schema_the_config_agrees_with(tmp_path, capsys):
