@@ -28,6 +28,26 @@ def model_of_run(config, by_node: dict) -> tuple[str, bool]:
     return serving_model_path(by_node["Trainer"].outputs["model"][0].uri), False
 
 
+def scored_run(metadata_path: str) -> dict:
+    """What the vision and speech benchmarks read from the newest run: its executions by node,
+    the Scorer's scores, the Trainer's seconds and epochs, the train examples, and the verdict."""
+    import json
+
+    from components.scoring import SCORES_PROPERTY
+
+    _, executions = latest_run(metadata_path)
+    by_node = {e.node: e for e in executions}
+    trainer = by_node["Trainer"]
+    return {
+        "by_node": by_node,
+        "scores": json.loads(mlmd.custom(by_node["Scorer"].outputs["scores"][0], SCORES_PROPERTY)),
+        "trainer_seconds": trainer.seconds,
+        "epochs": epochs_trained(trainer.outputs["model_run"][0].uri),
+        "train_count": mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "examples_train"),
+        "blessed": mlmd.custom(by_node["Evaluator"].outputs["blessing"][0], "blessed") == 1,
+    }
+
+
 def component_rows(executions) -> list[dict]:
     """One table row per component: seconds and state (COMPLETE, CACHED...)."""
     return [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]

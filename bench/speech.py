@@ -30,7 +30,6 @@ import time
 import numpy as np
 
 from bench import pipeline_stats
-from components.scoring import SCORES_PROPERTY
 from pipeline import mlmd
 from pipeline.config import load_config
 
@@ -150,13 +149,8 @@ def split_rows(name: str, output_dir: str, overrides: list[str], seeds: tuple, r
     if not (reuse and os.path.exists(config.metadata_path)):
         shutil.rmtree(output_dir, ignore_errors=True)
         run_pipeline(output_dir, overrides)
-    _, executions = pipeline_stats.latest_run(config.metadata_path)
-    by_node = {e.node: e for e in executions}
-    scores = json.loads(mlmd.custom(by_node["Scorer"].outputs["scores"][0], SCORES_PROPERTY))
-    trainer = by_node["Trainer"]
-    epochs = pipeline_stats.epochs_trained(trainer.outputs["model_run"][0].uri)
-    train_count = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "examples_train")
-    blessed = mlmd.custom(by_node["Evaluator"].outputs["blessing"][0], "blessed") == 1
+    run = pipeline_stats.scored_run(config.metadata_path)
+    by_node, scores, blessed = run["by_node"], run["scores"], run["blessed"]
     how = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "split_method")
     rows = [
         {"row": f"[{name}] pipeline: MFCC logistic regression", "test_accuracy": scores["test"]["baseline"]["accuracy"],
@@ -171,7 +165,7 @@ def split_rows(name: str, output_dir: str, overrides: list[str], seeds: tuple, r
     print(f"[{name}] pipeline: MFCC {rows[0]} / SpeechTransformer {scores['test']['model']}", flush=True)
     transformers = [train_transformer(config, hp, data, seed) for seed in seeds[1:]]
     print(f"[{name}] in-process SpeechTransformer seeds {seeds[1:]}: {transformers}", flush=True)
-    transformers.insert(0, {**scores["test"]["model"], "clips_per_s": train_count * epochs / trainer.seconds,
+    transformers.insert(0, {**scores["test"]["model"], "clips_per_s": run["train_count"] * run["epochs"] / run["trainer_seconds"],
                             "params": transformers[0]["params"] if transformers else None})  # fmt: skip
     cnns = [train_cnn(config, data, seed) for seed in seeds]
     blessing = "blessed and pushed" if blessed else "NOT blessed"

@@ -27,8 +27,6 @@ import time
 import numpy as np
 
 from bench import pipeline_stats
-from components.scoring import SCORES_PROPERTY
-from pipeline import mlmd
 from pipeline.config import load_config
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
@@ -102,16 +100,11 @@ def run(args) -> list[dict]:
     if not (getattr(args, "reuse_runs", False) and os.path.exists(config.metadata_path)):
         shutil.rmtree(output_dir, ignore_errors=True)
         run_pipeline(output_dir)
-    _, executions = pipeline_stats.latest_run(config.metadata_path)
-    by_node = {e.node: e for e in executions}
-    scores = json.loads(mlmd.custom(by_node["Scorer"].outputs["scores"][0], SCORES_PROPERTY))
-    trainer = by_node["Trainer"]
-    epochs = pipeline_stats.epochs_trained(trainer.outputs["model_run"][0].uri)
-    train_count = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "examples_train")
-    blessed = mlmd.custom(by_node["Evaluator"].outputs["blessing"][0], "blessed") == 1
+    run = pipeline_stats.scored_run(config.metadata_path)
+    by_node, scores, blessed = run["by_node"], run["scores"], run["blessed"]
     rows = [
         {"row": "pipeline: ViT (Tuner's pick)", "test_accuracy": scores["test"]["model"]["accuracy"],
-         "train_images_per_s": train_count * epochs / trainer.seconds, "seeds": 1,
+         "train_images_per_s": run["train_count"] * run["epochs"] / run["trainer_seconds"], "seeds": 1,
          "note": f"{'blessed and pushed' if blessed else 'NOT blessed'}; eval accuracy {scores['eval']['model']['accuracy']:.4f}"},
         {"row": "pipeline: logistic regression on pixels", "test_accuracy": scores["test"]["baseline"]["accuracy"],
          "seeds": 1, "note": "the challenger, fitted on train in the same run"},

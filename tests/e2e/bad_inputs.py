@@ -14,6 +14,21 @@ import numpy as np
 import pandas as pd
 
 
+def assert_stopped_at_the_gate(code: int, err: str, words: list[str], config, before: dict[str, str]) -> None:
+    """A run on bad data failed at the AnomalyGate, said every one of `words`, ran nothing after
+    the gate, and left the deployed models as `before` (a `snapshot`) found them."""
+    from pipeline import mlmd
+
+    assert code == 1
+    assert "AnomalyGate" in err
+    for word in words:
+        assert word in err, err[-3000:]
+    store = mlmd.open_store(config.metadata_path)
+    ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}
+    assert not ran & {"Transform", "Tuner", "Trainer", "Evaluator", "Pusher"}
+    assert snapshot(config.serving_dir) == before
+
+
 def snapshot(serving_dir: str) -> dict[str, str]:
     """sha256 of every file under the serving directory: byte-identical or not."""
     found = {}
