@@ -108,8 +108,7 @@ def score(model_dir: str, examples_uri: str, config: dict) -> dict:
     result: dict = {"examples": {}}
     for split in SPLITS:
         records = examples_io.read_split(examples_uri, split)
-        labels = [tf.train.Example.FromString(r).features.feature[features.LABEL_KEY].bytes_list.value[0].decode()
-                  for r in records]  # fmt: skip
+        labels = examples_io.first_strings(records, features.LABEL_KEY)
         outputs = classify(signature, records)
         names = next(iter(outputs.values()))[1]
         index = {n: i for i, n in enumerate(names)}

@@ -38,6 +38,11 @@ def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[
     return [record.numpy() for record in (dataset.take(limit) if limit else dataset)]
 
 
+def first_strings(records: list[bytes], key: str) -> list[str]:
+    """The first value of the bytes feature `key` of each serialized example, decoded (labels, transcripts)."""
+    return [tf.train.Example.FromString(r).features.feature[key].bytes_list.value[0].decode() for r in records]
+
+
 def describe(artifact, splits: Iterable[str], source: str, counts: dict[str, int], count_name: str) -> None:
     """Split names, span, payload format, the source file and per-split counts on the artifact."""
     artifact.split_names = artifact_utils.encode_split_names(list(splits))

@@ -17,17 +17,12 @@ import tensorflow as tf
 from components.speech_example_gen import to_tf_example
 from data import features
 from data.config import PipelineConfig
+from pipeline.predict_inputs import existing_files
 from pipeline.serving_model import load_serving_fn
 
 
 def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
-    files = [pathlib.Path(f) for f in (args.file or [])]
-    if not files:
-        raise ValueError("give FILE=clip.wav (one or more WAV files: --file a.wav --file b.wav)")
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no such audio file(s): {missing}")
-    return files
+    return existing_files(args.file, "audio", "FILE=clip.wav (one or more WAV files: --file a.wav --file b.wav)")
 
 
 def transcribe(serve, clips: list[bytes]) -> list[str]:

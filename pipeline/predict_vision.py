@@ -15,19 +15,14 @@ import tensorflow as tf
 from components.classification import predictions
 from components.vision_example_gen import to_tf_example
 from data.config import PipelineConfig
+from pipeline.predict_inputs import existing_files
 from pipeline.serving_model import load_serving_fn
 
 TOP = 3  # probabilities printed per image
 
 
 def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
-    files = [pathlib.Path(f) for f in (args.file or [])]
-    if not files:
-        raise ValueError("give FILE=digit.png (one or more image files: --file a.png --file b.jpg)")
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no such image file(s): {missing}")
-    return files
+    return existing_files(args.file, "image", "FILE=digit.png (one or more image files: --file a.png --file b.jpg)")
 
 
 def classify_images(serve, images: list[bytes]) -> list[tuple[str, dict[str, float]]]:

@@ -400,16 +400,14 @@ def truth_and_output_keys(task: str) -> tuple[str, str]:
 
 def test_predictions(report: dict, task: str, limit: int = 2000):
     """(test records, actual labels, predicted labels, which model) of the run's candidate."""
-    import tensorflow as tf
-
-    from components import export
+    from components import examples_io, export
 
     truth_key, output_key = truth_and_output_keys(task)
     records = test_examples(report, limit=limit)
     model, which = candidate_model(report)
     outputs = export.call_in_batches(model.signatures[export.SERVING_SIGNATURE], records, 128)
     predicted = [v.decode() for v in outputs[output_key].reshape(-1)]
-    actual = [tf.train.Example.FromString(r).features.feature[truth_key].bytes_list.value[0].decode() for r in records]
+    actual = examples_io.first_strings(records, truth_key)
     return records, actual, predicted, which
 
 

@@ -15,11 +15,6 @@ SPLITS = ("eval", "test")
 TRANSCRIBERS = {"model": features.TRANSCRIPT_KEY, "baseline": features.baseline_output_key(features.TRANSCRIPT_KEY)}
 
 
-def references(records: list[bytes]) -> list[str]:
-    return [tf.train.Example.FromString(r).features.feature[features.TRANSCRIPT_KEY].bytes_list.value[0].decode()
-            for r in records]  # fmt: skip
-
-
 def score(model_dir: str, examples_uri: str, config: dict) -> dict:
     """{split: {"model"|"baseline": {"accuracy", "cer"}}, "examples": {split: N}}."""
     del config  # the alphabet travels in the model
@@ -28,7 +23,7 @@ def score(model_dir: str, examples_uri: str, config: dict) -> dict:
     for split in SPLITS:
         records = examples_io.read_split(examples_uri, split)
         outputs = export.call_in_batches(signature, records, 128)
-        truth = references(records)
+        truth = examples_io.first_strings(records, features.TRANSCRIPT_KEY)
         result[split] = {
             name: transcript_scores(truth, [t.decode() for t in outputs[key].reshape(-1)])
             for name, key in TRANSCRIBERS.items()
