@@ -82,7 +82,7 @@ deploy: $(STAMP)
 	$(PY) -m pipeline.deploy --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
 
 predict: $(STAMP)
-	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE))
+	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE)) $(if $(RETURN),--target $(RETURN)) $(if $(SEED),--seed $(SEED))
 
 PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
 

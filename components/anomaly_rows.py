@@ -3,7 +3,7 @@
 When the AnomalyGate stops a run, it scans the offending splits' examples for the
 anomalous features and names the first few examples that break the feature's declared
 presence, shape, string domain or integer range: by their `file` feature where the
-ExampleGen writes one (images), else by their position in the split.
+ExampleGen writes one (images, recordings), their `episode` (trajectories), else by their position in the split.
 """
 from __future__ import annotations
 
@@ -49,6 +49,9 @@ def name_of(example: tf.train.Example, index: int) -> str:
     file = example.features.feature.get(features.FILE_KEY)
     if file is not None and file.bytes_list.value:
         return f"file '{file.bytes_list.value[0].decode('utf-8', 'replace')}'"
+    episode = example.features.feature.get(features.EPISODE_KEY)
+    if episode is not None and episode.int64_list.value:
+        return f"episode {episode.int64_list.value[0]}"
     return f"example {index + 1}"
 
 

@@ -182,6 +182,30 @@ class SpeechConfig:
 
 
 @dataclasses.dataclass
+class DecisionConfig:
+    """How logged trajectories become episodes, and how a policy is judged by acting (decision task)."""
+
+    env_id: str = "CartPole-v1"  # the gymnasium environment the data was logged in and the policy acts in
+    episodes: int = 300  # episodes logged for the default data (data/decision_logging.py)
+    logging_seed: int = 0  # seeds the default data's behaviour policies and episode starts
+    split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])  # by episode
+    return_scale: float = 500.0  # returns-to-go are divided by it (about the best return) before the model
+    max_return: float | None = 500.0  # the environment's best return (CartPole: 500 steps); None: unknown
+    rollout_episodes: int = 20  # seeded episodes per target return, for the model and each baseline
+    rollout_seed: int = 1_000_000  # first episode seed of the rollouts (the logged data starts at 0)
+    max_steps: int | None = None  # steps per rollout; None: the environment's own limit
+
+    def validate(self) -> None:
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6 or min(self.split_fractions) <= 0:
+            raise ValueError(
+                f"decision.split_fractions {self.split_fractions} must be three positive fractions "
+                "(train, eval, test) of the episodes, summing to 1"
+            )
+        if self.return_scale <= 0 or self.rollout_episodes < 1 or self.episodes < 3:
+            raise ValueError("decision: need return_scale > 0, rollout_episodes >= 1 and episodes >= 3")
+
+
+@dataclasses.dataclass
 class TunerConfig:
     max_trials: int = 3  # KerasTuner trials (the search budget)
     epochs: int = 2  # epochs per trial
@@ -207,6 +231,7 @@ class PipelineConfig:
     text: TextConfig = dataclasses.field(default_factory=TextConfig)  # text task
     vision: VisionConfig = dataclasses.field(default_factory=VisionConfig)  # vision task
     speech: SpeechConfig = dataclasses.field(default_factory=SpeechConfig)  # speech task
+    decision: DecisionConfig = dataclasses.field(default_factory=DecisionConfig)  # decision task
     model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
     tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
@@ -251,7 +276,7 @@ class PipelineConfig:
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        sections = {"series": SeriesConfig, "text": TextConfig, "vision": VisionConfig, "speech": SpeechConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
+        sections = {"series": SeriesConfig, "text": TextConfig, "vision": VisionConfig, "speech": SpeechConfig, "decision": DecisionConfig, "tuner": TunerConfig, "trainer": TrainerConfig}
         for key, section_cls in sections.items():
             if key in raw and isinstance(raw[key], dict):
                 names = {f.name for f in dataclasses.fields(section_cls)}
@@ -264,4 +289,5 @@ class PipelineConfig:
         config.text.validate()
         config.vision.validate()
         config.speech.validate()
+        config.decision.validate()
         return config

@@ -108,6 +108,16 @@ def speech_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[s
     return problems
 
 
+def decision_problems(config: PipelineConfig, schema: schema_pb2.Schema) -> list[str]:
+    """The episode's sequences and the check features exist."""
+    by_name = {f.name for f in schema.feature}
+    required = (
+        features.EPISODE_KEY, features.STEPS_KEY, features.STATES_KEY, features.ACTIONS_KEY, features.REWARDS_KEY,
+        features.EPISODE_LENGTH_KEY, features.TRAJECTORY_STATUS_KEY,
+    )  # fmt: skip
+    return [f"feature '{name}' is not in the schema" for name in required if name not in by_name]
+
+
 def check(config: PipelineConfig, schema_text: str, problems_of: Callable[[PipelineConfig, schema_pb2.Schema], list[str]]) -> None:
     """Raise SchemaMismatch listing every disagreement `problems_of` (the task's, from its
     TaskSpec) finds between `config` and its schema."""

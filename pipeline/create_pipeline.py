@@ -22,8 +22,11 @@ from tfx.dsl.components.base.base_node import BaseNode
 
 from components.anomaly_gate import AnomalyGate
 from components.curated_schema import CuratedSchemaGen
+from components.decision_example_gen import DecisionExampleGen
+from components.decision_example_gen import write_splits as decision_write_splits
 from components.evaluator import Evaluator
 from components.pusher import Pusher
+from components.rollout_evaluator import RolloutEvaluator
 from components.scoring import Scorer
 from components.speech import schema_draft as speech_schema_draft
 from components.speech_example_gen import SpeechExampleGen
@@ -36,8 +39,15 @@ from components.timeseries_example_gen import TimeSeriesExampleGen, write_window
 from components.vision import schema_draft as vision_schema_draft
 from components.vision_example_gen import VisionExampleGen
 from components.vision_example_gen import write_splits as vision_write_splits
-from data import schemas, speech_source, text_source, timeseries_source, vision_source
-from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
+from data import (
+    decision_source,
+    schemas,
+    speech_source,
+    text_source,
+    timeseries_source,
+    vision_source,
+)
+from data.config import SOURCE_FINGERPRINT_KEY, DecisionConfig, PipelineConfig
 from pipeline import evaluation
 from pipeline.fingerprint import file_fingerprint, source_fingerprint
 from pipeline.profile import Deployment, is_uri, training_components
@@ -49,7 +59,10 @@ class TaskSpec:
 
     module: str  # Python module with tuner_fn and run_fn, beside its `preprocessing` module
     example_gen: Callable[[PipelineConfig], BaseNode]
-    eval_config: Callable[[PipelineConfig], tfma.EvalConfig]
+    eval_config: Callable[[PipelineConfig], tfma.EvalConfig] | None  # TFMA's gate; None: `evaluator` is
+    # (config, examples, candidate model, deployed model, task config JSON) -> the gate's node, with a
+    # `blessing` output, for tasks judged otherwise than by TFMA metrics on examples (acting: decision).
+    evaluator: Callable[..., BaseNode] | None = None
     transform_section: str = "series"  # the config section its preprocessing_fn reads (Transform cache key)
     score_fn: str | None = None  # dotted path: scores the candidate and its challengers on eval and test
     scores_key: str = "scores"  # the name of those scores in `make inspect JSON=1`
@@ -123,6 +136,32 @@ def speech_example_gen(config: PipelineConfig) -> BaseNode:
     ).with_id("ExampleGen")
 
 
+def decision_example_gen(config: PipelineConfig) -> BaseNode:
+    if is_uri(config.data):
+        csv_path, fingerprint = config.data, config.data
+    else:
+        csv_path = decision_source.resolve_csv(config.data, str(config.task_dir / "data"), config.decision)
+        fingerprint = file_fingerprint(csv_path)
+    return DecisionExampleGen(
+        csv_path=csv_path,
+        data_fingerprint=fingerprint,
+        source_fingerprint=source_fingerprint(DecisionExampleGen.__module__),
+        decision_config=json.dumps(dataclasses.asdict(config.decision)),
+        seed=config.seed,
+    ).with_id("ExampleGen")
+
+
+def rollout_evaluator(config: PipelineConfig, examples, model, baseline_model, task_config: str) -> BaseNode:
+    return RolloutEvaluator(
+        examples=examples,
+        model=model,
+        baseline_model=baseline_model,
+        task_config=task_config,
+        scores_key="decision_scores",
+        source_fingerprint=source_fingerprint(RolloutEvaluator.__module__, "components.decision.rollout"),
+    ).with_id("Evaluator")
+
+
 TASKS: dict[str, TaskSpec] = {
     "text": TaskSpec(
         module="components.text.module",
@@ -170,6 +209,16 @@ TASKS: dict[str, TaskSpec] = {
         resolve_csv=speech_source.resolve_folder,
         write_examples=lambda config, folder, uri: speech_write_splits(folder, config.speech, config.seed, uri),
         draft_schema=speech_schema_draft.draft,
+    ),
+    "decision": TaskSpec(
+        module="components.decision.module",
+        example_gen=decision_example_gen,
+        eval_config=None,
+        evaluator=rollout_evaluator,
+        transform_section="decision",
+        schema_problems=schemas.decision_problems,
+        resolve_csv=lambda path, data_dir: decision_source.resolve_csv(path, data_dir, DecisionConfig()),
+        write_examples=lambda config, csv, uri: decision_write_splits(csv, config.decision, config.seed, uri),
     ),
 }
 
@@ -263,16 +312,21 @@ def create_pipeline(
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("LatestBlessedModelResolver")
-    eval_config = spec.eval_config(config)
-    evaluator = Evaluator(
-        examples=examples,
-        model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
-        eval_config=evaluation.with_source_fingerprint(
-            eval_config, source_fingerprint(Evaluator.__module__, *evaluation.custom_metric_modules(eval_config))
-        ),
-        example_splits=["eval"],
-    )
+    if spec.evaluator is not None:
+        evaluator = spec.evaluator(
+            config, examples, trainer.outputs["model"], model_resolver.outputs["model"], json.dumps(custom_config, sort_keys=True)
+        )
+    else:
+        eval_config = spec.eval_config(config)
+        evaluator = Evaluator(
+            examples=examples,
+            model=trainer.outputs["model"],
+            baseline_model=model_resolver.outputs["model"],
+            eval_config=evaluation.with_source_fingerprint(
+                eval_config, source_fingerprint(Evaluator.__module__, *evaluation.custom_metric_modules(eval_config))
+            ),
+            example_splits=["eval"],
+        )
     pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],

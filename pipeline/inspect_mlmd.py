@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from components.evaluator import BASELINE_SKIPPED
+from components.scoring import SCORES_PROPERTY
 from pipeline import evaluation_results, mlmd, scores
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
@@ -94,6 +95,9 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
     # The deployed model could not read this run's examples (components/evaluator.py).
     decision["baseline_skipped"] = mlmd.custom(blessing, BASELINE_SKIPPED)
     compared = bool(baseline) and not decision["baseline_skipped"]
+    if not info.outputs.get("evaluation"):  # a gate that acts instead of TFMA (components/rollout_evaluator.py)
+        decision.update(rollout_verdict(info))
+        return decision
     results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared)
     decision.update(results)
     eval_config = parse_eval_config(mlmd.properties(info.execution).get("eval_config"))
@@ -102,6 +106,17 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
         decision["blessed"], results["failures"], compared, results["metrics"], challenger
     )
     return decision
+
+
+def rollout_verdict(info: mlmd.ExecutionInfo) -> dict[str, Any]:
+    """Metrics, failures and why, from a RolloutEvaluator's scores (mean returns when acting)."""
+    raw = mlmd.custom(info.outputs["scores"][0], SCORES_PROPERTY) if info.outputs.get("scores") else None
+    found = json.loads(raw) if raw else {}
+    roles = {"candidate": "model", "challenger": "behaviour_cloning", "baseline": "deployed", "data": "data"}
+    metrics = {role: {"mean_return": found[key]["mean_return"]} for role, key in roles.items() if key in found}
+    reasons = found.get("reasons", [])
+    why = "; ".join(reasons) if reasons else "its mean return beats the data's and behaviour cloning's"
+    return {"metrics": metrics, "failures": [{"metric": "mean_return", "message": r} for r in reasons], "why": why}
 
 
 def baseline_line(decision: dict[str, Any]) -> str:

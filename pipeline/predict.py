@@ -17,6 +17,7 @@ from components.timeseries_example_gen import to_tf_example
 from data import features, timeseries_source, windowing
 from data.config import PipelineConfig
 from pipeline.config import load_config
+from pipeline.predict_decision import predict_decision
 from pipeline.predict_speech import predict_speech
 from pipeline.predict_text import predict_text
 from pipeline.predict_vision import predict_vision
@@ -50,7 +51,7 @@ def predict_timeseries(config: PipelineConfig, args: argparse.Namespace) -> None
     print(forecast_frame(config, csv_path, serve).to_string(index=False))
 
 
-PREDICTORS = {"timeseries": predict_timeseries, "text": predict_text, "vision": predict_vision, "speech": predict_speech}
+PREDICTORS = {"timeseries": predict_timeseries, "text": predict_text, "vision": predict_vision, "speech": predict_speech, "decision": predict_decision}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--file", action="append", help="text task: a file with one text per line; vision task: an image file; speech task: a WAV file (repeatable)"
     )
+    parser.add_argument("--target", type=float, help="decision task: the return the model is asked for")
+    parser.add_argument("--seed", type=int, help="decision task: the episode's seed")
     args = parser.parse_args(argv)
     config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
     if config.task not in PREDICTORS:

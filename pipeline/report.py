@@ -348,8 +348,32 @@ def scores_section(report: dict) -> str:
     key = report.get("scores_key")
     if not key:
         return "<p>No Scorer output in this run.</p>"
+    if "curve" in report[key]:  # acting, not examples: mean returns (the decision task)
+        return "<pre>" + html.escape("\n".join(scores.lines(key, report[key]))) + "</pre>"
     header, rows = scores.table_rows(report[key])
     return "<p>Eval chooses (it gates); test chooses nothing.</p>" + table(header, rows)
+
+
+def return_curve_section(report: dict, config) -> str:
+    """Achieved against asked-for return: the Decision Transformer's signature curve."""
+    found = report.get(report.get("scores_key") or "", {})
+    if "curve" not in found:
+        return "<p>No rollout scores in this run.</p>"
+    curve = found["curve"]
+    asked = [p["target_return"] for p in curve]
+    mean = [p["mean_return"] for p in curve]
+    spread = [p["std_return"] for p in curve]
+    figure, ax = plt.subplots(figsize=(6, 4))
+    ax.errorbar(asked, mean, yerr=spread, marker="o", capsize=3, label="Decision Transformer (mean ± std)")
+    ax.plot(asked, asked, color="gray", linestyle=":", label="achieved = asked")
+    ax.axhline(found["behaviour_cloning"]["mean_return"], color="tab:orange", linestyle="--", label="behaviour cloning")
+    ax.axhline(found["data"]["mean_return"], color="tab:red", linestyle="--", label="the data's mean")
+    ax.set_xlabel("target return (asked)")
+    ax.set_ylabel("achieved return")
+    ax.legend(fontsize=8)
+    rows = [[p["target_return"], round(p["mean_return"], 1), round(p["std_return"], 1), p["episodes"]] for p in curve]
+    return (f"<p>{config.decision.env_id}: seeded episodes per target, asked for each return at the first step.</p>"
+            + png(figure) + table(["target", "mean return", "std", "episodes"], rows))  # fmt: skip
 
 
 def text_statistics_section(report: dict, config) -> str:
@@ -515,6 +539,7 @@ PREDICTION_SECTIONS: dict[str, list[tuple[str, Callable]]] = {
         ("Test clips: spectrograms and transcripts", spectrogram_section),
         ("Confusions (test split)", confusion_section),
     ],
+    "decision": [("Achieved return against target return", return_curve_section)],
 }
 
 

@@ -12,7 +12,7 @@ SPLITS = ("eval", "test")
 
 def of_run(executions: list[mlmd.ExecutionInfo]) -> tuple[str, dict] | None:
     """(name, scores) from the run's Scorer, or None when the run has no scores."""
-    scorer = next((e for e in executions if e.node == "Scorer" and e.outputs.get("scores")), None)
+    scorer = next((e for e in executions if e.outputs.get("scores")), None)  # the Scorer, or a gate that scores
     if scorer is None:
         return None
     artifact = scorer.outputs["scores"][0]
@@ -32,7 +32,21 @@ def table_rows(scores: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def return_lines(name: str, scores: dict) -> list[str]:
+    """Mean returns by acting (the decision task's RolloutEvaluator)."""
+    out = [f"Scores ({name}; mean return over {scores['model'].get('episodes', '?')} seeded episodes):"]
+    for key in ("model", "behaviour_cloning", "deployed"):
+        if key in scores:
+            target = scores[key].get("target_return")
+            asked = f" (asked for {target:g})" if target is not None else ""
+            out.append(f"  {key:18s} {scores[key]['mean_return']:9.1f} ± {scores[key]['std_return']:.1f}{asked}")
+    out.append(f"  {'data':18s} {scores['data']['mean_return']:9.1f} (the logged episodes; best {scores['data']['max_return']:g})")
+    return out
+
+
 def lines(name: str, scores: dict) -> list[str]:
+    if "model" in scores and "data" in scores:
+        return return_lines(name, scores)
     header, rows = table_rows(scores)
     if not rows:
         return []

@@ -1,0 +1,122 @@
+"""The decision model's SavedModel: both sides of its serving contract.
+
+`serving_default` takes the recent context of up to K steps, in the environment's units,
+and returns the next action:
+  returns_to_go (B, L) float32: the return still wanted at each step (target minus rewards so far);
+  states (B, L, S) float32; actions (B, L, A) float32 (a discrete action is one value; the
+  last step's action is unknown and ignored: the model predicts it); timesteps (B, L) int32.
+Longer contexts are cut to the last K steps. States are standardized by Transform's own
+graph (train's statistics), returns-to-go divided by `decision.return_scale`: a client sends
+nothing the pipeline computed. `behaviour_cloning` takes states (B, S): the baseline trained
+on the same data, kept in the SavedModel so that the gate scores both from one artifact.
+`assets.extra/decision_model.json` says what the model expects (environment, K, targets).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from data import features
+
+SERVING_SIGNATURE = "serving_default"
+BEHAVIOUR_CLONING_SIGNATURE = "behaviour_cloning"
+INFO_FILE = os.path.join("assets.extra", "decision_model.json")
+LOGITS_KEY = "logits"  # discrete models: (B, A) action scores of the last step
+
+
+def standardize(tft_layer, states: tf.Tensor, state_dim: int) -> tf.Tensor:
+    """(B, L, S) raw states -> standardized by the Transform graph (as the examples were)."""
+    batch, steps = tf.shape(states)[0], tf.shape(states)[1]
+    flat = tf.reshape(states, [batch, steps * state_dim])  # (B, L * S): the examples' layout
+    sparse = tf.SparseTensor(
+        tf.where(tf.ones_like(flat, tf.bool)), tf.reshape(flat, [-1]), tf.shape(flat, out_type=tf.int64)
+    )  # every value present (from_dense would drop zeros)
+    standardized = tft_layer({features.STATES_KEY: sparse})[features.STATES_KEY]
+    return tf.reshape(tf.sparse.to_dense(standardized), [batch, steps, state_dim])  # (B, L, S)
+
+
+def export_decision_model(model, behaviour_cloning, tf_transform_output: tft.TFTransformOutput, info: dict, export_dir: str) -> None:
+    """Save the Decision Transformer and the behaviour-cloning baseline with the signatures above."""
+    root = tf.Module()
+    root.model, root.behaviour_cloning = model, behaviour_cloning
+    root.tft_layer = tf_transform_output.transform_features_layer()
+    state_dim, action_dim, context = info["state_dim"], info["action_dim"], info["context_length"]
+    discrete, scale = info["discrete"], float(info["return_scale"])
+    action_values = 1 if discrete else action_dim  # values per logged action
+
+    def outputs(raw_action: tf.Tensor) -> dict:
+        if discrete:  # (B, A) logits
+            return {features.ACTION_KEY: tf.argmax(raw_action, axis=-1, output_type=tf.int32), LOGITS_KEY: raw_action}
+        return {features.ACTION_KEY: raw_action}  # (B, A)
+
+    @tf.function
+    def serve(inputs: dict) -> dict:
+        recent = {k: v[:, -context:] for k, v in inputs.items()}  # the last K steps
+        actions = recent[features.ACTIONS_KEY]  # (B, L, A)
+        if discrete:
+            actions = tf.clip_by_value(tf.cast(tf.round(actions[..., 0]), tf.int32), 0, action_dim - 1)  # (B, L)
+        model_inputs = {
+            features.RETURNS_TO_GO_KEY: recent[features.RETURNS_TO_GO_KEY] / scale,  # (B, L)
+            features.STATES_KEY: standardize(root.tft_layer, recent[features.STATES_KEY], state_dim),  # (B, L, S)
+            features.ACTIONS_KEY: actions,
+            features.TIMESTEPS_KEY: recent[features.TIMESTEPS_KEY],  # (B, L)
+            "mask": tf.ones_like(recent[features.RETURNS_TO_GO_KEY]),  # (B, L): every step is real
+        }
+        return outputs(root.model(model_inputs, training=False)[:, -1])
+
+    @tf.function(input_signature=[tf.TensorSpec([None, state_dim], tf.float32, name=features.STATES_KEY)])
+    def clone(states):
+        standardized = standardize(root.tft_layer, states[:, None, :], state_dim)[:, 0]  # (B, S)
+        return outputs(root.behaviour_cloning(standardized, training=False))
+
+    specs = {
+        features.RETURNS_TO_GO_KEY: tf.TensorSpec([None, None], tf.float32, name=features.RETURNS_TO_GO_KEY),
+        features.STATES_KEY: tf.TensorSpec([None, None, state_dim], tf.float32, name=features.STATES_KEY),
+        features.ACTIONS_KEY: tf.TensorSpec([None, None, action_values], tf.float32, name=features.ACTIONS_KEY),
+        features.TIMESTEPS_KEY: tf.TensorSpec([None, None], tf.int32, name=features.TIMESTEPS_KEY),
+    }
+    tf.saved_model.save(
+        root,
+        export_dir,
+        signatures={SERVING_SIGNATURE: serve.get_concrete_function(specs), BEHAVIOUR_CLONING_SIGNATURE: clone},
+    )
+    os.makedirs(os.path.join(export_dir, "assets.extra"), exist_ok=True)
+    with open(os.path.join(export_dir, INFO_FILE), "w") as handle:
+        json.dump(info, handle, indent=2)
+
+
+class ServedPolicy:
+    """A pushed (or candidate) decision model, called as the rollouts call a policy."""
+
+    def __init__(self, model_dir: str):
+        with open(os.path.join(model_dir, INFO_FILE)) as handle:
+            self.info = json.load(handle)
+        loaded = tf.saved_model.load(model_dir)
+        self._loaded = loaded  # keeps the signatures' variables alive
+        self._serve = loaded.signatures[SERVING_SIGNATURE]
+        self._clone = loaded.signatures[BEHAVIOUR_CLONING_SIGNATURE]
+
+    def _action(self, outputs: dict) -> np.ndarray:
+        return outputs[features.ACTION_KEY].numpy()  # (n,) or (n, A)
+
+    def act(self, context: dict) -> np.ndarray:
+        """The Decision Transformer's next action for each context (components/decision/rollout.py)."""
+        actions = np.asarray(context[features.ACTIONS_KEY], np.float32)
+        if actions.ndim == 2:  # (n, L) discrete ids -> (n, L, 1)
+            actions = actions[..., None]
+        return self._action(
+            self._serve(
+                returns_to_go=tf.constant(context[features.RETURNS_TO_GO_KEY], tf.float32),
+                states=tf.constant(context[features.STATES_KEY], tf.float32),
+                actions=tf.constant(actions),
+                timesteps=tf.constant(context[features.TIMESTEPS_KEY], tf.int32),
+            )
+        )
+
+    def clone(self, states: np.ndarray) -> np.ndarray:
+        """The behaviour-cloning baseline's action for each state (n, S)."""
+        return self._action(self._clone(states=tf.constant(states, tf.float32)))
