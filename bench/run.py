@@ -23,6 +23,7 @@ BENCHMARKS = {
     "text": "bench.text",  # runs the text pipeline when OUTPUT_DIR has no pushed text model
     "vision": "bench.vision",  # runs the vision pipeline fresh under bench/results/, then ViT vs CNN by seed
     "speech": "bench.speech",  # the speech pipeline on two splits under bench/results/, then vs a CNN by seed
+    "decision": "bench.decision",  # the decision pipeline on CartPole and Pendulum under bench/results/
     "serving": "bench.serving",  # serves the models the two runs above made, under HTTP load
 }
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=list(BENCHMARKS), help="benchmarks to run")
     parser.add_argument("--output-dir", default="output", help="pipeline OUTPUT_DIR (for pipeline benchmarks)")
     parser.add_argument("--reuse-runs", action="store_true",
-                        help="vision, speech: reuse the pipeline runs already under bench/results/ instead of fresh ones")  # fmt: skip
+                        help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones")  # fmt: skip
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for name in args.only:

@@ -49,8 +49,8 @@ def targets(info: dict) -> list[float]:
     """The data's best and the environment's maximum, then a few lower ones for the curve (ascending)."""
     top = [info["data_best_return"]] + ([info["max_return"]] if info.get("max_return") is not None else [])
     highest = max(top)
-    low = min(0.0, highest) if highest > 0 else highest * 2  # negative returns (Pendulum): twice as bad
-    curve = list(np.linspace(low, highest, CURVE_POINTS + 1)[1:-1]) if highest > 0 else []
+    low = 0.0 if highest > 0 else -float(info["return_scale"])  # returns below zero (Pendulum): down to -scale
+    curve = list(np.linspace(low, highest, CURVE_POINTS + 1)[1:-1])
     return sorted({round(float(t), 3) for t in [*curve, *top]})
 
 
