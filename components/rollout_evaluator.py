@@ -25,7 +25,7 @@ from tfx.utils import path_utils
 
 from components.decision import rollout
 from components.decision.serving import ServedPolicy
-from components.scoring import NAME_PROPERTY, SCORES_FILE, SCORES_PROPERTY, Scores
+from components.scoring import Scores, record
 from data.config import PipelineConfig
 from data.notices import notices
 
@@ -122,11 +122,7 @@ def RolloutEvaluator(
             blessing.set_string_custom_property(BASELINE_SKIPPED, message)
             deployed = None
     result = judge(config, candidate, deployed, data_returns(examples))
-    os.makedirs(scores.uri, exist_ok=True)
-    with open(os.path.join(scores.uri, SCORES_FILE), "w") as handle:
-        json.dump(result, handle, indent=2)
-    scores.set_string_custom_property(SCORES_PROPERTY, json.dumps(result))
-    scores.set_string_custom_property(NAME_PROPERTY, scores_key)
+    record(scores, result, scores_key)
     blessed = result["blessed"]
     os.makedirs(blessing.uri, exist_ok=True)
     name = constants.BLESSED_FILE_NAME if blessed else constants.NOT_BLESSED_FILE_NAME

@@ -46,6 +46,11 @@ def Scorer(
     `source_fingerprint` (of score_fn's code) is only part of the cache key."""
     del source_fingerprint
     result = load_function(score_fn)(path_utils.serving_model_path(model.uri), examples.uri, json.loads(task_config))
+    record(scores, result, scores_key)
+
+
+def record(scores: Scores, result: dict, scores_key: str) -> None:
+    """`result` into the artifact's `scores.json` and custom properties (read by inspect and the report)."""
     os.makedirs(scores.uri, exist_ok=True)
     with open(os.path.join(scores.uri, SCORES_FILE), "w") as handle:
         json.dump(result, handle, indent=2)

@@ -42,7 +42,7 @@ def draft(config: PipelineConfig, force: bool = False, margin: float = DEFAULT_M
 
     spec = task_spec(config.task)
     if spec.draft_schema is None:
-        raise ValueError(f"task '{config.task}' cannot draft a schema yet")
+        raise ValueError(f"task '{config.task}' drafts no schema: its curated schema ({config.schema}) fits any data of its form")
     if not config.schema:
         raise ValueError("the config has no `schema:`: set where the drafted schema should be written")
     path = config.schema_path
