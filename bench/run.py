@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-dir", default="output", help="pipeline OUTPUT_DIR (for pipeline benchmarks)")
     parser.add_argument("--reuse-runs", action="store_true",
                         help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones")  # fmt: skip
+    parser.add_argument("--seeds", type=int, help="speech: at most this many seeds per split (default: each split's own)")
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for name in args.only:

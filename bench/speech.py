@@ -178,5 +178,6 @@ def split_rows(name: str, output_dir: str, overrides: list[str], seeds: tuple, r
 
 def run(args) -> list[dict]:
     reuse = getattr(args, "reuse_runs", False)
+    most = getattr(args, "seeds", None)  # `--seeds N`: at most N seeds per split (the first is the pipeline's run)
     return [row for name, (folder, overrides, seeds) in SPLITS.items()
-            for row in split_rows(name, os.path.join(RESULTS_DIR, folder), overrides, seeds, reuse)]  # fmt: skip
+            for row in split_rows(name, os.path.join(RESULTS_DIR, folder), overrides, seeds[:most], reuse)]  # fmt: skip
