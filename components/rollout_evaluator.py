@@ -25,12 +25,12 @@ from tfx.utils import path_utils
 
 from components.decision import rollout
 from components.decision.serving import ServedPolicy
+from components.evaluator import BASELINE_SKIPPED
 from components.scoring import Scores, record
 from data.config import PipelineConfig
 from data.notices import notices
 
 CURVE_POINTS = 4  # targets below the highest one, for the achieved-vs-target curve
-BASELINE_SKIPPED = "baseline_skipped"
 
 
 def data_returns(examples) -> dict:

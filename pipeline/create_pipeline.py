@@ -137,11 +137,9 @@ def speech_example_gen(config: PipelineConfig) -> BaseNode:
 
 
 def decision_example_gen(config: PipelineConfig) -> BaseNode:
-    if is_uri(config.data):
-        csv_path, fingerprint = config.data, config.data
-    else:
-        csv_path = decision_source.resolve_csv(config.data, str(config.task_dir / "data"), config.decision)
-        fingerprint = file_fingerprint(csv_path)
+    csv_path, fingerprint = source_data(  # the default data is logged per `decision` (environment, episodes, seed)
+        config, lambda path, data_dir: decision_source.resolve_csv(path, data_dir, config.decision)
+    )
     return DecisionExampleGen(
         csv_path=csv_path,
         data_fingerprint=fingerprint,
@@ -158,7 +156,7 @@ def rollout_evaluator(config: PipelineConfig, examples, model, baseline_model, t
         baseline_model=baseline_model,
         task_config=task_config,
         scores_key="decision_scores",
-        source_fingerprint=source_fingerprint(RolloutEvaluator.__module__, "components.decision.rollout"),
+        source_fingerprint=source_fingerprint(RolloutEvaluator.__module__, "components.decision.rollout", "components.decision.serving"),
     ).with_id("Evaluator")
 
 
