@@ -3,7 +3,8 @@
 An offline metric cannot say whether a policy is worth deploying; the return it earns can.
 The candidate's SavedModel is rolled out in `decision.env_id`, conditioned on target
 returns (the data's best and the environment's maximum, and a few below for the report's
-curve), over `decision.rollout_episodes` seeded episodes each. The behaviour-cloning
+curve), over `decision.rollout_episodes` seeded episodes each; the same number of
+episodes from other seeds, which choose nothing, give its test return. The behaviour-cloning
 baseline inside the same SavedModel, and the deployed model when there is one, act on the
 same seeds. The candidate is blessed only if its mean return at the highest target beats
 the data's mean return and behaviour cloning's (by `evaluation.min_return_improvement`),
@@ -31,6 +32,7 @@ from data.config import PipelineConfig
 from data.notices import notices
 
 CURVE_POINTS = 4  # targets below the highest one, for the achieved-vs-target curve
+TEST_SEED_OFFSET = 500_000  # test episodes start this far after the gate's: other starts, chosen by nothing
 
 
 def data_returns(examples) -> dict:
@@ -87,6 +89,14 @@ def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolic
                 f" by more than {drop}"
             )
     scores["blessed"], scores["reasons"] = not reasons, reasons
+    test_seeds = [seed + TEST_SEED_OFFSET for seed in seeds]  # reported, never gated on
+    scores["test"] = {
+        "model": {"target_return": highest, **rollout.summary(act(candidate, highest, test_seeds, decision.max_steps))},
+        "behaviour_cloning": rollout.summary(
+            rollout.rollout_markov(candidate.info["env_id"], candidate.clone, test_seeds, decision.max_steps)
+        ),
+        "seeds": [test_seeds[0], test_seeds[-1]],
+    }
     return scores
 
 

@@ -41,6 +41,10 @@ def return_lines(name: str, scores: dict) -> list[str]:
             asked = f" (asked for {target:g})" if target is not None else ""
             out.append(f"  {key:18s} {scores[key]['mean_return']:9.1f} ± {scores[key]['std_return']:.1f}{asked}")
     out.append(f"  {'data':18s} {scores['data']['mean_return']:9.1f} (the logged episodes; best {scores['data']['max_return']:g})")
+    test = scores.get("test", {})
+    if test:
+        out.append("  test episodes (other seeds; they choose nothing): "
+                   + ", ".join(f"{k} {v['mean_return']:.1f} ± {v['std_return']:.1f}" for k, v in test.items() if isinstance(v, dict)))  # fmt: skip
     return out
 
 

@@ -3,6 +3,7 @@
 A tiny budget: the run must complete, act in the environment and record what it earned,
 whether or not this small model is blessed.
 """
+import base64
 import json
 
 import httpx
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from components.decision import rollout
-from components.decision.serving import ServedPolicy
+from components.decision.serving import ServedPolicy, context_example
 from data import features
 from data.decision_logging import log_trajectories
 from pipeline import inspect_mlmd, mlmd, run_local
@@ -101,7 +102,13 @@ def test_serving_over_rest_equals_the_in_process_action(finished_run, tmp_path):
                 features.TIMESTEPS_KEY: context[features.TIMESTEPS_KEY].tolist(),
             }
             answer = httpx.post(f"{base}/v1/models/decision:predict", json={"inputs": body}, timeout=30).json()
-            assert answer["outputs"][features.ACTION_KEY] == expected.tolist(), answer
+            assert answer["outputs"][features.ACTION_KEY] == expected.tolist(), answer  # predict_raw
+            rows = [
+                {"b64": base64.b64encode(context_example({k: np.asarray(v)[i] for k, v in body.items()}).SerializeToString()).decode()}
+                for i in range(len(expected))
+            ]  # the same contexts as tf.Examples, to serving_default
+            answer = httpx.post(f"{base}/v1/models/decision:predict", json={"instances": rows}, timeout=30).json()
+            assert [p[features.ACTION_KEY] for p in answer["predictions"]] == expected.tolist(), answer
     # The context can be longer than K: serving keeps the last K steps.
     longer = {k: np.concatenate([v[:, :1]] * 30 + [v], axis=1) for k, v in contexts(policy)[-1].items()}
     np.testing.assert_array_equal(policy.act(longer), policy.act(contexts(policy)[-1]))

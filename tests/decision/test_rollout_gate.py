@@ -47,6 +47,7 @@ def test_a_policy_that_beats_the_data_and_cloning_is_blessed():
     assert scores["model"] == {"target_return": 500.0, "mean_return": 500.0, "std_return": 0.0, "episodes": 2}
     assert scores["behaviour_cloning"]["mean_return"] < 100
     assert [p["target_return"] for p in scores["curve"]] == [125.0, 250.0, 375.0, 500.0]
+    assert scores["test"]["model"]["mean_return"] == 500.0 and scores["test"]["seeds"][0] != scores["seeds"][0]
 
 
 def test_losing_to_the_data_to_cloning_or_to_the_deployed_model_is_not_blessed():
