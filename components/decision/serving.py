@@ -24,6 +24,7 @@ import tensorflow_transform as tft
 
 from components.export import EXAMPLES_INPUT, RAW_SIGNATURE, SERVING_SIGNATURE
 from data import features
+from models.decision_transformer import next_action
 
 BEHAVIOUR_CLONING_SIGNATURE = "behaviour_cloning"
 INFO_FILE = os.path.join("assets.extra", "decision_model.json")
@@ -87,10 +88,9 @@ def export_decision_model(model, behaviour_cloning, tf_transform_output: tft.TFT
     discrete, scale = info["discrete"], float(info["return_scale"])
     action_values = 1 if discrete else action_dim  # values per logged action
 
-    def outputs(raw_action: tf.Tensor) -> dict:
-        if discrete:  # (B, A) logits
-            return {features.ACTION_KEY: tf.argmax(raw_action, axis=-1, output_type=tf.int32), LOGITS_KEY: raw_action}
-        return {features.ACTION_KEY: raw_action}  # (B, A)
+    def outputs(raw_action: tf.Tensor) -> dict:  # (B, A) logits or actions of the newest step
+        found = {features.ACTION_KEY: next_action(raw_action, discrete)}  # (B,) or (B, A)
+        return {**found, LOGITS_KEY: raw_action} if discrete else found
 
     @tf.function
     def serve(inputs: dict) -> dict:
