@@ -82,11 +82,8 @@ def to_tf_example(episode: decision_source.Episode, status: str) -> tf.train.Exa
 
 def check_dimensions(frame, space: dict, env_id: str, path: str) -> None:
     """The CSV's state and action columns must be the environment's: anything else is the wrong config."""
-    states = decision_source.numbered(frame.columns, decision_source.STATE_COLUMN)
-    actions = decision_source.ACTION_COLUMN in frame.columns or decision_source.numbered(
-        frame.columns, decision_source.ACTION_VECTOR_COLUMN
-    )
-    action_dim = 1 if actions is True else len(actions)
+    states, actions = decision_source.state_and_action_columns(frame.columns)
+    action_dim = len(actions)
     want = 1 if space["discrete"] else space["action_dim"]
     if len(states) != space["state_dim"] or action_dim != want:
         raise ValueError(

@@ -47,32 +47,45 @@ def data_returns(examples) -> dict:
     }
 
 
+def top_targets(info: dict) -> list[float]:
+    """The data's best return and the environment's maximum when it is known (SavedModel info)."""
+    return [info["data_best_return"]] + ([info["max_return"]] if info.get("max_return") is not None else [])
+
+
+def highest_target(info: dict) -> float:
+    """The return a model is judged at: the environment's maximum, else the data's best."""
+    return max(top_targets(info))
+
+
 def targets(info: dict) -> list[float]:
     """The data's best and the environment's maximum, then a few lower ones for the curve (ascending)."""
-    top = [info["data_best_return"]] + ([info["max_return"]] if info.get("max_return") is not None else [])
+    top = top_targets(info)
     highest = max(top)
     low = 0.0 if highest > 0 else -float(info["return_scale"])  # returns below zero (Pendulum): down to -scale
     curve = list(np.linspace(low, highest, CURVE_POINTS + 1)[1:-1])
     return sorted({round(float(t), 3) for t in [*curve, *top]})
 
 
-def act(policy: ServedPolicy, target: float, seeds: list[int], max_steps: int | None) -> np.ndarray:
+def acted(policy: ServedPolicy, target: float, seeds: list[int], max_steps: int | None) -> dict:
+    """The Decision Transformer asked for `target` on `seeds`: {"target_return", "mean_return", "std_return", "episodes"}."""
     info = policy.info
-    return rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
+    returns = rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
+    return {"target_return": target, **rollout.summary(returns)}
+
+
+def cloned(policy: ServedPolicy, seeds: list[int], max_steps: int | None) -> dict:
+    """The SavedModel's behaviour-cloning baseline on `seeds`."""
+    return rollout.summary(rollout.rollout_markov(policy.info["env_id"], policy.clone, seeds, max_steps))
 
 
 def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolicy | None, data: dict) -> dict:
     """Every rollout and the gate's decision, as plain JSON-able data."""
     decision = config.decision
     seeds = [decision.rollout_seed + i for i in range(decision.rollout_episodes)]
-    wanted = targets(candidate.info)
-    curve = []
-    for target in wanted:
-        returns = act(candidate, target, seeds, decision.max_steps)
-        curve.append({"target_return": target, **rollout.summary(returns)})
-    highest = wanted[-1]
-    model = {"target_return": highest, **curve[-1]}
-    clone = rollout.summary(rollout.rollout_markov(candidate.info["env_id"], candidate.clone, seeds, decision.max_steps))
+    curve = [acted(candidate, target, seeds, decision.max_steps) for target in targets(candidate.info)]
+    model = dict(curve[-1])  # the highest target
+    highest = model["target_return"]
+    clone = cloned(candidate, seeds, decision.max_steps)
     scores = {"model": model, "behaviour_cloning": clone, "data": data, "curve": curve, "seeds": [seeds[0], seeds[-1]]}
     margin = float(config.evaluation.get("min_return_improvement", 0.0))
     reasons = []
@@ -81,7 +94,7 @@ def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolic
     if not model["mean_return"] > clone["mean_return"] + margin:
         reasons.append(f"mean return {model['mean_return']:.1f} does not beat behaviour cloning's {clone['mean_return']:.1f}")
     if deployed is not None:
-        scores["deployed"] = {"target_return": highest, **rollout.summary(act(deployed, highest, seeds, decision.max_steps))}
+        scores["deployed"] = acted(deployed, highest, seeds, decision.max_steps)
         drop = float(config.evaluation.get("max_return_drop", 0.0))
         if model["mean_return"] < scores["deployed"]["mean_return"] - drop:
             reasons.append(
@@ -91,10 +104,8 @@ def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolic
     scores["blessed"], scores["reasons"] = not reasons, reasons
     test_seeds = [seed + TEST_SEED_OFFSET for seed in seeds]  # reported, never gated on
     scores["test"] = {
-        "model": {"target_return": highest, **rollout.summary(act(candidate, highest, test_seeds, decision.max_steps))},
-        "behaviour_cloning": rollout.summary(
-            rollout.rollout_markov(candidate.info["env_id"], candidate.clone, test_seeds, decision.max_steps)
-        ),
+        "model": acted(candidate, highest, test_seeds, decision.max_steps),
+        "behaviour_cloning": cloned(candidate, test_seeds, decision.max_steps),
         "seeds": [test_seeds[0], test_seeds[-1]],
     }
     return scores

@@ -59,11 +59,16 @@ def numbered(columns, pattern: re.Pattern) -> list[str]:
     return [c for _, c in found]
 
 
+def state_and_action_columns(columns) -> tuple[list[str], list[str]]:
+    """(state_0.., action or action_0..) as the log names them, in index order."""
+    actions = [ACTION_COLUMN] if ACTION_COLUMN in columns else numbered(columns, ACTION_VECTOR_COLUMN)
+    return numbered(columns, STATE_COLUMN), actions
+
+
 def read_steps(path: str) -> pd.DataFrame:
     """The logged steps, with an error that names what is missing."""
     frame = pd.read_parquet(path) if str(path).endswith(".parquet") else pd.read_csv(path)
-    states = numbered(frame.columns, STATE_COLUMN)
-    actions = [ACTION_COLUMN] if ACTION_COLUMN in frame.columns else numbered(frame.columns, ACTION_VECTOR_COLUMN)
+    states, actions = state_and_action_columns(frame.columns)
     missing = [c for c in (EPISODE_COLUMN, STEP_COLUMN, REWARD_COLUMN) if c not in frame.columns]
     if missing or not states or not actions:
         raise ValueError(
@@ -91,8 +96,7 @@ class Episode:
 
 def episodes(frame: pd.DataFrame) -> list[Episode]:
     """Episodes in order of their id, each sorted by step number (gaps are kept, for validation)."""
-    states = numbered(frame.columns, STATE_COLUMN)
-    actions = [ACTION_COLUMN] if ACTION_COLUMN in frame.columns else numbered(frame.columns, ACTION_VECTOR_COLUMN)
+    states, actions = state_and_action_columns(frame.columns)
     out = []
     for episode, rows in frame.sort_values([EPISODE_COLUMN, STEP_COLUMN], kind="stable").groupby(EPISODE_COLUMN, sort=True):
         out.append(

@@ -16,15 +16,11 @@ import numpy as np
 
 from components.decision import rollout
 from components.decision.serving import ServedPolicy
+from components.rollout_evaluator import highest_target
 from data.config import PipelineConfig
 from pipeline.serving_model import latest_model_dir
 
 DEFAULT_SEED = 0
-
-
-def default_target(info: dict) -> float:
-    """The highest target the gate asked for: the environment's maximum, else the data's best."""
-    return max([info["data_best_return"]] + ([info["max_return"]] if info.get("max_return") is not None else []))
 
 
 def plot_episode(played: dict, target: float, path: pathlib.Path) -> None:
@@ -60,7 +56,7 @@ def predict_decision(config: PipelineConfig, args: argparse.Namespace) -> None:
     model_dir = latest_model_dir(config.serving_dir)
     policy = ServedPolicy(model_dir)
     info = policy.info
-    target = float(args.target) if args.target is not None else default_target(info)
+    target = float(args.target) if args.target is not None else highest_target(info)  # what the gate judged
     seed = DEFAULT_SEED if args.seed is None else int(args.seed)
     played = rollout.play_episode(info["env_id"], policy.act, seed, target, info["context_length"], config.decision.max_steps)
     path = config.task_dir / "predict" / f"episode_{seed}.png"
