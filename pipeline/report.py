@@ -348,7 +348,7 @@ def scores_section(report: dict) -> str:
     key = report.get("scores_key")
     if not key:
         return "<p>No Scorer output in this run.</p>"
-    if "curve" in report[key]:  # acting, not examples: mean returns (the decision task)
+    if scores.by_acting(report[key]):  # mean returns (the decision task), not splits of examples
         return "<pre>" + html.escape("\n".join(scores.lines(key, report[key]))) + "</pre>"
     header, rows = scores.table_rows(report[key])
     return "<p>Eval chooses (it gates); test chooses nothing.</p>" + table(header, rows)

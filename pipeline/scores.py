@@ -32,6 +32,11 @@ def table_rows(scores: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def by_acting(scores: dict) -> bool:
+    """Scores of a gate that acts (the decision task's RolloutEvaluator), not per split of examples."""
+    return "model" in scores and "data" in scores
+
+
 def return_lines(name: str, scores: dict) -> list[str]:
     """Mean returns by acting (the decision task's RolloutEvaluator)."""
     out = [f"Scores ({name}; mean return over {scores['model'].get('episodes', '?')} seeded episodes):"]
@@ -49,7 +54,7 @@ def return_lines(name: str, scores: dict) -> list[str]:
 
 
 def lines(name: str, scores: dict) -> list[str]:
-    if "model" in scores and "data" in scores:
+    if by_acting(scores):
         return return_lines(name, scores)
     header, rows = table_rows(scores)
     if not rows:
