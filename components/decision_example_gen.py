@@ -94,7 +94,7 @@ def check_dimensions(frame, space: dict, env_id: str, path: str) -> None:
 
 def write_splits(csv_path: str, decision: DecisionConfig, seed: int, output_uri: str) -> tuple[dict, dict]:
     """One gzipped TFRecord file per split under `output_uri`; returns (episodes per split,
-    statistics of the episodes' returns per split)."""
+    statistics of the episodes' returns per split that has episodes)."""
     space = action_space_info(decision.env_id)
     frame = decision_source.read_steps(csv_path)
     check_dimensions(frame, space, decision.env_id, csv_path)
@@ -104,8 +104,9 @@ def write_splits(csv_path: str, decision: DecisionConfig, seed: int, output_uri:
     for split in SPLITS:
         chosen = [e for e, s in zip(episodes, splits, strict=True) if s == split]
         counts[split] = examples_io.write_split(output_uri, split, (to_tf_example(e, trajectory_status(e, space)) for e in chosen))
-        values = np.array([e.episode_return for e in chosen]) if chosen else np.zeros(1)
-        returns[split] = {"mean_return": float(np.mean(values)), "max_return": float(np.max(values))}
+        if chosen:  # an empty split has no returns (a 0 there would pass for the best of negative ones)
+            values = np.array([e.episode_return for e in chosen])
+            returns[split] = {"mean_return": float(np.mean(values)), "max_return": float(np.max(values))}
     return counts, returns
 
 

@@ -155,3 +155,12 @@ def test_context_windows_are_left_padded_and_masked():
     )  # 2: padding
     np.testing.assert_array_equal(targets, [[0, 0, 1], [0, 1, 0], [1, 0, 1], [0, 1, 1]])
     np.testing.assert_array_equal(inputs["states"][1], [[0, 0], [0, 1], [2, 3]])
+
+
+def test_an_empty_split_records_no_returns(tmp_path):
+    path = tmp_path / "steps.csv"
+    steps_frame({0: 3, 1: 4, 2: 5}).assign(reward=-1.0).to_csv(path, index=False)
+    counts, returns = write_splits(str(path), DecisionConfig(split_fractions=[0.98, 0.01, 0.01]), 0, str(tmp_path / "out"))
+    empty = [split for split, count in counts.items() if count == 0]
+    assert empty and not set(empty) & set(returns)
+    assert all(r["max_return"] < 0 for r in returns.values())  # every return is negative: no 0 stands in for one
