@@ -75,7 +75,6 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
 
     from components.speech import module
     from components.speech.transcripts import transcript_scores
-    from models.ctc import greedy_decode, ids_to_text
     from models.speech_transformer import augment_batches, build_speech_transformer, crop_batches
 
     keras.utils.set_random_seed(seed)
@@ -91,7 +90,8 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
     evaluation = crop_batches(tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).cache())
     epochs, seconds = fit_timed(model, train, evaluation, config)
     logits = model.predict(xy("test")[0], batch_size=256, verbose=0)
-    said = [t.decode() for t in ids_to_text(greedy_decode(tf.constant(logits)), config.speech.alphabet).numpy()]
+    decode = module.decoder(config, module.transcripts_of(data["train"]["characters"], config.speech.alphabet))
+    said = [t.decode() for t in decode(tf.constant(logits)).numpy()]
     truth = list(module.transcripts_of(data["test"]["characters"], config.speech.alphabet))
     return {**transcript_scores(truth, said), "clips_per_s": count * epochs / seconds, "params": int(model.count_params())}
 

@@ -134,6 +134,8 @@ class SpeechConfig:
     frame_ms: float = 32.0  # spectrogram window
     step_ms: float = 5.0  # spectrogram hop: 200 frames a second, halved by the model's convolutions
     mel_bins: int = 40
+    decoder: str = "greedy"  # "greedy": any string over the alphabet (best symbol per step);
+    # "lexicon": the train transcript the model finds likeliest; for a closed vocabulary (commands, digits) only
     max_examples: int | None = None  # seeded subsample (None: every clip)
 
     @property
@@ -170,6 +172,8 @@ class SpeechConfig:
             )
         if self.split_by not in ("dataset", "random", "speaker"):
             raise ValueError(f"speech.split_by '{self.split_by}' must be dataset, random or speaker")
+        if self.decoder not in ("greedy", "lexicon"):
+            raise ValueError(f"speech.decoder '{self.decoder}' must be greedy or lexicon")
         if not 0 < self.min_seconds < self.max_seconds or self.sample_rate < 1000:
             raise ValueError(
                 f"speech: need 0 < min_seconds ({self.min_seconds}) < max_seconds ({self.max_seconds}) "

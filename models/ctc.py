@@ -1,4 +1,4 @@
-"""CTC pieces the speech model and its serving graph share: blank padding and greedy decoding.
+"""CTC pieces the speech model and its serving graph share: blank padding, greedy and lexicon decoding.
 
 CTC (Graves et al., 2006) lets a model write a transcript shorter than its output without
 an alignment: it emits one symbol per step, `BLANK` (id 0) or a character (ids 1..A), and a
@@ -53,6 +53,32 @@ def greedy_decode(logits: tf.Tensor) -> tf.RaggedTensor:
     previous = tf.pad(best[:, :-1], [[0, 0], [1, 0]], constant_values=-1)
     keep = tf.logical_and(tf.not_equal(best, previous), tf.not_equal(best, BLANK))
     return tf.ragged.boolean_mask(best, keep)
+
+
+def lexicon_decode(logits: tf.Tensor, lexicon: list[str], alphabet: str) -> tf.Tensor:
+    """(B, T, V) logits -> (B,) strings: for each clip, the lexicon entry the model gives the highest
+    CTC likelihood (summed over every alignment, as the training loss sums them).
+
+    For a closed vocabulary (commands, digits) this turns near misses that greedy decoding
+    spells out ("fiv", "eightt") into the word the model meant. It scores every entry for every
+    clip (B x W CTC passes), so it suits tens of entries, not a dictionary. Padded steps are
+    certainly blank (`BlankPadding`), so the full length T is exact for every clip."""
+    ids = [[alphabet.index(character) + 1 for character in entry] for entry in lexicon]
+    width = max(len(entry) for entry in ids)
+    labels = tf.constant([entry + [0] * (width - len(entry)) for entry in ids], tf.int32)  # (W, L)
+    lengths = tf.constant([len(entry) for entry in ids], tf.int32)  # (W,)
+    batch, steps = tf.shape(logits)[0], tf.shape(logits)[1]
+    log_probabilities = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)  # (B, T, V)
+
+    def likelihood(entry):  # one entry's log-likelihood for every clip: (B,)
+        label, length = entry
+        return -tf.nn.ctc_loss(
+            tf.tile(label[None], [batch, 1]), log_probabilities, tf.fill([batch], length), tf.fill([batch], steps),
+            logits_time_major=False, blank_index=BLANK,
+        )  # fmt: skip
+
+    scores = tf.map_fn(likelihood, (labels, lengths), fn_output_signature=tf.float32)  # (W, B)
+    return tf.gather(tf.constant(lexicon), tf.argmax(scores, axis=0))  # (B,)
 
 
 def ids_to_text(ids: tf.RaggedTensor, alphabet: str) -> tf.Tensor:

@@ -8,6 +8,7 @@ graph in `components.export`. The pipeline passes `PipelineConfig.to_dict()` as 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import keras
 import keras_tuner
@@ -21,7 +22,7 @@ from components.speech import baseline
 from components.speech.preprocessing import preprocessing_fn  # noqa: F401  (Transform entry point)
 from data import features
 from data.config import PipelineConfig
-from models.ctc import greedy_decode, ids_to_text
+from models.ctc import greedy_decode, ids_to_text, lexicon_decode
 from models.speech_transformer import (
     Augmentation,
     SpeechTransformerConfig,
@@ -57,6 +58,17 @@ def to_clip_features(transformed: dict):
 def transcripts_of(ids: np.ndarray, alphabet: str) -> np.ndarray:
     """(N, L) character ids (1-based, 0-padded) -> (N,) strings."""
     return np.array(["".join(alphabet[i - 1] for i in row if i > 0) for row in ids], dtype=object)
+
+
+def decoder(config: PipelineConfig, train_transcripts) -> Callable[[tf.Tensor], tf.Tensor]:
+    """(B, T, A + 1) logits -> (B,) transcripts, as `speech.decoder` says: greedy, or "lexicon": the
+    likeliest of the distinct train transcripts (README, "Speech": on the digits, greedy decoding's
+    errors were near misses such as "eigh" or "twor")."""
+    alphabet = config.speech.alphabet
+    if config.speech.decoder == "lexicon":
+        lexicon = sorted(set(train_transcripts))
+        return lambda logits: lexicon_decode(logits, lexicon, alphabet)
+    return lambda logits: ids_to_text(greedy_decode(logits), alphabet)
 
 
 def model_config(
@@ -144,10 +156,13 @@ def run_fn(fn_args) -> None:
     decay_steps = config.trainer.epochs * math.ceil(len(clips["train"][1]) / config.trainer.batch_size)
     model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
     training.fit(model, train, evaluation, config, fn_args.model_run_dir)
+    decode = decoder(config, clips["train"][1])
+    print(f"speech decoder: {config.speech.decoder}" + (
+        f" over the {len(set(clips['train'][1]))} distinct train transcripts" if config.speech.decoder == "lexicon" else ""))
 
     def transcribe(transformed: dict) -> dict:
         logits = model(model_inputs(transformed), training=False)  # (B, T, A + 1)
-        return {features.TRANSCRIPT_KEY: ids_to_text(greedy_decode(logits), alphabet)}  # (B,)
+        return {features.TRANSCRIPT_KEY: decode(logits)}  # (B,)
 
     export.export_serving_model(
         model,

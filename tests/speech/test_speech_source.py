@@ -131,6 +131,8 @@ def test_speech_config_rejects_what_it_cannot_use():
         SpeechConfig(split_by="voice").validate()
     with pytest.raises(ValueError, match="lower-case"):
         SpeechConfig(alphabet="ABC").validate()
+    with pytest.raises(ValueError, match="decoder 'beam' must be greedy or lexicon"):
+        SpeechConfig(decoder="beam").validate()
     assert tf.io.gfile.exists(str(speech_source.DEFAULT_FOLDER))
 
 

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text
+from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text, lexicon_decode
 from models.layers.conv_subsampling import ConvSubsampling
 from models.speech_transformer import (
     Augmentation,
@@ -49,6 +49,33 @@ def test_greedy_decoding_of_a_known_alignment_merges_repeats_and_drops_blanks():
     o = 15
     assert ids_to_text(greedy_decode(tf.constant(one_hot_logits([0, o, 0, o, 0]))), ALPHABET).numpy()[0] == b"oo"
     assert ids_to_text(greedy_decode(tf.constant(one_hot_logits([o, o, 0]))), ALPHABET).numpy()[0] == b"o"
+
+
+def letters(word: str) -> list[int]:
+    return [ALPHABET.index(c) + 1 for c in word]
+
+
+def test_lexicon_decoding_turns_a_near_miss_into_the_likeliest_word():
+    # "eigh" then a step that leans towards blank but gives "t" some weight: greedy spells
+    # "eigh", which is no word; of the lexicon, "eight" is the likeliest under CTC.
+    path = [0, *letters("eigh"), 0]
+    logits = one_hot_logits(path)  # (1, 6, V)
+    logits[0, -1, letters("t")[0]] = 8.0  # blank 10 vs "t" 8 at the last step
+    assert ids_to_text(greedy_decode(tf.constant(logits)), ALPHABET).numpy().tolist() == [b"eigh"]
+    lexicon = ["eight", "five", "nine"]
+    assert lexicon_decode(tf.constant(logits), lexicon, ALPHABET).numpy().tolist() == [b"eight"]
+
+
+def test_lexicon_decoding_matches_per_entry_ctc_likelihoods_for_a_batch():
+    logits = RNG.normal(size=(3, 7, len(ALPHABET) + 1)).astype("float32") * 3  # (B, T, V)
+    lexicon = ["on", "one", "two", "zoo"]
+    likelihood = np.stack([
+        -tf.nn.ctc_loss(tf.constant([letters(w)] * 3), tf.constant(logits), tf.fill([3], len(w)), tf.fill([3], 7),
+                        logits_time_major=False, blank_index=BLANK).numpy()
+        for w in lexicon
+    ], axis=1)  # (B, W)  # fmt: skip
+    expected = [lexicon[i].encode() for i in likelihood.argmax(1)]
+    assert lexicon_decode(tf.constant(logits), lexicon, ALPHABET).numpy().tolist() == expected
 
 
 def tiny_config(**overrides) -> SpeechTransformerConfig:
