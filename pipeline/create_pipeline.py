@@ -156,7 +156,7 @@ def rollout_evaluator(config: PipelineConfig, examples, model, baseline_model, t
         baseline_model=baseline_model,
         task_config=task_config,
         scores_key="decision_scores",
-        source_fingerprint=source_fingerprint(RolloutEvaluator.__module__)  # its imports (rollouts, serving) included,
+        source_fingerprint=source_fingerprint(RolloutEvaluator.__module__),  # its imports (rollouts, serving) included
     ).with_id("Evaluator")
 
 
