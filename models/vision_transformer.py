@@ -1,10 +1,13 @@
 """Vision Transformer (Dosovitskiy et al., 2021): images (B, H, W, C) -> class probabilities (B, C).
 
-PatchEmbedding (non-overlapping patches, each projected to D, plus learned positions) ->
-ClassToken -> pre-norm TransformerBlocks -> LayerNorm -> the class token -> softmax.
-On small data sets a ViT has none of a CNN's built-in locality, so it leans on
-augmentation (`augment_batches`: random shifts of the training batches, outside the
-model so that nothing random is exported), weight decay and a warmup + cosine schedule.
+[convolutional stem] -> PatchEmbedding (non-overlapping patches, each projected to D, plus
+learned positions) -> [ClassToken] -> pre-norm TransformerBlocks -> LayerNorm -> the class
+token, or the mean of the patch tokens -> softmax.
+On small data sets a ViT has none of a CNN's built-in locality, so it leans on a small
+convolutional stem (the paper's hybrid, section 3.1; Xiao et al., 2021; Hassani et al., 2021,
+"Escaping the big data paradigm with compact transformers"), augmentation
+(`augment_batches`: random shifts of the training batches, outside the model so that nothing
+random is exported), dropout, label smoothing, weight decay and a warmup + cosine schedule.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import keras
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
 from models.schedules import warmup_cosine
 
+POOLINGS = ("token", "mean")
 DEFAULT_SHIFT = 0.1  # random shift of training images (augment_batches): 0.1 of 28 px is up to 2.8 px
 
 
@@ -24,7 +28,10 @@ class VisionTransformerConfig:
     channels: int  # C
     num_classes: int  # >= 2
     patch_size: int = 4  # a patch_size x patch_size square becomes one token
-    stem: tuple[int, ...] = ()  # channels of 3x3 convolutions before patching (Xiao et al., 2021); () none
+    # Channels of 3x3 Conv-BN-ReLU layers before patching; () none. Where patch_size allows,
+    # they also downsample: see `stem_pools`.
+    stem: tuple[int, ...] = ()
+    pooling: str = "token"  # "token": the class token's output (the paper); "mean": the mean of the patch tokens
     model_dim: int = 64  # D; divisible by num_heads
     num_layers: int = 4
     num_heads: int = 4
@@ -45,8 +52,21 @@ class VisionTransformerConfig:
             )
         if self.model_dim % self.num_heads:
             raise ValueError(f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"`pooling` {self.pooling!r} must be one of {list(POOLINGS)}")
         if self.num_classes < 2:
             raise ValueError(f"`num_classes` ({self.num_classes}) must be >= 2")
+
+    @property
+    def stem_pools(self) -> int:
+        """How many stem layers end in a 2x2 max pooling: as many as halve patch_size evenly
+        (patch 4 with a two-layer stem: both, and each token is one pixel of the 1/4-size
+        feature map; patch 7: none). A token still covers patch_size x patch_size pixels, so
+        the patch count does not depend on the stem."""
+        pools, patch = 0, self.patch_size
+        while pools < len(self.stem) and patch % 2 == 0:
+            pools, patch = pools + 1, patch // 2
+        return pools
 
     @property
     def num_patches(self) -> int:
@@ -97,17 +117,26 @@ def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
     config.validate()
     images = keras.Input((*config.image_size, config.channels), name="pixels")
     x = images
-    for index, filters in enumerate(config.stem):  # (B, H, W, filters): local edges before patching
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="gelu", name=f"stem_{index}")(x)
-    x = PatchEmbedding(config.patch_size, config.model_dim, name="patch_embedding")(x)  # (B, N, D)
-    x = ClassToken(name="class_token")(x)  # (B, 1 + N, D)
-    x = keras.layers.Dropout(config.dropout)(x)
+    pools = config.stem_pools
+    for index, filters in enumerate(config.stem):  # (B, H', W', filters): local strokes before patching
+        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"stem_{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"stem_{index}_norm")(x)
+        x = keras.layers.ReLU(name=f"stem_{index}_relu")(x)
+        if index < pools:
+            x = keras.layers.MaxPooling2D(name=f"stem_{index}_pool")(x)  # (B, H'/2, W'/2, filters)
+    x = PatchEmbedding(config.patch_size // 2**pools, config.model_dim, name="patch_embedding")(x)  # (B, N, D)
+    if config.pooling == "token":
+        x = ClassToken(name="class_token")(x)  # (B, 1 + N, D)
     for index in range(config.num_layers):
         x = TransformerBlock(
             config.num_heads, config.mlp_dim, dropout=config.dropout, norm_first=True, activation="gelu",
             name=f"block_{index}",
         )(x)  # fmt: skip
     x = keras.layers.LayerNormalization(epsilon=1e-6, name="final_norm")(x)
-    token = x[:, 0, :]  # (B, D): the class token's output
-    probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(token)
+    if config.pooling == "token":
+        x = x[:, 0, :]  # (B, D): the class token's output
+    else:
+        x = keras.layers.GlobalAveragePooling1D(name="mean_token")(x)  # (B, D)
+    x = keras.layers.Dropout(config.dropout)(x)  # as in the blocks; the small CNN has it here too
+    probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(x)
     return compile_classifier(keras.Model(images, probabilities, name="vision_transformer"), config)

@@ -41,20 +41,40 @@ def test_patch_count_for_square_and_non_square_images(size, patch, patches):
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.parametrize("patch, pools, grid", [(4, 2, 7), (2, 1, 14), (7, 0, 4)])
+def test_the_stem_pools_only_as_far_as_the_patch_size_halves(patch, pools, grid):
+    """A token covers patch x patch pixels whatever the stem: it max-pools while patch_size halves
+    evenly (at most once per layer), and the patch embedding cuts what remains."""
+    config = VisionTransformerConfig((28, 28), 1, 10, patch_size=patch, stem=(4, 8), pooling="mean", model_dim=16,
+                                     num_layers=1, num_heads=2, mlp_dim=16)  # fmt: skip
+    assert config.stem_pools == pools
+    model = build_vision_transformer(config)
+    assert tuple(model.get_layer("patch_embedding").input.shape) == (None, 28 // 2**pools, 28 // 2**pools, 8)
+    assert tuple(model.get_layer("patch_embedding").output.shape) == (None, grid * grid, 16)
+    assert "class_token" not in [layer.name for layer in model.layers]
+    assert tuple(model.get_layer("mean_token").output.shape) == (None, 16)
+
+
+def test_an_unknown_pooling_is_named():
+    with pytest.raises(ValueError, match=r"`pooling` 'max' must be one of \['token', 'mean'\]"):
+        build_vision_transformer(VisionTransformerConfig((28, 28), 1, 10, pooling="max"))
+
+
 def test_indivisible_size_names_both_settings():
     with pytest.raises(ValueError, match=r"divisible by patch_size \(5\).*vision.image_size"):
         build_vision_transformer(VisionTransformerConfig((28, 28), 1, 10, patch_size=5))
 
 
-def _tiny_vit():
+def _tiny_vit(stem=(), pooling="token"):
     return build_vision_transformer(
-        VisionTransformerConfig((8, 12), 1, 3, patch_size=4, model_dim=16, num_layers=2, num_heads=2, mlp_dim=32,
-                                label_smoothing=0.1, decay_steps=10)  # fmt: skip
+        VisionTransformerConfig((8, 12), 1, 3, patch_size=4, stem=stem, pooling=pooling, model_dim=16, num_layers=2,
+                                num_heads=2, mlp_dim=32, dropout=0.1, label_smoothing=0.1, decay_steps=10)  # fmt: skip
     )
 
 
-def test_vit_saves_and_reloads_with_identical_outputs(tmp_path):
-    model = _tiny_vit()
+@pytest.mark.parametrize("stem, pooling", [((), "token"), ((4, 8), "mean")])
+def test_vit_saves_and_reloads_with_identical_outputs(tmp_path, stem, pooling):
+    model = _tiny_vit(stem, pooling)
     x = RNG.normal(size=(4, 8, 12, 1)).astype("float32")
     model.fit(x, np.array([0, 1, 2, 0]), epochs=1, verbose=0)
     path = str(tmp_path / "vit.keras")
