@@ -53,7 +53,7 @@ class VisionTransformerConfig:
         if self.model_dim % self.num_heads:
             raise ValueError(f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})")
         if self.pooling not in POOLINGS:
-            raise ValueError(f"`pooling` {self.pooling!r} must be one of {list(POOLINGS)}")
+            raise ValueError(f"`model.pooling` {self.pooling!r} must be one of {list(POOLINGS)}")
         if self.num_classes < 2:
             raise ValueError(f"`num_classes` ({self.num_classes}) must be >= 2")
 

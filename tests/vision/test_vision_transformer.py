@@ -56,7 +56,7 @@ def test_the_stem_pools_only_as_far_as_the_patch_size_halves(patch, pools, grid)
 
 
 def test_an_unknown_pooling_is_named():
-    with pytest.raises(ValueError, match=r"`pooling` 'max' must be one of \['token', 'mean'\]"):
+    with pytest.raises(ValueError, match=r"`model.pooling` .max. must be one of \['token', 'mean'\]"):
         build_vision_transformer(VisionTransformerConfig((28, 28), 1, 10, pooling="max"))
 
 
