@@ -10,7 +10,7 @@ import dataclasses
 
 import keras
 
-from models.vision_transformer import compile_classifier
+from models.vision_transformer import compile_classifier, conv_block
 
 
 @dataclasses.dataclass
@@ -31,11 +31,7 @@ def build_small_cnn(config: SmallCNNConfig) -> keras.Model:
     images = keras.Input((*config.image_size, config.channels), name="pixels")
     x = images
     for index, filters in enumerate(config.filters):
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = keras.layers.BatchNormalization()(x)
-        x = keras.layers.ReLU()(x)
-        if index < len(config.filters) - 1:
-            x = keras.layers.MaxPooling2D()(x)
+        x = conv_block(x, filters, pool=index < len(config.filters) - 1)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(config.dropout)(x)
     probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(x)

@@ -112,6 +112,16 @@ def augment_batches(dataset, shift: float, seed: int):
     return dataset.map(lambda images, labels: (translate(images, training=True), labels))
 
 
+def conv_block(x, filters: int, pool: bool, name: str | None = None):
+    """(B, H, W, C) -> (B, H', W', filters): a 3x3 Conv-BN-ReLU, then a 2x2 max pooling
+    (H' = H/2) if `pool`. The ViT's stem and the small CNN are built of the same block."""
+    named = (lambda suffix: f"{name}{suffix}") if name else (lambda suffix: None)
+    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=named(""))(x)
+    x = keras.layers.BatchNormalization(name=named("_norm"))(x)
+    x = keras.layers.ReLU(name=named("_relu"))(x)
+    return keras.layers.MaxPooling2D(name=named("_pool"))(x) if pool else x
+
+
 def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
     """A compiled functional ViT on standardized pixels (B, H, W, C)."""
     config.validate()
@@ -119,11 +129,7 @@ def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
     x = images
     pools = config.stem_pools
     for index, filters in enumerate(config.stem):  # (B, H', W', filters): local strokes before patching
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"stem_{index}")(x)
-        x = keras.layers.BatchNormalization(name=f"stem_{index}_norm")(x)
-        x = keras.layers.ReLU(name=f"stem_{index}_relu")(x)
-        if index < pools:
-            x = keras.layers.MaxPooling2D(name=f"stem_{index}_pool")(x)  # (B, H'/2, W'/2, filters)
+        x = conv_block(x, filters, pool=index < pools, name=f"stem_{index}")
     x = PatchEmbedding(config.patch_size // 2**pools, config.model_dim, name="patch_embedding")(x)  # (B, N, D)
     if config.pooling == "token":
         x = ClassToken(name="class_token")(x)  # (B, 1 + N, D)
