@@ -5,6 +5,11 @@ then carried into the SavedModel as TensorFlow ops (`BagOfNgramsClassifier`), so
 Evaluator and the Scorer score it on the very examples they score the candidate on.
 Tokens come from the same `standardize_and_split` as the transformer's (lowercase, strip
 punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree.
+
+The same classifier with character n-grams as well (`char_widths`, scikit-learn's
+"char_wb") is the wide part the transformer learns over (components/text/module.py): on
+short reviews the n-grams of "unwatchable" or "masterpiece" carry what whole words, half
+of them rare, do not.
 """
 from __future__ import annotations
 
@@ -14,17 +19,27 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from components.classification import logistic_regression_weights
-from components.text.preprocessing import standardize_and_split
+from components.text.preprocessing import char_ngrams, standardize_and_split
 
 NGRAMS = 2  # unigrams and bigrams
 MIN_DF = 2  # n-grams in fewer train texts are dropped
-PENALTIES = (0.3, 1.0, 3.0, 10.0)  # inverse L2 strengths (C); the best on eval accuracy is kept
+PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # inverse L2 strengths (C); the best on eval accuracy is kept
 FOLDS = 5  # out-of-fold logits for the model trained on top of the challenger
+CHAR_PREFIX = "#"  # marks character n-grams; standardized words never contain it
 
 
-def tokens(texts: list[bytes] | np.ndarray) -> list[list[str]]:
-    """Unigram and bigram tokens of each text, by the TensorFlow tokenizer used at serving."""
-    ragged = standardize_and_split(tf.constant(list(texts)), NGRAMS)
+def analyze(texts: tf.Tensor, char_widths: tuple[int, int] | None = None) -> tf.RaggedTensor:
+    """(B,) texts -> (B, None) features: word unigrams and bigrams, then, with `char_widths`
+    (lowest, highest), the character n-grams of each word, prefixed with CHAR_PREFIX."""
+    words = standardize_and_split(texts, NGRAMS)
+    if not char_widths:
+        return words
+    return tf.concat([words, CHAR_PREFIX + char_ngrams(texts, tuple(char_widths))], axis=1)
+
+
+def tokens(texts: list[bytes] | np.ndarray, char_widths: tuple[int, int] | None = None) -> list[list[str]]:
+    """The features of each text (`analyze`), by the TensorFlow tokenizer used at serving."""
+    ragged = analyze(tf.constant(list(texts)), char_widths)
     return [[t.decode() for t in row] for row in ragged.to_list()]
 
 
@@ -37,29 +52,27 @@ def _classifier(penalty: float) -> LogisticRegression:
     return LogisticRegression(C=penalty, max_iter=2000)
 
 
-def _fit(token_lists: list[list[str]], labels: np.ndarray, penalty: float):
-    vectorizer = _vectorizer()
-    model = _classifier(penalty).fit(vectorizer.fit_transform(token_lists), labels)
-    return vectorizer, model
-
-
-def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES):
-    """(classifier, C, {C: eval accuracy}): TF-IDF (sublinear tf, l2) + logistic regression.
+def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES, char_widths=None):
+    """(classifier, C, {C: eval accuracy}): TF-IDF (sublinear tf, l2) + logistic regression
+    over word unigrams and bigrams, and character n-grams of `char_widths` if given.
 
     `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
     """
     vectorizer = _vectorizer()
-    x_train = vectorizer.fit_transform(tokens(train[0]))
-    x_eval = vectorizer.transform(tokens(evaluation[0]))
+    x_train = vectorizer.fit_transform(tokens(train[0], char_widths))
+    x_eval = vectorizer.transform(tokens(evaluation[0], char_widths))
     fits, accuracy = {}, {}
     for penalty in penalties:
         fits[penalty] = _classifier(penalty).fit(x_train, train[1])
         accuracy[penalty] = float(fits[penalty].score(x_eval, evaluation[1]))
     best = max(accuracy, key=accuracy.get)
-    return BagOfNgramsClassifier.from_sklearn(vectorizer, fits[best], num_classes), best, accuracy
+    classifier = BagOfNgramsClassifier.from_sklearn(vectorizer, fits[best], num_classes, char_widths)
+    return classifier, best, accuracy
 
 
-def out_of_fold_logits(train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0) -> np.ndarray:
+def out_of_fold_logits(
+    train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0, char_widths=None
+) -> np.ndarray:
     """(N, C) logits of each train text from a challenger fitted on the other folds.
 
     A model that learns on top of the challenger must see the challenger's logits as they
@@ -68,11 +81,12 @@ def out_of_fold_logits(train: tuple, penalty: float, num_classes: int, folds: in
     from sklearn.model_selection import StratifiedKFold
 
     texts, labels = np.asarray(train[0]), np.asarray(train[1])
-    token_lists = tokens(texts)
+    token_lists = tokens(texts, char_widths)
     logits = np.zeros((len(texts), num_classes), np.float32)
     for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
-        vectorizer, model = _fit([token_lists[i] for i in fit_rows], labels[fit_rows], penalty)
-        fold = BagOfNgramsClassifier.from_sklearn(vectorizer, model, num_classes)
+        vectorizer = _vectorizer()
+        model = _classifier(penalty).fit(vectorizer.fit_transform([token_lists[i] for i in fit_rows]), labels[fit_rows])
+        fold = BagOfNgramsClassifier.from_sklearn(vectorizer, model, num_classes, char_widths)
         logits[held] = fold.logits(tf.constant(texts[held])).numpy()
     return logits
 
@@ -99,8 +113,9 @@ class OutOfFoldPrior(tf.Module):
 class BagOfNgramsClassifier(tf.Module):
     """(B,) raw texts -> (B, C) class probabilities, as the fitted TF-IDF + logistic regression."""
 
-    def __init__(self, vocabulary: list[str], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray):
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray, char_widths=None):
         super().__init__(name="bag_of_ngrams")
+        self.char_widths = tuple(char_widths) if char_widths else None  # traced into the graph, not a variable
         self.size = len(vocabulary)
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocabulary), tf.range(self.size, dtype=tf.int64)),
@@ -111,13 +126,13 @@ class BagOfNgramsClassifier(tf.Module):
         self.bias = tf.Variable(np.asarray(bias, np.float32), trainable=False, name="bias")  # (C,)
 
     @classmethod
-    def from_sklearn(cls, vectorizer: TfidfVectorizer, model: LogisticRegression, num_classes: int):
+    def from_sklearn(cls, vectorizer: TfidfVectorizer, model: LogisticRegression, num_classes: int, char_widths=None):
         vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)  # column order
-        return cls(vocabulary, vectorizer.idf_, *logistic_regression_weights(model, num_classes))
+        return cls(vocabulary, vectorizer.idf_, *logistic_regression_weights(model, num_classes), char_widths)
 
     def features(self, texts: tf.Tensor) -> tf.SparseTensor:
         """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, L2-normalized."""
-        ids = self.table.lookup(standardize_and_split(texts, NGRAMS))  # (B, None), -1 unknown
+        ids = self.table.lookup(analyze(texts, self.char_widths))  # (B, None), -1 unknown
         ids = tf.ragged.boolean_mask(ids, ids >= 0)
         counts = tf.sparse.bincount(ids, axis=-1, minlength=self.size, maxlength=self.size)  # (B, V)
         counts = tf.sparse.reorder(counts)

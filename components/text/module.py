@@ -28,6 +28,10 @@ RAW_ONLY_KEYS = (features.LABEL_KEY, features.LENGTH_BUCKET_KEY)  # not sent at 
 
 
 TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")  # what the Tuner optimizes (the report names it)
+# Character n-gram widths the wide part adds to the challenger's words and bigrams
+# (`model.prior_char_ngrams`): on Rotten Tomatoes they lift the linear model from 0.761 to
+# 0.776 test accuracy over three splits (README, "The text task").
+DEFAULT_PRIOR_CHAR_NGRAMS = (2, 5)
 
 
 def model_inputs(transformed: dict, challenger=None):
@@ -44,8 +48,20 @@ def make_to_xy(challenger=None):
 
 def over_baseline(config: PipelineConfig) -> bool:
     """`model.over_baseline` (default true): the transformer learns the residual over the
-    bag-of-n-grams challenger's logits instead of classifying alone."""
+    logits of a bag-of-n-grams linear model (the wide part) instead of classifying alone."""
     return bool(config.model.get("over_baseline", True))
+
+
+def prior_char_ngrams(config: PipelineConfig) -> tuple[int, int] | None:
+    """`model.prior_char_ngrams` ([lowest, highest], default [2, 5]): the wide part is the
+    challenger's TF-IDF + logistic regression with these character n-grams as well;
+    null or [] makes the challenger itself the wide part."""
+    widths = config.model.get("prior_char_ngrams", DEFAULT_PRIOR_CHAR_NGRAMS)
+    if not widths:
+        return None
+    if len(widths) != 2 or not 1 <= widths[0] <= widths[1]:
+        raise ValueError(f"`model.prior_char_ngrams` {list(widths)} must be [lowest, highest] widths, 1 <= lowest <= highest")
+    return int(widths[0]), int(widths[1])
 
 
 def classifier_config(
@@ -81,7 +97,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     # The Tuner needs the challenger only as the prior it trains over; the Trainer also exports it.
-    training_prior = fit_challenger(fn_args, config, tf_transform_output)[1] if over_baseline(config) else None
+    training_prior = fit_challenger(fn_args, config, tf_transform_output)[2] if over_baseline(config) else None
     _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior), num_epochs=None)
     return training.random_search(
         fn_args,
@@ -116,18 +132,26 @@ def texts_and_labels(fn_args, config: PipelineConfig, files: list[str], tf_trans
 
 
 def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output):
-    """(challenger, training prior): TF-IDF + logistic regression on the train texts, its
-    penalty chosen on eval; and, when the transformer learns over it, the prior it trains
-    on (out-of-fold logits for train texts, the challenger's for the rest), else None."""
+    """(challenger, wide part, training prior), each fitted on the train texts with its
+    penalty chosen on eval: the challenger, TF-IDF of words and bigrams + logistic
+    regression; when the transformer learns over a wide part (`over_baseline`), the same
+    with character n-grams (`prior_char_ngrams`), and the prior the transformer trains on
+    (the wide part's out-of-fold logits for train texts, its own for the rest). Without a
+    wide part, (challenger, None, None)."""
     train = texts_and_labels(fn_args, config, fn_args.train_files, tf_transform_output)
     evaluation = texts_and_labels(fn_args, config, fn_args.eval_files, tf_transform_output)
     num_classes = len(class_names(tf_transform_output))
     classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes)
     print(f"text challenger: TF-IDF + logistic regression, C={penalty} (eval accuracy by C: {accuracy})")
     if not over_baseline(config):
-        return classifier, None
-    logits = baseline.out_of_fold_logits(train, penalty, num_classes, seed=config.seed)
-    return classifier, baseline.OutOfFoldPrior(train[0], logits, classifier)
+        return classifier, None, None
+    widths = prior_char_ngrams(config)
+    wide = classifier
+    if widths:
+        wide, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes, char_widths=widths)
+        print(f"text wide part: with character {widths[0]}-{widths[1]}-grams, C={penalty} (eval accuracy by C: {accuracy})")
+    logits = baseline.out_of_fold_logits(train, penalty, num_classes, seed=config.seed, char_widths=widths)
+    return classifier, wide, baseline.OutOfFoldPrior(train[0], logits, wide)
 
 
 def run_fn(fn_args) -> None:
@@ -135,8 +159,7 @@ def run_fn(fn_args) -> None:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    challenger, training_prior = fit_challenger(fn_args, config, tf_transform_output)
-    prior = challenger if training_prior is not None else None  # at serving, the challenger's own logits
+    challenger, prior, training_prior = fit_challenger(fn_args, config, tf_transform_output)  # at serving, the wide part's own logits
     _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior))
     model = build_text_classifier(
         classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
@@ -150,5 +173,5 @@ def run_fn(fn_args) -> None:
         serving_outputs(model, names, prior),
         fn_args.serving_model_dir,
         evaluate=evaluation_outputs(model, challenger, names, prior),
-        tracked={"text_challenger": challenger},  # its table and weights travel in the SavedModel
+        tracked={"text_challenger": challenger, "text_wide": prior},  # their tables and weights travel in the SavedModel
     )

@@ -31,6 +31,16 @@ def standardize_and_split(texts: tf.Tensor, ngrams: int) -> tf.RaggedTensor:
     return tokens
 
 
+def char_ngrams(texts: tf.Tensor, widths: tuple[int, int]) -> tf.RaggedTensor:
+    """(B,) strings -> (B, None) character n-grams of `widths` (lowest, highest) inside each
+    lowercased whitespace-separated word padded with a space on each side: scikit-learn's
+    `analyzer="char_wb"`. Punctuation stays: "great!" and "great" share most of their grams."""
+    words = tf.strings.split(tf.strings.lower(texts, encoding="utf-8"))  # (B, W)
+    chars = tf.strings.unicode_split(" " + words + " ", "UTF-8")  # (B, W, L)
+    grams = tf.strings.ngrams(chars, ngram_width=tuple(range(widths[0], widths[1] + 1)), separator="")  # (B, W, G)
+    return grams.merge_dims(1, 2)
+
+
 def token_ids(texts: tf.Tensor, text: TextConfig) -> tf.Tensor:
     """(B,) strings -> (B, max_length) int64 ids with a train-fitted vocabulary."""
     tokens = standardize_and_split(texts, text.ngrams).to_sparse()

@@ -23,18 +23,29 @@ def _corpus(num_classes: int, n: int = 120, seed: int = 0):
     return np.array(texts), labels
 
 
-@pytest.mark.parametrize("num_classes", [2, 4])
-def test_matches_scikit_learn_probabilities(num_classes):
+@pytest.mark.parametrize("num_classes,char_widths", [(2, None), (4, None), (3, (2, 4))])
+def test_matches_scikit_learn_probabilities(num_classes, char_widths):
     texts, labels = _corpus(num_classes)
-    classifier, penalty, accuracy = baseline.fit_baseline((texts, labels), (texts, labels), num_classes)
+    train = (texts, labels)
+    classifier, penalty, accuracy = baseline.fit_baseline(train, train, num_classes, char_widths=char_widths)
     assert penalty in baseline.PENALTIES and set(accuracy) == set(baseline.PENALTIES)
     vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=baseline.MIN_DF)
-    x = vectorizer.fit_transform(baseline.tokens(texts))
+    x = vectorizer.fit_transform(baseline.tokens(texts, char_widths))
     reference = LogisticRegression(C=penalty, max_iter=2000).fit(x, labels)
     unseen, _ = _corpus(num_classes, n=20, seed=1)
-    unseen = np.append(unseen, [b"", b"zzz qqq"])  # no known n-gram: the intercept alone
-    expected = reference.predict_proba(vectorizer.transform(baseline.tokens(unseen)))
+    unseen = np.append(unseen, [b"", b"zzz qqq", "Caf\u00e9 GREATER".encode()])  # no known n-gram: the intercept
+    expected = reference.predict_proba(vectorizer.transform(baseline.tokens(unseen, char_widths)))
     np.testing.assert_allclose(classifier(tf.constant(unseen)).numpy(), expected, atol=1e-5)
+
+
+def test_char_ngrams_are_scikit_learns_char_wb():
+    texts = [b"A GREAT, moving film!", "Caf\u00e9  NO".encode(), b"", b"x"]
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    grams = baseline.tokens(texts, (2, 5))
+    for text, ours in zip(texts, grams):
+        words = baseline.tokens([text])[0]
+        assert ours[: len(words)] == words  # the words and bigrams first, then the prefixed char n-grams
+        assert sorted(ours[len(words) :]) == sorted(baseline.CHAR_PREFIX + g for g in analyzer(text.decode()))
 
 
 def test_tokens_are_the_transformers_with_bigrams():
@@ -43,9 +54,10 @@ def test_tokens_are_the_transformers_with_bigrams():
     ]  # fmt: skip
 
 
-def test_saves_with_its_table(tmp_path):
+@pytest.mark.parametrize("char_widths", [None, (2, 3)])
+def test_saves_with_its_table(tmp_path, char_widths):
     texts, labels = _corpus(2)
-    classifier, _, _ = baseline.fit_baseline((texts, labels), (texts, labels), 2)
+    classifier, _, _ = baseline.fit_baseline((texts, labels), (texts, labels), 2, char_widths=char_widths)
     root = tf.Module()
     root.classifier = classifier
     root.serve = tf.function(lambda t: classifier(t), input_signature=[tf.TensorSpec([None], tf.string)])
