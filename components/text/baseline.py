@@ -43,9 +43,38 @@ def tokens(texts: list[bytes] | np.ndarray, char_widths: tuple[int, int] | None 
     return [[t.decode() for t in row] for row in ragged.to_list()]
 
 
-def _vectorizer() -> TfidfVectorizer:
-    """TF-IDF over pre-tokenized n-grams: sublinear term frequency, L2-normalized rows."""
-    return TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF)
+def is_char_ngram(vocabulary: list[str]) -> np.ndarray:
+    """(V,) 1 for a character n-gram, 0 for a word or bigram: the block each column is normalized in."""
+    return np.array([t.startswith(CHAR_PREFIX) for t in vocabulary], np.int64)
+
+
+class _Vectorizer:
+    """TF-IDF over pre-tokenized n-grams (scikit-learn): sublinear term frequency, and each
+    block of a row (words and bigrams; character n-grams) L2-normalized on its own, so that
+    a text's hundreds of character n-grams do not drown its words."""
+
+    def __init__(self):
+        self.tfidf = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF, norm=None)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return sorted(self.tfidf.vocabulary_, key=self.tfidf.vocabulary_.get)  # column order
+
+    def fit_transform(self, token_lists):
+        x = self.tfidf.fit_transform(token_lists)
+        self.blocks = is_char_ngram(self.vocabulary)
+        return self._normalize(x)
+
+    def transform(self, token_lists):
+        return self._normalize(self.tfidf.transform(token_lists))
+
+    def _normalize(self, x):
+        x = x.tocsr()
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        segments = 2 * rows + self.blocks[x.indices]  # (nnz,) one segment per row and block
+        norms = np.sqrt(np.bincount(segments, weights=np.square(x.data), minlength=2 * x.shape[0]))
+        x.data = x.data / np.maximum(norms[segments], 1e-12)
+        return x
 
 
 def _classifier(penalty: float) -> LogisticRegression:
@@ -58,7 +87,7 @@ def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PE
 
     `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
     """
-    vectorizer = _vectorizer()
+    vectorizer = _Vectorizer()
     x_train = vectorizer.fit_transform(tokens(train[0], char_widths))
     x_eval = vectorizer.transform(tokens(evaluation[0], char_widths))
     fits, accuracy = {}, {}
@@ -84,7 +113,7 @@ def out_of_fold_logits(
     token_lists = tokens(texts, char_widths)
     logits = np.zeros((len(texts), num_classes), np.float32)
     for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
-        vectorizer = _vectorizer()
+        vectorizer = _Vectorizer()
         model = _classifier(penalty).fit(vectorizer.fit_transform([token_lists[i] for i in fit_rows]), labels[fit_rows])
         fold = BagOfNgramsClassifier.from_sklearn(vectorizer, model, num_classes, char_widths)
         logits[held] = fold.logits(tf.constant(texts[held])).numpy()
@@ -117,6 +146,7 @@ class BagOfNgramsClassifier(tf.Module):
         super().__init__(name="bag_of_ngrams")
         self.char_widths = tuple(char_widths) if char_widths else None  # traced into the graph, not a variable
         self.size = len(vocabulary)
+        self.blocks = tf.constant(is_char_ngram(vocabulary))  # (V,) the block each column is normalized in
         self.table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(tf.constant(vocabulary), tf.range(self.size, dtype=tf.int64)),
             default_value=-1,
@@ -126,20 +156,21 @@ class BagOfNgramsClassifier(tf.Module):
         self.bias = tf.Variable(np.asarray(bias, np.float32), trainable=False, name="bias")  # (C,)
 
     @classmethod
-    def from_sklearn(cls, vectorizer: TfidfVectorizer, model: LogisticRegression, num_classes: int, char_widths=None):
-        vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)  # column order
-        return cls(vocabulary, vectorizer.idf_, *logistic_regression_weights(model, num_classes), char_widths)
+    def from_sklearn(cls, vectorizer: _Vectorizer, model: LogisticRegression, num_classes: int, char_widths=None):
+        weights = logistic_regression_weights(model, num_classes)
+        return cls(vectorizer.vocabulary, vectorizer.tfidf.idf_, *weights, char_widths)
 
     def features(self, texts: tf.Tensor) -> tf.SparseTensor:
-        """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, L2-normalized."""
+        """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, each block of a row
+        (words; character n-grams) L2-normalized, as `_Vectorizer`."""
         ids = self.table.lookup(analyze(texts, self.char_widths))  # (B, None), -1 unknown
         ids = tf.ragged.boolean_mask(ids, ids >= 0)
         counts = tf.sparse.bincount(ids, axis=-1, minlength=self.size, maxlength=self.size)  # (B, V)
         counts = tf.sparse.reorder(counts)
         values = (1.0 + tf.math.log(tf.cast(counts.values, tf.float32))) * tf.gather(self.idf, counts.indices[:, 1])
-        rows = tf.cast(counts.indices[:, 0], tf.int32)
-        norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), rows, tf.shape(texts)[0]))  # (B,)
-        values = values / tf.gather(tf.maximum(norms, 1e-12), rows)
+        segments = 2 * counts.indices[:, 0] + tf.gather(self.blocks, counts.indices[:, 1])  # (nnz,) row and block
+        norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), segments, 2 * tf.shape(texts, tf.int64)[0]))
+        values = values / tf.gather(tf.maximum(norms, 1e-12), segments)
         return tf.SparseTensor(counts.indices, values, counts.dense_shape)
 
     def logits(self, texts: tf.Tensor) -> tf.Tensor:

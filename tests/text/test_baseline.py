@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tensorflow as tf
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -29,12 +30,18 @@ def test_matches_scikit_learn_probabilities(num_classes, char_widths):
     train = (texts, labels)
     classifier, penalty, accuracy = baseline.fit_baseline(train, train, num_classes, char_widths=char_widths)
     assert penalty in baseline.PENALTIES and set(accuracy) == set(baseline.PENALTIES)
-    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=baseline.MIN_DF)
-    x = vectorizer.fit_transform(baseline.tokens(texts, char_widths))
+    # Words and character n-grams as two TF-IDF blocks, each L2-normalized, side by side.
+    blocks = [(baseline.tokens, TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=baseline.MIN_DF))]
+    if char_widths:
+        def chars(texts):
+            return [[g for g in row if g.startswith(baseline.CHAR_PREFIX)] for row in baseline.tokens(texts, char_widths)]
+
+        blocks += [(chars, TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=baseline.MIN_DF))]
+    x = sparse.hstack([v.fit_transform(tokenize(texts)) for tokenize, v in blocks])
     reference = LogisticRegression(C=penalty, max_iter=2000).fit(x, labels)
     unseen, _ = _corpus(num_classes, n=20, seed=1)
     unseen = np.append(unseen, [b"", b"zzz qqq", "Caf\u00e9 GREATER".encode()])  # no known n-gram: the intercept
-    expected = reference.predict_proba(vectorizer.transform(baseline.tokens(unseen, char_widths)))
+    expected = reference.predict_proba(sparse.hstack([v.transform(tokenize(unseen)) for tokenize, v in blocks]))
     np.testing.assert_allclose(classifier(tf.constant(unseen)).numpy(), expected, atol=1e-5)
 
 
