@@ -72,3 +72,17 @@ def test_run_local_takes_no_cache():
     from pipeline import run_local
 
     assert run_local.parse_args(["--no-cache"]).no_cache and not run_local.parse_args([]).no_cache
+
+
+def test_the_wide_part_adds_character_ngrams_unless_told_not_to():
+    from components.text import module
+
+    config = load_config("text")
+    assert module.prior_char_ngrams(config) == module.DEFAULT_PRIOR_CHAR_NGRAMS
+    config.model["prior_char_ngrams"] = [3, 4]
+    assert module.prior_char_ngrams(config) == (3, 4)
+    config.model["prior_char_ngrams"] = []
+    assert module.prior_char_ngrams(config) is None  # the challenger itself is the wide part
+    config.model["prior_char_ngrams"] = [5, 2]
+    with pytest.raises(ValueError, match=r"model.prior_char_ngrams.*\[5, 2\]"):
+        module.prior_char_ngrams(config)
