@@ -96,7 +96,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    # The Tuner needs the challenger only as the prior it trains over; the Trainer also exports it.
+    # The Tuner needs only the prior the transformer trains over; the Trainer also exports both linear models.
     training_prior = fit_challenger(fn_args, config, tf_transform_output)[2] if over_baseline(config) else None
     _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior), num_epochs=None)
     return training.random_search(
