@@ -51,9 +51,11 @@ def predictions(outputs: dict) -> list[tuple[str, dict[str, float]]]:
     return [(label, dict(zip(classes, map(float, row), strict=True))) for label, row in zip(labels, probabilities, strict=True)]
 
 
-def with_challenger(ours: dict, theirs: dict) -> dict:
-    """The evaluation signature's outputs: the candidate's, and the challenger's prefixed `baseline_`."""
-    return {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}
+def with_challenger(ours: dict, theirs: dict, wide: dict | None = None) -> dict:
+    """The evaluation signature's outputs: the candidate's, the challenger's prefixed `baseline_`
+    and, for a model built over a linear wide part, that part's alone, prefixed `wide_`."""
+    outputs = {**ours, **{features.baseline_output_key(k): v for k, v in theirs.items()}}
+    return {**outputs, **{features.WIDE_PREFIX + k: v for k, v in (wide or {}).items()}}
 
 
 def logistic_regression_weights(model, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,14 +75,19 @@ def logistic_regression_weights(model, num_classes: int) -> tuple[np.ndarray, np
     return weights, bias
 
 
-CLASSIFIERS = {"model": "", "baseline": features.BASELINE_PREFIX}  # name -> output prefix
+# name -> output prefix; "wide" only where the model has a wide part (`with_challenger`)
+CLASSIFIERS = {"model": "", "baseline": features.BASELINE_PREFIX, "wide": features.WIDE_PREFIX}
 
 
 def classify(signature, records: list[bytes]) -> dict[str, tuple[np.ndarray, list[str]]]:
     """{classifier: (probabilities (N, C), class names)} from the evaluation signature."""
     outputs = export.call_in_batches(signature, records)
     names = [n.decode() for n in outputs[features.ALL_CLASSES_KEY][0]]
-    return {name: (outputs[prefix + features.PROBABILITIES_KEY], names) for name, prefix in CLASSIFIERS.items()}
+    return {
+        name: (outputs[prefix + features.PROBABILITIES_KEY], names)
+        for name, prefix in CLASSIFIERS.items()
+        if prefix + features.PROBABILITIES_KEY in outputs
+    }
 
 
 def metrics(truth: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
@@ -102,7 +109,7 @@ def metrics(truth: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
 
 
 def score(model_dir: str, examples_uri: str, config: dict) -> dict:
-    """{split: {"model"|"baseline": {"accuracy", "macro_f1", "auc"}}, "examples": {split: N}}."""
+    """{split: {"model"|"baseline"[|"wide"]: {"accuracy", "macro_f1", "auc"}}, "examples": {split: N}}."""
     del config  # the classes travel in the model
     signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
     result: dict = {"examples": {}}

@@ -60,6 +60,7 @@ PROBABILITIES_KEY = "probabilities"  # (B, C)
 ALL_CLASSES_KEY = "all_classes"  # (B, C) class names in probability order
 PREDICTED_LABEL_KEY = "label"  # (B,) the most probable class name
 BASELINE_PREFIX = "baseline_"  # evaluation signature: the challenger's outputs, e.g. baseline_probabilities
+WIDE_PREFIX = "wide_"  # evaluation signature: the outputs of the text model's wide part alone, scored beside it
 
 
 def baseline_output_key(key: str) -> str:

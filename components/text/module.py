@@ -115,11 +115,15 @@ def serving_outputs(model, names: list[str], prior=None):
 
 
 def evaluation_outputs(model, challenger, names: list[str], prior=None):
-    """The serving outputs plus the bag-of-n-grams challenger's, prefixed `baseline_`."""
+    """The serving outputs plus the bag-of-n-grams challenger's, prefixed `baseline_`, and the
+    wide part's alone, prefixed `wide_` (when it is not the challenger), so that the Scorer
+    shows what the transformer adds to it."""
 
     def evaluate(transformed: dict) -> dict:
+        texts = transformed[features.TEXT_PASSTHROUGH_KEY]
         ours = class_outputs(model(model_inputs(transformed, prior), training=False), names)
-        return with_challenger(ours, class_outputs(challenger(transformed[features.TEXT_PASSTHROUGH_KEY]), names))
+        wide = class_outputs(prior(texts), names) if prior is not None and prior is not challenger else None
+        return with_challenger(ours, class_outputs(challenger(texts), names), wide)
 
     return evaluate
 
