@@ -4,8 +4,9 @@
   vocabulary, whose file gives the class names (`class_names`) at serving.
 - `class_outputs`: (B, C) probabilities -> the serving outputs TFMA and clients read.
 - `score`: the Scorer's function. It runs the candidate's `evaluation` signature on the raw
-  eval and test examples and scores the candidate and the challenger fitted in the same
-  run with the same arithmetic: accuracy, macro-F1 and one-vs-rest AUC (macro over classes).
+  eval and test examples and scores the candidate, the challenger fitted in the same run
+  and, where the candidate has one, its linear wide part alone, with the same arithmetic:
+  accuracy, macro-F1 and one-vs-rest AUC (macro over classes).
 """
 from __future__ import annotations
 
