@@ -49,7 +49,7 @@ def test_char_ngrams_are_scikit_learns_char_wb():
     texts = [b"A GREAT, moving film!", "Caf\u00e9  NO".encode(), b"", b"x"]
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
     grams = baseline.tokens(texts, (2, 5))
-    for text, ours in zip(texts, grams):
+    for text, ours in zip(texts, grams, strict=True):
         words = baseline.tokens([text])[0]
         assert ours[: len(words)] == words  # the words and bigrams first, then the prefixed char n-grams
         assert sorted(ours[len(words) :]) == sorted(baseline.CHAR_PREFIX + g for g in analyzer(text.decode()))
