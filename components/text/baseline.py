@@ -43,6 +43,12 @@ def tokens(texts: list[bytes] | np.ndarray, char_widths: tuple[int, int] | None 
     return [[t.decode() for t in row] for row in ragged.to_list()]
 
 
+def words_only(token_lists: list[list[str]]) -> list[list[str]]:
+    """The word unigrams and bigrams of `tokens(texts, char_widths)`: its character n-grams
+    dropped, so that one tokenization serves the word and the wide fits alike."""
+    return [[t for t in row if not t.startswith(CHAR_PREFIX)] for row in token_lists]
+
+
 def is_char_ngram(vocabulary: list[str]) -> np.ndarray:
     """(V,) 1 for a character n-gram, 0 for a word or bigram: the block each column is normalized in."""
     return np.array([t.startswith(CHAR_PREFIX) for t in vocabulary], np.int64)
@@ -81,15 +87,21 @@ def _classifier(penalty: float) -> LogisticRegression:
     return LogisticRegression(C=penalty, max_iter=2000)
 
 
-def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES, char_widths=None):
+def fit_baseline(
+    train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES, char_widths=None, token_lists=None
+):
     """(classifier, C, {C: eval accuracy}): TF-IDF (sublinear tf, l2) + logistic regression
     over word unigrams and bigrams, and character n-grams of `char_widths` if given.
 
     `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
+    `token_lists`: (train, eval) features already computed by `tokens(texts, char_widths)`:
+    on long articles tokenizing costs seconds, so a caller fitting twice tokenizes once.
     """
+    if token_lists is None:
+        token_lists = tokens(train[0], char_widths), tokens(evaluation[0], char_widths)
     vectorizer = _Vectorizer()
-    x_train = vectorizer.fit_transform(tokens(train[0], char_widths))
-    x_eval = vectorizer.transform(tokens(evaluation[0], char_widths))
+    x_train = vectorizer.fit_transform(token_lists[0])
+    x_eval = vectorizer.transform(token_lists[1])
     fits, accuracy = {}, {}
     for penalty in penalties:
         fits[penalty] = _classifier(penalty).fit(x_train, train[1])
@@ -100,23 +112,28 @@ def fit_baseline(train: tuple, evaluation: tuple, num_classes: int, penalties=PE
 
 
 def out_of_fold_logits(
-    train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0, char_widths=None
-) -> np.ndarray:
+    train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0, char_widths=None,
+    token_lists=None,
+) -> np.ndarray:  # fmt: skip
     """(N, C) logits of each train text from a challenger fitted on the other folds.
 
     A model that learns on top of the challenger must see the challenger's logits as they
     are on texts it has not seen: on its own train texts they are overconfident.
+    `token_lists`: the train texts' `tokens(texts, char_widths)`, if already computed. The
+    held-out logits are the exported ops' (`BagOfNgramsClassifier.logits`), computed on
+    the scikit-learn side: `_Vectorizer` gives the same features.
     """
     from sklearn.model_selection import StratifiedKFold
 
     texts, labels = np.asarray(train[0]), np.asarray(train[1])
-    token_lists = tokens(texts, char_widths)
+    if token_lists is None:
+        token_lists = tokens(texts, char_widths)
     logits = np.zeros((len(texts), num_classes), np.float32)
     for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
         vectorizer = _Vectorizer()
         model = _classifier(penalty).fit(vectorizer.fit_transform([token_lists[i] for i in fit_rows]), labels[fit_rows])
-        fold = BagOfNgramsClassifier.from_sklearn(vectorizer, model, num_classes, char_widths)
-        logits[held] = fold.logits(tf.constant(texts[held])).numpy()
+        weights, bias = logistic_regression_weights(model, num_classes)  # (V, C), (C,)
+        logits[held] = vectorizer.transform([token_lists[i] for i in held]) @ weights + bias
     return logits
 
 

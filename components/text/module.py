@@ -145,16 +145,23 @@ def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output):
     train = texts_and_labels(fn_args, config, fn_args.train_files, tf_transform_output)
     evaluation = texts_and_labels(fn_args, config, fn_args.eval_files, tf_transform_output)
     num_classes = len(class_names(tf_transform_output))
-    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes)
+    widths = prior_char_ngrams(config) if over_baseline(config) else None
+    # One tokenization: the challenger's words and bigrams are the wide part's features minus its char n-grams.
+    token_lists = [baseline.tokens(texts, widths) for texts in (train[0], evaluation[0])]
+    words = [baseline.words_only(t) for t in token_lists] if widths else token_lists
+    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes, token_lists=words)
     print(f"text challenger: TF-IDF + logistic regression, C={penalty} (eval accuracy by C: {accuracy})")
     if not over_baseline(config):
         return classifier, None, None
-    widths = prior_char_ngrams(config)
     wide = classifier
     if widths:
-        wide, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes, char_widths=widths)
+        wide, penalty, accuracy = baseline.fit_baseline(
+            train, evaluation, num_classes, char_widths=widths, token_lists=token_lists
+        )
         print(f"text wide part: with character {widths[0]}-{widths[1]}-grams, C={penalty} (eval accuracy by C: {accuracy})")
-    logits = baseline.out_of_fold_logits(train, penalty, num_classes, seed=config.seed, char_widths=widths)
+    logits = baseline.out_of_fold_logits(
+        train, penalty, num_classes, seed=config.seed, char_widths=widths, token_lists=token_lists[0]
+    )
     return classifier, wide, baseline.OutOfFoldPrior(train[0], logits, wide)
 
 

@@ -52,6 +52,7 @@ def test_char_ngrams_are_scikit_learns_char_wb():
     for text, ours in zip(texts, grams, strict=True):
         words = baseline.tokens([text])[0]
         assert ours[: len(words)] == words  # the words and bigrams first, then the prefixed char n-grams
+        assert baseline.words_only([ours]) == [words]
         assert sorted(ours[len(words) :]) == sorted(baseline.CHAR_PREFIX + g for g in analyzer(text.decode()))
 
 
@@ -71,6 +72,32 @@ def test_saves_with_its_table(tmp_path, char_widths):
     tf.saved_model.save(root, str(tmp_path))
     restored = tf.saved_model.load(str(tmp_path))
     np.testing.assert_allclose(restored.serve(tf.constant(texts[:5])), classifier(tf.constant(texts[:5])), atol=1e-6)
+
+
+def test_out_of_fold_logits_are_the_exported_ops_of_each_fold():
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, labels = _corpus(3, n=150)
+    widths = (2, 4)
+    logits = baseline.out_of_fold_logits((texts, labels), 3.0, 3, folds=3, seed=1, char_widths=widths)
+    for fit_rows, held in StratifiedKFold(3, shuffle=True, random_state=1).split(texts, labels):
+        fold, _, _ = baseline.fit_baseline(
+            (texts[fit_rows], labels[fit_rows]), (texts[held], labels[held]), 3, penalties=(3.0,), char_widths=widths
+        )
+        np.testing.assert_allclose(logits[held], fold.logits(tf.constant(texts[held])).numpy(), atol=1e-4)
+    given = baseline.out_of_fold_logits(
+        (texts, labels), 3.0, 3, folds=3, seed=1, char_widths=widths, token_lists=baseline.tokens(texts, widths)
+    )
+    np.testing.assert_array_equal(given, logits)
+
+
+def test_fit_baseline_on_given_tokens_equals_fit_on_texts():
+    texts, labels = _corpus(2)
+    fitted = baseline.fit_baseline((texts, labels), (texts[:40], labels[:40]), 2)
+    token_lists = baseline.words_only(baseline.tokens(texts, (2, 5)))  # the wide part's, char n-grams dropped
+    given = baseline.fit_baseline((texts, labels), (texts[:40], labels[:40]), 2, token_lists=(token_lists, token_lists[:40]))
+    assert given[1:] == fitted[1:]
+    np.testing.assert_allclose(given[0](tf.constant(texts[:10])), fitted[0](tf.constant(texts[:10])), atol=1e-6)
 
 
 def test_out_of_fold_prior_gives_train_texts_unseen_logits():
