@@ -122,27 +122,40 @@ def random_search(
 
 
 class KeepBest(keras.callbacks.Callback):
-    """Early stopping on `val_loss` that counts the starting weights as epoch 0.
+    """Early stopping on eval that counts the starting weights as epoch 0.
 
     Keras's EarlyStopping restores the best *trained* epoch; a model that starts from a
-    fitted solution (the forecaster's linear path starts at ridge) can be made worse by
-    every epoch, and must then stay at its start.
+    fitted solution (the forecaster's linear path starts at ridge, the text model at its
+    wide part) can be made worse by every epoch, and must then stay at its start.
+    `monitor`: "loss" (lower is better), or a compiled metric where higher is better, such
+    as "accuracy", with ties going to the lower loss; `initial`: `evaluate`'s dict (or the
+    loss alone) for the starting weights.
     """
 
-    def __init__(self, initial_loss: float, patience: int):
+    def __init__(self, initial: dict | float, patience: int, monitor: str = "loss"):
         super().__init__()
-        self.initial_loss = initial_loss
+        self.initial = initial if isinstance(initial, dict) else {"loss": initial}
+        if monitor not in self.initial:
+            raise ValueError(
+                f"`trainer.keep_best_on` is {monitor!r}, but the model reports {sorted(self.initial)} on eval"
+            )
+        self.monitor = monitor
         self.patience = patience
         self.best_epoch = 0  # 0: the starting weights
 
+    def _rank(self, logs: dict) -> tuple[float, float]:
+        """Larger is better: (-loss, -loss), or (metric, -loss)."""
+        loss = -logs["loss"]
+        return (loss if self.monitor == "loss" else logs[self.monitor]), loss
+
     def on_train_begin(self, logs=None):
-        self.best, self.wait = self.initial_loss, 0
+        self.best, self.wait = self._rank(self.initial), 0
         self.best_weights = self.model.get_weights()
 
     def on_epoch_end(self, epoch, logs=None):
-        loss = (logs or {}).get("val_loss")
-        if loss is not None and loss < self.best:
-            self.best, self.wait, self.best_epoch = loss, 0, epoch + 1
+        logs = {k[len("val_") :]: v for k, v in (logs or {}).items() if k.startswith("val_")}
+        if "loss" in logs and self._rank(logs) > self.best:
+            self.best, self.wait, self.best_epoch = self._rank(logs), 0, epoch + 1
             self.best_weights = self.model.get_weights()
             return
         self.wait += 1
@@ -151,17 +164,19 @@ class KeepBest(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.model.set_weights(self.best_weights)
-        print(f"KeepBest: kept epoch {self.best_epoch} (val_loss {self.best:.5f}; epoch 0 = the start)")
+        kept = f"val_{self.monitor} {self.best[0]:.5f}, " if self.monitor != "loss" else ""
+        print(f"KeepBest: kept epoch {self.best_epoch} ({kept}val_loss {-self.best[1]:.5f}; epoch 0 = the start)")
 
 
 def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str) -> keras.callbacks.History:
     """Train with early stopping on the eval split (the best of the start and every epoch kept)
     and TensorBoard logs."""
-    initial = model.evaluate(evaluation, verbose=0, return_dict=True)["loss"]
+    initial = model.evaluate(evaluation, verbose=0, return_dict=True)
+    keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
     return model.fit(
         train,
         validation_data=evaluation,
         epochs=config.trainer.epochs,
         verbose=2,
-        callbacks=[KeepBest(initial, config.trainer.patience), keras.callbacks.TensorBoard(log_dir=log_dir)],
+        callbacks=[keep, keras.callbacks.TensorBoard(log_dir=log_dir)],
     )

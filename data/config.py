@@ -220,7 +220,11 @@ class TunerConfig:
 class TrainerConfig:
     epochs: int = 10  # upper bound; early stopping on the eval split ends sooner
     batch_size: int = 64
-    patience: int = 3  # epochs without eval-loss improvement before stopping
+    patience: int = 3  # epochs without improvement on eval (`keep_best_on`) before stopping
+    # What "best" means when the Trainer keeps the best of the start and every epoch on eval:
+    # "loss", or a metric the model is compiled with where higher is better ("accuracy"),
+    # ties going to the lower loss. A gate that judges accuracy is served by "accuracy".
+    keep_best_on: str = "loss"
 
 
 @dataclasses.dataclass

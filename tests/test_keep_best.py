@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 from components.training import KeepBest
 
@@ -34,3 +35,27 @@ def test_keeps_the_best_epoch_when_training_helps():
     model.fit(x, y, validation_data=(x, y), epochs=5, batch_size=32, verbose=0, callbacks=[keep])
     assert keep.best_epoch >= 1
     assert model.evaluate(x, y, verbose=0) < start_loss / 10
+
+
+def _callback(monitor: str) -> KeepBest:
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    keep = KeepBest({"loss": 0.5, "accuracy": 0.90}, patience=3, monitor=monitor)
+    keep.set_model(model)
+    keep.on_train_begin()
+    return keep
+
+
+def test_on_accuracy_an_epoch_that_lowers_loss_but_loses_accuracy_is_not_kept():
+    by_loss, by_accuracy = _callback("loss"), _callback("accuracy")
+    for keep in (by_loss, by_accuracy):
+        keep.on_epoch_end(0, {"loss": 0.2, "val_loss": 0.30, "val_accuracy": 0.85})  # sharper, less often right
+        keep.on_epoch_end(1, {"loss": 0.2, "val_loss": 0.40, "val_accuracy": 0.90})  # as right as the start, lower loss
+    assert by_loss.best_epoch == 1
+    assert by_accuracy.best_epoch == 2  # the tie on accuracy goes to the lower loss
+    by_accuracy.on_epoch_end(2, {"loss": 0.1, "val_loss": 0.45, "val_accuracy": 0.92})
+    assert by_accuracy.best_epoch == 3
+
+
+def test_an_unknown_metric_names_the_config_key():
+    with pytest.raises(ValueError, match=r"trainer.keep_best_on.*'auc'.*\['accuracy', 'loss'\]"):
+        KeepBest({"loss": 0.5, "accuracy": 0.9}, patience=2, monitor="auc")
