@@ -13,6 +13,7 @@ import tensorflow as tf
 
 RTOL = 1e-5  # relative tolerance of reloaded and served outputs (float32 summation order)
 
+
 def _symbolic_inputs(input_data: dict) -> dict:
     return {
         name: keras.Input(shape=value.shape[1:], dtype=str(value.dtype), name=name)
