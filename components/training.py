@@ -154,8 +154,9 @@ class KeepBest(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k[len("val_") :]: v for k, v in (logs or {}).items() if k.startswith("val_")}
-        if "loss" in logs and self._rank(logs) > self.best:
-            self.best, self.wait, self.best_epoch = self._rank(logs), 0, epoch + 1
+        rank = self._rank(logs) if "loss" in logs else None
+        if rank is not None and rank > self.best:
+            self.best, self.wait, self.best_epoch = rank, 0, epoch + 1
             self.best_weights = self.model.get_weights()
             return
         self.wait += 1
