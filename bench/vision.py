@@ -8,7 +8,8 @@ and the Trainer's training images/s.
 Then, on the same Transform output (same split, same standardized pixels), the ViT with
 the Tuner's best hyperparameters and the CNN are trained in-process with the same
 augmentation, optimizer, schedule, epochs and best-eval-epoch rule, and scored on the
-same test examples: the CNN for each seed in SEEDS, the ViT for the seeds after the
+same test examples: the CNN (its widths scaled to the ViT's parameter count, whatever size
+the Tuner picked) for each seed in SEEDS, the ViT for the seeds after the
 first (the pipeline's own run is its first seed), so both rows have three seeds.
 Every figure is on the test split, which chooses nothing.
 """
@@ -92,7 +93,7 @@ def run(args) -> list[dict]:
     import keras_tuner
 
     from components.vision import module
-    from models.small_cnn import SmallCNNConfig, build_small_cnn
+    from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to
     from models.vision_transformer import build_vision_transformer
 
     output_dir = os.path.join(RESULTS_DIR, "vision")
@@ -125,14 +126,16 @@ def run(args) -> list[dict]:
                     "params": vits[0]["params"]}  # fmt: skip
     vits.insert(0, pipeline_vit)
     vit = module.vit_config(config, hp, num_classes, 1)
+    filters = filters_sized_to(vits[0]["params"], config.vision.channels, num_classes)
 
     def cnn(steps):
         return build_small_cnn(SmallCNNConfig(tuple(config.vision.image_size), config.vision.channels, num_classes,
-                                              learning_rate=vit.learning_rate, weight_decay=vit.weight_decay,
+                                              filters=filters, learning_rate=vit.learning_rate, weight_decay=vit.weight_decay,
                                               label_smoothing=vit.label_smoothing, decay_steps=steps))  # fmt: skip
 
     cnns = [train_and_score(cnn, data, config, seed) for seed in SEEDS]
     rows.append(spread("ViT: the pipeline's run + 2 in-process seeds", vits,
                        f"patch {vit.patch_size}, width {vit.model_dim}, depth {vit.num_layers}, heads {vit.num_heads}"))  # fmt: skip
-    rows.append(spread("in-process: small CNN", cnns, "conv 32-64-128-128, same augmentation and schedule"))
+    rows.append(spread("in-process: small CNN", cnns,
+                       f"conv {'-'.join(map(str, filters))} (sized to the ViT), same augmentation and schedule"))
     return rows

@@ -27,6 +27,25 @@ class SmallCNNConfig:
     warmup_fraction: float = 0.1
 
 
+def parameter_count(filters: tuple[int, ...], channels: int, num_classes: int) -> int:
+    """What `build_small_cnn` gives: per block a bias-free 3x3 convolution and batch norm's
+    four vectors; then the head. It does not depend on the image size."""
+    count, inputs = 0, channels
+    for width in filters:
+        count, inputs = count + 9 * inputs * width + 4 * width, width
+    return count + inputs * num_classes + num_classes
+
+
+def filters_sized_to(target: int, channels: int, num_classes: int, base=SmallCNNConfig.filters) -> tuple[int, ...]:
+    """`base`'s widths scaled by one factor (each a multiple of 8) so that the CNN's parameter
+    count is the closest to `target`: a benchmark then compares architectures of similar size,
+    whatever size the Tuner picked for the ViT."""
+    candidates = [
+        tuple(max(8, round(width * step / 100 / 8) * 8) for width in base) for step in range(50, 301, 5)
+    ]  # factors 0.5 to 3
+    return min(candidates, key=lambda f: abs(parameter_count(f, channels, num_classes) - target))
+
+
 def build_small_cnn(config: SmallCNNConfig) -> keras.Model:
     images = keras.Input((*config.image_size, config.channels), name="pixels")
     x = images

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from models.layers import ClassToken, PatchEmbedding
-from models.small_cnn import SmallCNNConfig, build_small_cnn
+from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to, parameter_count
 from models.vision_transformer import (
     VisionTransformerConfig,
     augment_batches,
@@ -140,6 +140,19 @@ def test_the_stems_batch_statistics_settle_within_a_short_tuner_budget():
 def test_small_cnn_classifies():
     model = build_small_cnn(SmallCNNConfig((8, 8), 1, 4, filters=(8, 8), decay_steps=10))
     assert model(RNG.normal(size=(2, 8, 8, 1)).astype("float32")).shape == (2, 4)
+
+
+@pytest.mark.parametrize("filters, channels", [((8, 16), 1), ((32, 64, 128, 128), 3)])
+def test_the_small_cnns_parameter_count_is_what_keras_counts(filters, channels):
+    model = build_small_cnn(SmallCNNConfig((8, 8), channels, 4, filters=filters))
+    assert parameter_count(filters, channels, 4) == model.count_params()
+
+
+def test_the_small_cnn_is_sized_to_a_target_parameter_count():
+    assert filters_sized_to(parameter_count((32, 64, 128, 128), 1, 10), 1, 10) == (32, 64, 128, 128)
+    bigger = filters_sized_to(400_000, 1, 10)
+    assert bigger[0] > 32 and all(width % 8 == 0 for width in bigger)
+    assert abs(parameter_count(bigger, 1, 10) - 400_000) < 0.05 * 400_000
 
 
 def test_patch_embedding_counts_patches_of_a_non_square_image():
