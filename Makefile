@@ -26,6 +26,9 @@ export PYTHONHASHSEED ?= 0
 # google-cloud and TF deprecation notices drown the pipeline's progress lines.
 export PYTHONWARNINGS ?= ignore::FutureWarning,ignore::DeprecationWarning
 
+# Commands that show a run start through pipeline/quiet.py: TensorFlow's C++ start-up lines
+# go to OUTPUT_DIR/<task>/logs/<command>.log, as `make run-local`'s go to run.log.
+QUIET       = $(PY) -m pipeline.quiet
 SET        ?=
 FRESH      ?=
 # FRESH=1: rerun every component instead of reusing cached artifacts.
@@ -75,14 +78,14 @@ schema: $(STAMP)
 
 # The pushed model behind TF Serving's REST API on 127.0.0.1:$(PORT) (pipeline/serve.py).
 serve: $(STAMP)
-	$(PY) -m pipeline.serve --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) --port $(PORT)
+	$(QUIET) pipeline.serve --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) --port $(PORT)
 
 # Upload the pushed model to Vertex AI and deploy it to an endpoint (pipeline/deploy.py).
 deploy: $(STAMP)
 	$(PY) -m pipeline.deploy --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
 
 predict: $(STAMP)
-	$(PY) -m pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE)) $(if $(RETURN),--target $(RETURN)) $(if $(SEED),--seed $(SEED))
+	$(QUIET) pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE)) $(if $(RETURN),--target $(RETURN)) $(if $(SEED),--seed $(SEED))
 
 PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
 
@@ -96,10 +99,10 @@ schedule: $(STAMP)
 	$(PY) -m pipeline.submit --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) --schedule "$(CRON)" $(if $(DRY_RUN),--dry-run)
 
 inspect: $(STAMP)
-	$(PY) -m pipeline.inspect_mlmd --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(RUN),--run $(RUN)) $(if $(JSON),--json)
+	$(QUIET) pipeline.inspect_mlmd --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(RUN),--run $(RUN)) $(if $(JSON),--json)
 
 report: $(STAMP)
-	$(PY) -m pipeline.report --task $(TASK) --output-dir $(OUTPUT_DIR)
+	$(QUIET) pipeline.report --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s)) $(if $(RUN),--run $(RUN))
 
 lock: $(STAMP)
 	{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt

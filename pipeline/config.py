@@ -40,6 +40,11 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
+def pipeline_config_path(task: str) -> pathlib.Path:
+    """The task's own YAML, `pipeline/tasks/<task>.yaml`."""
+    return TASKS_DIR / f"{task}.yaml"
+
+
 def load_config(
     task: str = "timeseries",
     config_path: str | None = None,
@@ -47,7 +52,7 @@ def load_config(
     **fields: Any,
 ) -> PipelineConfig:
     """Read `pipeline/tasks/<task>.yaml` (or `config_path`), apply overrides and fields."""
-    path = pathlib.Path(config_path) if config_path else TASKS_DIR / f"{task}.yaml"
+    path = pathlib.Path(config_path) if config_path else pipeline_config_path(task)
     if not path.exists():
         known = sorted(p.stem for p in TASKS_DIR.glob("*.yaml"))
         raise FileNotFoundError(f"no config for task '{task}' at {path} (known tasks: {known})")

@@ -41,10 +41,15 @@ def _terminal_copy(stream, fd: int):
 
 
 class Console:
-    """`with Console(log_path) as console:` library output to the log, `console.say` to the terminal."""
+    """`with Console(log_path) as console:` library output to the log, `console.say` to the terminal.
 
-    def __init__(self, log_path: str):
+    `prints_to_terminal=True` (the commands that print their own results: predict, serve,
+    report, inspect) keeps Python's `print` on the terminal; only what writes to the file
+    descriptors (TensorFlow's C++ runtime), log records and warnings go to the log."""
+
+    def __init__(self, log_path: str, prints_to_terminal: bool = False):
         self.log_path = log_path
+        self.prints_to_terminal = prints_to_terminal
         self._saved: list = []
 
     def __enter__(self) -> Console:
@@ -59,7 +64,8 @@ class Console:
         for fd in (1, 2):
             os.dup2(self.log.fileno(), fd)
         self._streams = (sys.stdout, sys.stderr)
-        sys.stdout = sys.stderr = self.log
+        sys.stdout, sys.stderr = (self.out, self.err) if self.prints_to_terminal else (self.log, self.log)
+        logging.captureWarnings(True)  # a library's warnings are log records too
         root = logging.getLogger()
         self._root_state = (root.handlers[:], root.level)
         to_log = logging.StreamHandler(self.log)
@@ -77,8 +83,13 @@ class Console:
         print(message, file=self.err if error else self.out, flush=True)
         print(message, file=self.log, flush=True)
 
+    def note(self, message: str) -> None:
+        """Into the log only (what the terminal leaves out, such as the metrics of slices)."""
+        print(message, file=self.log, flush=True)
+
     def __exit__(self, *exc) -> None:
         notices().removeHandler(self._notice_handler)
+        logging.captureWarnings(False)
         root = logging.getLogger()
         root.handlers, level = self._root_state
         root.setLevel(level)

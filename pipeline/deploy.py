@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from data.config import PipelineConfig
-from pipeline.config import load_config
+from pipeline import run_config
 from pipeline.profile import Profile, load_profile
 
 PREBUILT_TF_IMAGE = "us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest"  # TF 2.16, as trained
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the requests, send nothing")
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.task, output_dir=args.output_dir)
+        config = run_config.resolve("deploy", args.task, args.output_dir)  # the run's own config
         profile = load_profile(args.profile or args.target, args.profile_set)
         version = args.version or (None if args.dry_run else newest_version(profile.serving_dir(config)))
         requests = build_requests(config, profile, version)

@@ -4,11 +4,13 @@ One reader for the end-of-run summary, `make inspect` and `make report`.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import tensorflow_model_analysis as tfma
 
 OVERALL = "overall"
+SHOWN_DIGITS = 6  # bounds are shown rounded: 0.9999999999999999 (strictly below 1) reads as 1
 
 
 def slice_name(slice_key) -> str:
@@ -33,9 +35,31 @@ def metric_name(key, slice_label: str = OVERALL) -> str:
     return name
 
 
-def read_evaluation(uri: str, has_baseline: bool) -> dict[str, Any]:
+def class_names(transform_graph_uri: str | None) -> list[str]:
+    """A classifier run's class names in class-id order (the Transform's label vocabulary), or []."""
+    import tensorflow_transform as tft
+
+    from data import features
+
+    if not transform_graph_uri:
+        return []
+    try:
+        return [v.decode() for v in tft.TFTransformOutput(transform_graph_uri).vocabulary_by_name(features.LABEL_VOCABULARY)]
+    except Exception:  # noqa: BLE001  (a task without classes)
+        return []
+
+
+def readable(name: str, classes: list[str]) -> str:
+    """`metric[class k]` -> `metric[<class name>]`."""
+    return re.sub(
+        r"\[class (\d+)\]", lambda m: f"[{classes[int(m.group(1))]}]" if int(m.group(1)) < len(classes) else m.group(0), name
+    )
+
+
+def read_evaluation(uri: str, has_baseline: bool, classes: list[str] = ()) -> dict[str, Any]:
     """{"metrics": {role: {name: value}}, "failures": [{"metric", "message"}]}; role is
-    candidate, baseline or diff (candidate minus baseline)."""
+    candidate, baseline or diff (candidate minus baseline); per-class metrics carry the `classes`' names."""
+    classes = list(classes)
     metrics: dict[str, dict[str, float | None]] = {}
     for slice_metrics in tfma.load_metrics(uri):
         label = slice_name(slice_metrics.slice_key)
@@ -43,9 +67,10 @@ def read_evaluation(uri: str, has_baseline: bool) -> dict[str, Any]:
             key = item.key
             role = "diff" if key.is_diff else ("baseline" if has_baseline and key.model_name == "baseline" else "candidate")
             value = item.value.double_value.value if item.value.HasField("double_value") else None
-            metrics.setdefault(role, {})[metric_name(key, label)] = value
+            metrics.setdefault(role, {})[readable(metric_name(key, label), classes)] = value
     failures = [
-        {"metric": metric_name(failure.metric_key, slice_name(per_slice.slice_key)), "message": failure.message.strip()}
+        {"metric": readable(metric_name(failure.metric_key, slice_name(per_slice.slice_key)), classes),
+         "message": failure.message.strip()}
         for per_slice in tfma.load_validation_result(uri).metric_validations_per_slice
         for failure in per_slice.failures
     ]
@@ -93,3 +118,70 @@ def challenger_of(eval_config) -> str | None:
             if metric.module == classifier_metrics.__name__ and metric.config:
                 return json.loads(metric.config).get("challenger")
     return None
+
+
+def _number(value: float) -> str:
+    return f"{round(float(value), SHOWN_DIGITS):g}"
+
+
+def _bound(threshold: dict, kind: str) -> float | None:
+    """A threshold dict's (MessageToDict of a tfma.MetricThreshold) value bound, or None."""
+    found = threshold.get("valueThreshold", {}).get(kind)
+    return float(found) if found is not None else None
+
+
+def _subject(name: str, challenger: str | None) -> str:
+    """What a gate metric compares, in words."""
+    from components import classifier_metrics
+    from components.timeseries import forecast_metrics
+
+    forecaster = forecast_metrics.ratio_challenger(name)
+    if forecaster is not None:
+        return f"the candidate's MAE over the {forecaster} challenger's MAE"
+    if name.startswith(classifier_metrics.ACCURACY_OVER_BASELINE):
+        return f"the candidate's eval accuracy minus the {challenger or 'in-run baseline'}'s"
+    return name
+
+
+def rule(name: str, threshold: dict, challenger: str | None = None) -> str:
+    """A threshold as a sentence: "below 1 × the linear challenger's MAE", not protobuf JSON."""
+    from components.timeseries import forecast_metrics
+
+    parts = []
+    upper, lower = _bound(threshold, "upperBound"), _bound(threshold, "lowerBound")
+    forecaster = forecast_metrics.ratio_challenger(name)
+    if forecaster is not None and upper is not None:
+        parts.append(f"MAE below {_number(upper)} × the {forecaster} challenger's MAE")
+    else:
+        if upper is not None:
+            parts.append(f"{_subject(name, challenger)} at most {_number(upper)}")
+        if lower is not None:
+            parts.append(f"{_subject(name, challenger)} above {_number(lower)}")
+    change = threshold.get("changeThreshold")
+    if change:
+        allowed = float(change.get("absolute", 0.0))
+        if change.get("direction") == "HIGHER_IS_BETTER":
+            parts.append(f"{name} at most {_number(-allowed)} below the deployed model's")
+        else:
+            parts.append(f"{name} at most {_number(allowed)} above the deployed model's")
+    return "; ".join(parts) or "no bound"
+
+
+def failure_line(failure: dict, metrics: dict, thresholds: dict, challenger: str | None = None) -> str:
+    """`FAILED <metric>`, with its value, its bound, and the rule it broke."""
+    name = failure["metric"]
+    threshold = thresholds.get(name.split("{")[0], {})
+    changed = "changeThreshold" in threshold
+    value = (metrics.get("diff" if changed else "candidate") or {}).get(name)
+    shown = f" = {_number(value)}" if value is not None else ""
+    if changed and value is not None:
+        shown += " against the deployed model"
+    upper, lower = _bound(threshold, "upperBound"), _bound(threshold, "lowerBound")
+    broken = ""
+    if value is not None and upper is not None and value > upper:
+        broken = f", above its bound {_number(upper)}"
+    elif value is not None and lower is not None and value < lower:
+        broken = f", not above its bound {_number(lower)}"
+    rule_text = f" (rule: {rule(name.split('{')[0], threshold, challenger)})" if threshold else ""
+    message = f": {failure['message']}" if failure.get("message") and not threshold else ""
+    return f"FAILED {name}{shown}{broken}{rule_text}{message}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from components.evaluator import BASELINE_SKIPPED
 from components.scoring import SCORES_PROPERTY
-from pipeline import evaluation_results, mlmd, scores
+from pipeline import evaluation_results, mlmd, run_config, scores
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
 HIDDEN = {"tfx_version", "is_external", "series_report", "stats_dashboard_link"}
@@ -79,8 +79,16 @@ def thresholds(eval_config_json: str | None) -> dict[str, Any]:
     return found
 
 
-def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
-    """Metrics, thresholds, baseline and blessing of one Evaluator execution."""
+def transform_classes(executions: list[mlmd.ExecutionInfo]) -> list[str]:
+    """The class names of a run's Transform (its label vocabulary), or [] (no classes, no Transform)."""
+    transform = next((e for e in executions if e.outputs.get("transform_graph")), None)
+    return evaluation_results.class_names(transform.outputs["transform_graph"][0].uri if transform else None)
+
+
+def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = ()) -> dict[str, Any]:
+    """Metrics, thresholds, baseline and blessing of one Evaluator execution; per-class metrics
+    are named by `classes`; every threshold is also given as a rule in words (`rules`) and every
+    failure as a line naming its value and bound (`failure_lines`)."""
 
     decision: dict[str, Any] = {"state": info.state}
     inputs = mlmd.execution_inputs(store, info.execution.id)
@@ -98,13 +106,17 @@ def evaluation(store, info: mlmd.ExecutionInfo) -> dict[str, Any]:
     if not info.outputs.get("evaluation"):  # a gate that acts instead of TFMA (components/rollout_evaluator.py)
         decision.update(rollout_verdict(info))
         return decision
-    results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared)
+    results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared, classes)
     decision.update(results)
     eval_config = parse_eval_config(mlmd.properties(info.execution).get("eval_config"))
     challenger = evaluation_results.challenger_of(eval_config) if eval_config is not None else None
     decision["why"] = evaluation_results.verdict(
         decision["blessed"], results["failures"], compared, results["metrics"], challenger
     )
+    decision["rules"] = {n: evaluation_results.rule(n, t, challenger) for n, t in decision["thresholds"].items()}
+    decision["failure_lines"] = [
+        evaluation_results.failure_line(f, results["metrics"], decision["thresholds"], challenger) for f in results["failures"]
+    ]
     return decision
 
 
@@ -116,7 +128,8 @@ def rollout_verdict(info: mlmd.ExecutionInfo) -> dict[str, Any]:
     metrics = {role: {"mean_return": found[key]["mean_return"]} for role, key in roles.items() if key in found}
     reasons = found.get("reasons", [])
     why = "; ".join(reasons) if reasons else "its mean return beats the data's and behaviour cloning's"
-    return {"metrics": metrics, "failures": [{"metric": "mean_return", "message": r} for r in reasons], "why": why}
+    failures = [{"metric": "mean_return", "message": r} for r in reasons]
+    return {"metrics": metrics, "failures": failures, "why": why, "failure_lines": [f"FAILED mean_return: {r}" for r in reasons]}
 
 
 def baseline_line(decision: dict[str, Any]) -> str:
@@ -159,7 +172,7 @@ def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
         for a in artifacts
     ]
     evaluator = next((e for e in executions if e.node == "Evaluator"), None)
-    report["evaluation"] = evaluation(store, evaluator) if evaluator else None
+    report["evaluation"] = evaluation(store, evaluator, transform_classes(executions)) if evaluator else None
     found = scores.of_run(executions)
     report["scores_key"] = found[0] if found else None
     if found:
@@ -192,7 +205,10 @@ def short(value: Any, limit: int = 60) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    lines = [f"ML Metadata: {report['store']}", "", "Runs:"]
+    lines = [f"ML Metadata: {report['store']}"]
+    if report.get("config_file"):
+        lines.append(f"Config of the newest run: {report['config_file']}")
+    lines += ["", "Runs:"]
     for run in report["runs"]:
         marker = "*" if run["name"] == report["run"] else " "
         states = ", ".join(f"{n} {s}" for s, n in sorted(run["states"].items()))
@@ -219,10 +235,9 @@ def render(report: dict[str, Any]) -> str:
         for role, values in decision["metrics"].items():
             for name, value in sorted(values.items()):
                 lines.append(f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}")
-        for name, threshold in decision["thresholds"].items():
-            lines.append(f"  threshold {name}: {json.dumps(threshold)}")
-        for failure in decision["failures"]:
-            lines.append(f"  FAILED {failure['metric']}: {failure['message']}")
+        for name, rule in (decision.get("rules") or {}).items():
+            lines.append(f"  rule {name}: {rule}")
+        lines += [f"  {line}" for line in decision.get("failure_lines", [])]
     if report.get("scores_key"):
         lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]])]
     lines += ["", "Pushed models (oldest first):"]
@@ -242,6 +257,12 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def recorded_config(task: str, output_dir: str) -> str | None:
+    """The resolved config the newest run recorded (pipeline/run_config.py), or None."""
+    path = run_config.run_config_path(task, output_dir)
+    return str(path) if path.exists() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
@@ -254,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     except InspectError as error:
         print(f"inspect: {error}", file=sys.stderr)
         return 1
+    report["config_file"] = recorded_config(args.task, args.output_dir)
+    report["config"] = run_config.recorded(args.task, args.output_dir)
     print(json.dumps(report, indent=2, default=str) if args.json else render(report))
     return 0
 

@@ -16,7 +16,7 @@ import tensorflow as tf
 from components.timeseries_example_gen import to_tf_example
 from data import features, timeseries_source, windowing
 from data.config import PipelineConfig
-from pipeline.config import load_config
+from pipeline import run_config
 from pipeline.predict_decision import predict_decision
 from pipeline.predict_speech import predict_speech
 from pipeline.predict_text import predict_text
@@ -57,7 +57,7 @@ PREDICTORS = {"timeseries": predict_timeseries, "text": predict_text, "vision": 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
-    parser.add_argument("--config")
+    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else pipeline/tasks/<task>.yaml)")
     parser.add_argument("--data", help="CSV whose last rows are the model's input")
     parser.add_argument("--output-dir", default="output")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -68,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, help="decision task: the return the model is asked for")
     parser.add_argument("--seed", type=int, help="decision task: the episode's seed")
     args = parser.parse_args(argv)
-    config = load_config(args.task, args.config, args.set, data=args.data, output_dir=args.output_dir)
+    try:  # the run's own config unless CONFIG overrides it (pipeline/run_config.py)
+        config = run_config.resolve("predict", args.task, args.output_dir, args.config, args.set, data=args.data)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"predict: {error}", file=sys.stderr)
+        return 2
     if config.task not in PREDICTORS:
         raise SystemExit(f"predict does not support task '{config.task}' (known: {sorted(PREDICTORS)})")
     try:

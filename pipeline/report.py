@@ -18,7 +18,6 @@ import io
 import json
 import os
 import pathlib
-import re
 import sys
 from collections.abc import Callable
 
@@ -156,6 +155,14 @@ def tuner_objective(config) -> tuple[str, str]:
     return objective.name, objective.direction
 
 
+def hyperparameter_rows(best: dict, fixed: dict) -> list[list]:
+    """[name, value, chosen by]: the Tuner's best values, then the settings the config fixes
+    (`model:`), which the Tuner does not search."""
+    rows = [[k, v, "Tuner (best trial)"] for k, v in sorted(best.items()) if k not in fixed]
+    rows += [[k, v, f"fixed in the config (model.{k})"] for k, v in sorted(fixed.items())]
+    return rows
+
+
 def tuner_section(report: dict, config) -> str:
     parts = []
     results = artifact_uri(report, "Tuner", "tuner_results")
@@ -164,10 +171,13 @@ def tuner_section(report: dict, config) -> str:
         with open(os.path.join(results, "tuner_results.json")) as handle:
             trials = json.load(handle)
     best_uri = artifact_uri(report, "Tuner", "best_hyperparameters")
+    best = {}
     if best_uri and os.path.exists(os.path.join(best_uri, "best_hyperparameters.txt")):
         with open(os.path.join(best_uri, "best_hyperparameters.txt")) as handle:
             best = json.load(handle).get("values", {})
-        parts.append("<p>Best hyperparameters:</p>" + table(["name", "value"], [[k, v] for k, v in sorted(best.items())]))
+    rows = hyperparameter_rows(best, config.model)
+    if rows:
+        parts.append("<p>Hyperparameters of the candidate:</p>" + table(["name", "value", "chosen by"], rows))
     if not trials:
         return "".join(parts) or "<p>No Tuner output in this run.</p>"
     keys = sorted({k for t in trials for k in t} - {"trial_id", "score"})
@@ -183,24 +193,6 @@ def tuner_section(report: dict, config) -> str:
     return "".join(parts)
 
 
-def class_names(report: dict) -> list[str]:
-    """The run's class names in class-id order (the Transform's label vocabulary), or []."""
-    import tensorflow_transform as tft
-
-    from data import features
-
-    uri = artifact_uri(report, "Transform", "transform_graph")
-    try:
-        return [v.decode() for v in tft.TFTransformOutput(uri).vocabulary_by_name(features.LABEL_VOCABULARY)]
-    except Exception:  # a task without classes, or no Transform output
-        return []
-
-
-def readable(name: str, classes: list[str]) -> str:
-    """`metric[class k]` -> `metric[<class name>]`."""
-    return re.sub(r"\[class (\d+)\]", lambda m: f"[{classes[int(m.group(1))]}]" if int(m.group(1)) < len(classes) else m.group(0), name)
-
-
 HEADLINE_BARS = 8  # the chart shows overall metrics only; slices and classes stay in the table
 
 
@@ -208,15 +200,15 @@ def evaluation_section(report: dict) -> str:
     decision = report.get("evaluation")
     if not decision or "blessed" not in decision:
         return "<p>The Evaluator did not record a decision in this run.</p>"
-    classes = class_names(report)
     verdict = "BLESSED" if decision["blessed"] else "NOT blessed"
     parts = [f"<p><b>{verdict}</b>: {html.escape(decision['why'])}<br>baseline: "
              f"{html.escape(inspect_mlmd.baseline_line(decision))}</p>"]  # fmt: skip
     metrics = decision["metrics"]
     names = sorted(metrics.get("candidate", {}))
-    rows = [[readable(n, classes), metrics["candidate"].get(n), metrics.get("baseline", {}).get(n, ""),
-             metrics.get("diff", {}).get(n, ""), decision["thresholds"].get(n, "")] for n in names]  # fmt: skip
-    parts.append(table(["metric", "candidate", "deployed model", "diff", "threshold"], rows))
+    rules = decision.get("rules") or {}
+    rows = [[n, metrics["candidate"].get(n), metrics.get("baseline", {}).get(n, ""),
+             metrics.get("diff", {}).get(n, ""), rules.get(n, "")] for n in names]  # fmt: skip
+    parts.append(table(["metric", "candidate", "deployed model", "diff", "rule"], rows))
     plotted = [n for n in names if n != "example_count" and metrics["candidate"].get(n) is not None
                and "[" not in n and "{" not in n and not n.endswith(("_rmse", "_ratio"))][:HEADLINE_BARS]  # fmt: skip
     if plotted:
@@ -234,8 +226,7 @@ def evaluation_section(report: dict) -> str:
         ax.legend()
         ax.set_title("Evaluation (eval split)")
         parts.append(png(figure))
-    for failure in decision["failures"]:
-        parts.append(f"<p>FAILED {html.escape(readable(failure['metric'], classes))}: {html.escape(failure['message'])}</p>")
+    parts += [f"<p>{html.escape(line)}</p>" for line in decision.get("failure_lines", [])]
     return "".join(parts)
 
 
@@ -576,17 +567,21 @@ def build_report(config, run: str | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.config import load_config
+    from pipeline import run_config
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
-    parser.add_argument("--config", help="task config YAML (default: pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else pipeline/tasks/<task>.yaml)")
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (as for the run)")
     parser.add_argument("--run", help="run name or index (default: the latest)")
     parser.add_argument("--out", help=f"HTML path (default: OUTPUT_DIR/<task>/{REPORT_FILE})")
     args = parser.parse_args(argv)
-    config = load_config(args.task, args.config, args.set, output_dir=args.output_dir)
+    try:  # the run's own config unless CONFIG overrides it (pipeline/run_config.py)
+        config = run_config.resolve("report", args.task, args.output_dir, args.config, args.set)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 2
     try:
         page = build_report(config, args.run)
     except inspect_mlmd.InspectError as error:

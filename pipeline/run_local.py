@@ -14,7 +14,7 @@ import sys
 import time
 
 from data.config import PipelineConfig
-from pipeline import console, recovery
+from pipeline import console, recovery, run_config
 from pipeline.config import load_config
 
 LOG_FILE = "logs/run.log"  # under OUTPUT_DIR/<task>/
@@ -61,8 +61,7 @@ def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Cons
     except (ValueError, FileNotFoundError) as error:
         terminal.say(f"run-local: {error}", error=True)
         return 2
-    from pipeline.summary import summarize
-
+    terminal.say(f"Config: {run_config.record(config)}")  # what make report/predict/serve/inspect read
     watcher = console.ProgressWatcher(config.metadata_path, terminal)
     try:
         with recovery.RunLock(str(config.task_dir)):
@@ -80,12 +79,20 @@ def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Cons
         return 1
     except Exception as error:  # the run stopped: say why, then what ran
         terminal.say(f"\nRun FAILED after {time.perf_counter() - started:.1f}s: {type(error).__name__}: {error}", error=True)
-        terminal.say(summarize(config.metadata_path), error=True)
+        show_summary(terminal, config.metadata_path, error=True)
         terminal.say(f"Full log: {terminal.log_path}", error=True)
         return 1
     terminal.say(f"\nRun finished in {time.perf_counter() - started:.1f}s")
-    terminal.say(summarize(config.metadata_path))
+    show_summary(terminal, config.metadata_path)
     return 0
+
+
+def show_summary(terminal: console.Console, metadata_path: str, error: bool = False) -> None:
+    """The summary with overall metrics on the terminal; the full one, slices included, in the log."""
+    from pipeline.summary import summarize
+
+    terminal.say(summarize(metadata_path, slices=False), error=error)
+    terminal.note("Full summary, with the metrics of slices:\n" + summarize(metadata_path))
 
 
 if __name__ == "__main__":

@@ -9,22 +9,34 @@ NOTHING_DEPLOYED = (
 )
 
 
-def evaluation_lines(store, evaluator: mlmd.ExecutionInfo) -> list[str]:
-    """The verdict and why, the baseline, every metric by model role, every failed threshold."""
-    decision = inspect_mlmd.evaluation(store, evaluator)
+def is_sliced(name: str) -> bool:
+    """A metric of a slice (`accuracy{length_bucket=long}`), not of the whole eval split."""
+    return "{" in name
+
+
+def evaluation_lines(store, evaluator: mlmd.ExecutionInfo, classes: list[str] = (), slices: bool = True) -> list[str]:
+    """The verdict and why, the baseline, every metric by model role (slices only when `slices`),
+    every failed threshold with its value and bound."""
+    decision = inspect_mlmd.evaluation(store, evaluator, classes)
     lines = [f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})"]
     if decision["baseline_skipped"]:
         lines.append(f"  baseline: {decision['baseline_skipped']}")
-    lines += [
-        f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}"
-        for role, values in decision["metrics"].items()
-        for name, value in values.items()
-    ]
-    lines += [f"  FAILED {f['metric']}: {f['message'] or 'threshold not met'}" for f in decision["failures"]]
+    shown = 0
+    for role, values in decision["metrics"].items():
+        for name, value in values.items():
+            if is_sliced(name) and not slices:
+                continue
+            shown += 1
+            lines.append(f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}")
+    hidden = sum(len(v) for v in decision["metrics"].values()) - shown
+    if hidden:
+        lines.append(f"  ({hidden} metrics of slices: make report, or the full log)")
+    lines += [f"  {line}" for line in decision.get("failure_lines", [])]
     return lines
 
 
-def summarize(metadata_path: str) -> str:
+def summarize(metadata_path: str, slices: bool = True) -> str:
+    """The end-of-run summary; `slices=False` (the terminal) leaves out the metrics of slices."""
     store = mlmd.open_store(metadata_path)
     run = mlmd.runs(store)[-1]
     executions = mlmd.run_executions(store, run)
@@ -33,7 +45,7 @@ def summarize(metadata_path: str) -> str:
     by_node = {e.node: e for e in executions}
     evaluator, pusher = by_node.get("Evaluator"), by_node.get("Pusher")
     if evaluator and evaluator.outputs.get("blessing"):
-        lines += evaluation_lines(store, evaluator)
+        lines += evaluation_lines(store, evaluator, inspect_mlmd.transform_classes(executions), slices)
     found = scores.of_run(executions)
     if found:
         lines += scores.lines(*found)

@@ -37,3 +37,29 @@ def test_the_runner_does_not_patch_absl():
     from pipeline import run_local  # noqa: F401
 
     assert "setLevel" not in vars(logging.getLogger("absl"))
+
+
+def test_a_command_that_prints_its_results_keeps_them_on_the_terminal(tmp_path, capsys):
+    """make predict/serve/report/inspect: their prints on the terminal, TensorFlow's C++ lines in the log."""
+    log = tmp_path / "logs" / "predict.log"
+    with console.Console(str(log), prints_to_terminal=True):
+        os.write(2, b"E external/cuda_blas.cc Unable to register cuBLAS factory\n")
+        logging.getLogger("tensorflow").warning("5 out of the last 5 calls triggered tf.function retracing")
+        print("time  oil_temp")
+    shown = capsys.readouterr()
+    assert shown.out == "time  oil_temp\n" and shown.err == ""
+    written = log.read_text()
+    assert "cuBLAS" in written and "retracing" in written and "oil_temp" not in written
+
+
+def test_quiet_routes_a_commands_start_up_to_its_own_log(tmp_path, capsys):
+    from pipeline import quiet
+
+    assert quiet.log_path("pipeline.report", ["--task", "text", "--output-dir", str(tmp_path), "--run", "-1"]) == (
+        tmp_path.resolve() / "text" / "logs" / "report.log"
+    )
+    code = quiet.main(["pipeline.inspect_mlmd", "--task", "timeseries", "--output-dir", str(tmp_path)])
+    shown = capsys.readouterr()
+    assert code == 1 and shown.out == ""
+    assert shown.err.startswith("inspect: no ML Metadata store") and len(shown.err.splitlines()) == 1, shown.err
+    assert (tmp_path / "timeseries" / "logs" / "inspect_mlmd.log").exists()
