@@ -305,7 +305,8 @@ def forecast_section(report: dict, config) -> str:
             ax.set_title(f"{column}: test window {pick + 1}")
             ax.set_xlabel("steps")
     axes[0][0].legend(fontsize=7)
-    return f"<p>{html.escape(which)} and the challengers on test windows.</p>" + png(figure)
+    named = ", ".join(columns)
+    return f"<p>{html.escape(which)} and the challengers on test windows of {html.escape(named)}.</p>" + png(figure)
 
 
 def horizon_section(report: dict, config) -> str:

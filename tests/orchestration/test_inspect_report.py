@@ -2,10 +2,13 @@
 import json
 import re
 
+import httpx
 import pytest
+import yaml
 
-from pipeline import inspect_mlmd, report
-from pipeline.config import load_config
+from pipeline import inspect_mlmd, predict, report, run_config, serve
+from pipeline.config import load_config, pipeline_config_path
+from tests.e2e.tiny import write_tiny_csv
 
 SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
 COMPONENTS = {
@@ -32,13 +35,27 @@ def test_report_missing_store_exits_nonzero(tmp_path, capsys):
     assert "no ML Metadata store" in capsys.readouterr().err
 
 
+USER_COLUMNS = {"time": "stamp", "temperature": "sea_temp"}  # the default series under a user's names
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory):
-    """One small LocalDagRunner run shared by the end-to-end tests (a few minutes)."""
-    from pipeline import run_local
+    """One small LocalDagRunner run shared by the end-to-end tests (a few minutes), as a user runs
+    their own data: a CSV with their column names, their config, a schema drafted by `make schema`.
+    The commands after it are called without the config: they must read the run's own."""
+    from pipeline import draft_schema, run_local
 
-    output_dir = tmp_path_factory.mktemp("e2e-run")
-    args = ["--task", "timeseries", "--output-dir", str(output_dir)]
+    root = tmp_path_factory.mktemp("e2e-run")
+    _, frame = write_tiny_csv(root)
+    frame.rename(columns=USER_COLUMNS).to_csv(root / "plant.csv", index=False)
+    config = yaml.safe_load(pipeline_config_path("timeseries").read_text())
+    config["schema"] = str(root / "plant_schema.pbtxt")
+    config["series"].update(time_column="stamp", input_columns=["sea_temp"], target_columns=["sea_temp"])
+    (root / "plant.yaml").write_text(yaml.safe_dump(config))
+    output_dir = root / "output"
+    args = ["--task", "timeseries", "--output-dir", str(output_dir), "--data", str(root / "plant.csv"),
+            "--config", str(root / "plant.yaml")]  # fmt: skip
+    assert draft_schema.main(args) == 0
     for item in SMALL_RUN:
         args += ["--set", item]
     assert run_local.main(args) == 0
@@ -70,16 +87,20 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     chain = [(step["type"], step["producer"]) for step in data["lineage"]]
     assert chain == [("PushedModel", "Pusher"), ("Model", "Trainer"), ("Examples", "Transform"),
                      ("Examples", "ExampleGen")]  # fmt: skip
-    assert data["lineage"][-1]["source"].endswith(".csv")
+    assert data["lineage"][-1]["source"].endswith("plant.csv")
+    assert data["config"]["series"]["input_columns"] == ["sea_temp"]  # the run's own config
+    assert data["config_file"].endswith(run_config.RUN_CONFIG_FILE)
     assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
     text = capsys.readouterr().out
-    for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen", "Scores (forecast_scores"):
+    for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen", "Scores (forecast_scores",
+                 "rule linear_ratio: MAE below 1 × the linear challenger's MAE"):  # fmt: skip
         assert line in text
+    assert "valueThreshold" not in text and "upperBound" not in text
 
 
 @pytest.mark.e2e
 def test_report_is_one_html_file_with_embedded_plots(small_run):
-    assert report.main(["--task", "timeseries", "--output-dir", str(small_run)] + sum((["--set", s] for s in SMALL_RUN), [])) == 0
+    assert report.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0  # no CONFIG: the run's
     page = (load_config("timeseries", output_dir=str(small_run)).task_dir / report.REPORT_FILE).read_text()
     titles = re.findall(r"<h2>([^<]+)</h2>", page)
     assert titles == ["Components", "Data statistics", "Learning curves", "Tuner trials", "Evaluation",
@@ -89,4 +110,34 @@ def test_report_is_one_html_file_with_embedded_plots(small_run):
     for name in ("persistence", "seasonal_naive", "linear"):
         assert f"<td>{name}</td>" in page  # every challenger in the scores table
     assert "Not available" not in page
+    assert "challengers on test windows of sea_temp." in page  # the forecasts section read the user's columns
+    assert "valueThreshold" not in page and "upperBound" not in page  # rules, in words
+    assert "MAE below 1 × the linear challenger&#x27;s MAE" in page
+    assert "fixed in the config (model.variant)" in page
     assert not re.search(r"(src|href)=[\"']https?://", page)  # self-contained: nothing fetched
+
+
+@pytest.mark.e2e
+def test_predict_without_a_config_forecasts_the_runs_columns(small_run, capsys):
+    data = str(small_run.parent / "plant.csv")
+    assert predict.main(["--task", "timeseries", "--output-dir", str(small_run), "--data", data]) == 0
+    shown = capsys.readouterr()
+    header = shown.out.splitlines()[2].split()
+    assert header == ["stamp", "sea_temp"], shown.out
+    assert "notice" not in shown.out + shown.err
+
+
+@pytest.mark.e2e
+def test_serve_without_a_config_serves_the_runs_model(small_run, capsys, monkeypatch):
+    seen = {}
+
+    def ask_then_stop(server):
+        seen["metadata"] = httpx.get(f"http://127.0.0.1:{server.port}/v1/models/timeseries/metadata").json()
+        server.stop()
+        return 0
+
+    monkeypatch.setattr(serve, "serve_until_interrupted", ask_then_stop)
+    assert serve.main(["--task", "timeseries", "--output-dir", str(small_run), "--port", "0"]) == 0
+    assert "Serving 'timeseries' (version" in capsys.readouterr().out
+    inputs = seen["metadata"]["metadata"]["signature_def"]["signature_def"]["predict_raw"]["inputs"]
+    assert "window_sea_temp" in inputs, inputs

@@ -1,5 +1,7 @@
 """End-to-end text pipeline on a small sample (LocalDagRunner, minutes): `pytest -m e2e`."""
+import contextlib
 import glob
+import io
 import json
 import os
 import shutil
@@ -45,14 +47,32 @@ def pushed_versions(output_dir) -> list[str]:
 def weak_run(tmp_path_factory):
     """One epoch on 280 texts: a transformer that cannot beat TF-IDF + logistic regression."""
     output_dir = tmp_path_factory.mktemp("text")
-    assert run(output_dir) == 0
+    terminal = io.StringIO()  # what a user's terminal shows of the run
+    with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
+        assert run(output_dir) == 0
     config = load_config("text", output_dir=str(output_dir))
     store = mlmd.open_store(config.metadata_path)
-    return output_dir, {e.node: e for e in mlmd.run_executions(store, mlmd.runs(store)[-1])}
+    return output_dir, {e.node: e for e in mlmd.run_executions(store, mlmd.runs(store)[-1])}, terminal.getvalue()
+
+
+# A run's terminal: progress, the overall metrics and the verdict; slices go to the report and run.log.
+TERMINAL_LINES = 70
+
+
+def test_the_terminal_shows_overall_metrics_and_the_verdict_not_slices(weak_run):
+    output_dir, _, terminal = weak_run
+    lines = terminal.splitlines()
+    assert len(lines) <= TERMINAL_LINES, terminal
+    assert any(line.startswith("Evaluator: NOT blessed (stopped by the bag-of-n-grams baseline") for line in lines)
+    assert any(line.strip().startswith("FAILED accuracy_over_baseline = ") and "bound" in line for line in lines)
+    assert not [line for line in lines if "{" in line], "metrics of slices on the terminal"
+    assert any("auc[fresh]" in line for line in lines)  # per-class metrics by class name
+    log = (load_config("text", output_dir=str(output_dir)).task_dir / run_local.LOG_FILE).read_text()
+    assert "{length_bucket=" in log  # the slices are in the full log
 
 
 def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
-    output_dir, executions = weak_run
+    output_dir, executions, _ = weak_run
     assert set(executions) == COMPONENTS
     assert all(e.state == "COMPLETE" for e in executions.values()), [(e.node, e.state) for e in executions.values()]
     assert mlmd.custom(executions["Evaluator"].outputs["blessing"][0], "blessed") == 0
@@ -73,7 +93,7 @@ def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
 
 
 def test_the_candidate_classifies_raw_strings(weak_run):
-    _, executions = weak_run
+    _, executions, _ = weak_run
     model_dir = serving_model_path(executions["Trainer"].outputs["model"][0].uri)
     serve = tf.saved_model.load(model_dir).signatures["serving_default"]
     results = classify(serve, ["A warm, funny and moving film.", "Tedious, loud and far too long.", ""])
@@ -86,7 +106,7 @@ def test_the_candidate_classifies_raw_strings(weak_run):
 @pytest.fixture(scope="module")
 def deployed(weak_run):
     """A deployed model beside the bad runs: the weak run's candidate, placed as a push would."""
-    output_dir, executions = weak_run
+    output_dir, executions, _ = weak_run
     serving = load_config("text", output_dir=str(output_dir)).serving_dir
     shutil.copytree(serving_model_path(executions["Trainer"].outputs["model"][0].uri), os.path.join(serving, "1"))
     return serving, bad_inputs.snapshot(serving)
@@ -97,7 +117,7 @@ def deployed(weak_run):
 def test_bad_input_stops_before_training_and_leaves_the_deployed_model(
     weak_run, deployed, tmp_path, capsys, content, overrides, expected
 ):
-    output_dir, _ = weak_run
+    output_dir, _, _ = weak_run
     serving, before = deployed
     csv = tmp_path / "bad.csv"
     csv.write_bytes(content)
