@@ -4,6 +4,7 @@
 eager call with the expected output shape, the trainable weight count, one `fit`
 step of a model wrapping the layer, a `.keras` save/reload, and a
 `tf.saved_model.save`/`load` export; the reloaded models must give the same outputs, to float32 rounding.
+A layer with several outputs (RevIN returns a tuple) gives `expected_output_shape` as a tuple of shapes.
 """
 from __future__ import annotations
 
@@ -25,6 +26,23 @@ def _as_numpy(x):
     return keras.ops.convert_to_numpy(x)
 
 
+def _is_multi_output(expected_output_shape) -> bool:
+    """((2, 4, 6), (2, 1, 6)) names two outputs; (2, 4, 6) names one."""
+    return isinstance(expected_output_shape[0], tuple | list)
+
+
+def _outputs(x) -> list:
+    """One output or a tuple/list of them, as a list."""
+    return list(x) if isinstance(x, tuple | list) else [x]
+
+
+def _assert_outputs_close(actual, expected, atol):
+    actual = _outputs(actual)
+    assert len(actual) == len(expected)
+    for a, e in zip(actual, expected, strict=True):
+        np.testing.assert_allclose(_as_numpy(a), e, rtol=RTOL, atol=atol)
+
+
 def run_layer_test(
     layer_cls,
     init_kwargs: dict,
@@ -43,6 +61,8 @@ def run_layer_test(
     their size: a traced graph may sum in another order (a few float32 ulps, 1.1e-6 on an
     output of 2.3 was seen under load), while a lost weight moves outputs by far more."""
     call_kwargs = call_kwargs or {}
+    multi = _is_multi_output(expected_output_shape)
+    shapes = [tuple(s) for s in expected_output_shape] if multi else [tuple(expected_output_shape)]
 
     # Config round trip, before and after building.
     layer = layer_cls(**init_kwargs)
@@ -51,7 +71,7 @@ def run_layer_test(
 
     # Eager call.
     output = layer(**{k: tf.constant(v) for k, v in input_data.items()}, **call_kwargs)
-    assert tuple(output.shape) == tuple(expected_output_shape)
+    assert [tuple(o.shape) for o in _outputs(output)] == shapes
     assert len(layer.trainable_weights) == expected_num_trainable_weights
     assert layer.get_config() == config
     assert layer_cls.from_config(layer.get_config()).get_config() == config
@@ -59,16 +79,22 @@ def run_layer_test(
     # Symbolic call, wrapped in a model.
     inputs = _symbolic_inputs(input_data)
     outputs = layer_cls(**init_kwargs)(**inputs, **call_kwargs)
-    assert tuple(outputs.shape[1:]) == tuple(expected_output_shape[1:])
+    assert [tuple(o.shape[1:]) for o in _outputs(outputs)] == [s[1:] for s in shapes]
     model = keras.Model(inputs, outputs)
     assert len(model.trainable_weights) == expected_num_trainable_weights
 
     if run_training and expected_num_trainable_weights:
         model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse", run_eagerly=True)
         before = [w.numpy().copy() for w in model.trainable_weights]
-        target = np.random.default_rng(0).normal(size=expected_output_shape).astype("float32")
+        rng = np.random.default_rng(0)
+        targets = [rng.normal(size=s).astype("float32") for s in shapes]
         history = model.fit(
-            input_data, target, batch_size=len(target), epochs=1, verbose=0, shuffle=False
+            input_data,
+            tuple(targets) if multi else targets[0],
+            batch_size=shapes[0][0],
+            epochs=1,
+            verbose=0,
+            shuffle=False,
         )
         assert np.isfinite(history.history["loss"][0])
         changed = [
@@ -78,13 +104,13 @@ def run_layer_test(
 
     if not run_saving:
         return model
-    expected = _as_numpy(model(input_data, training=False))
+    expected = [_as_numpy(o) for o in _outputs(model(input_data, training=False))]
 
     # Keras native format.
     path = str(tmp_path / "model.keras")
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(_as_numpy(reloaded(input_data, training=False)), expected, rtol=RTOL, atol=atol)
+    _assert_outputs_close(reloaded(input_data, training=False), expected, atol)
 
     # TensorFlow SavedModel, as the TFX Trainer exports it.
     signature = {
@@ -100,5 +126,27 @@ def run_layer_test(
     tf.saved_model.save(module, export_dir)
     restored = tf.saved_model.load(export_dir)
     served = restored.serve({k: tf.constant(v) for k, v in input_data.items()})
-    np.testing.assert_allclose(served.numpy(), expected, rtol=RTOL, atol=atol)
+    _assert_outputs_close(served, expected, atol)
     return model
+
+
+def assert_future_is_hidden(run, x, atol: float = 1e-5):
+    """Perturbing position t leaves outputs at positions < t unchanged (a causal layer),
+    and does change the output at t (so the check is not passed by a constant layer).
+
+    The perturbation varies across channels: a LayerNorm would erase a constant shift."""
+    before = run(x)
+    for t in range(1, x.shape[1]):
+        changed = x.copy()
+        changed[:, t] += np.linspace(-5.0, 5.0, x.shape[-1], dtype=x.dtype)
+        after = run(changed)
+        np.testing.assert_allclose(after[:, :t], before[:, :t], atol=atol)
+        assert not np.allclose(after[:, t], before[:, t], atol=atol)
+
+
+def assert_padding_is_hidden(run, x, mask, atol: float = 1e-5):
+    """Changing padded positions (mask False) leaves outputs at real positions unchanged."""
+    before = run(x)
+    changed = x.copy()
+    changed[~mask] = 100.0
+    np.testing.assert_allclose(run(changed)[mask], before[mask], atol=atol)

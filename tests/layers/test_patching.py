@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 from harness import run_layer_test
 
-from models.layers.linear_skip import LinearSkip
 from models.layers.patching import Patching, num_patches
 
 SERIES = np.arange(2 * 20, dtype="float32").reshape(2, 20)
@@ -36,12 +35,3 @@ def test_patch_longer_than_the_window_says_what_to_change():
 
 def test_patching_layer(tmp_path):
     run_layer_test(Patching, {"patch_length": 8, "stride": 4}, {"series": SERIES}, (2, 5, 8), 0, tmp_path)
-
-
-def test_linear_skip_layer(tmp_path):
-    run_layer_test(LinearSkip, {"horizon": 3}, {"series": SERIES}, (2, 3), 2, tmp_path)
-
-
-def test_linear_skip_starts_as_persistence():
-    out = np.asarray(LinearSkip(4)(SERIES))
-    np.testing.assert_array_equal(out, np.repeat(SERIES[:, -1:], 4, axis=1))

@@ -4,7 +4,6 @@ import numpy as np
 import tensorflow as tf
 
 from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text, lexicon_decode
-from models.layers.conv_subsampling import ConvSubsampling
 from models.speech_transformer import (
     Augmentation,
     SpeechTransformerConfig,
@@ -15,16 +14,6 @@ from tests.layers.harness import run_layer_test
 
 RNG = np.random.default_rng(0)
 ALPHABET = "abcdefghijklmnopqrstuvwxyz' "
-
-
-def test_conv_subsampling_through_the_layer_harness(tmp_path):
-    run_layer_test(
-        ConvSubsampling, {"filters": 8}, {"inputs": RNG.normal(size=(2, 13, 5)).astype("float32")}, (2, 7, 8), 4, tmp_path
-    )
-
-
-def test_conv_subsampling_lengths_match_its_output_steps():
-    assert ConvSubsampling.output_lengths(tf.constant([1, 4, 5, 197])).numpy().tolist() == [1, 2, 3, 99]
 
 
 def test_blank_padding_through_the_layer_harness(tmp_path):

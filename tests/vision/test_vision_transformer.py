@@ -3,30 +3,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.layers import ClassToken, PatchEmbedding
+from models.layers import PatchEmbedding
 from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to, parameter_count
 from models.vision_transformer import (
     VisionTransformerConfig,
     augment_batches,
     build_vision_transformer,
 )
-from tests.layers.harness import run_layer_test
 
 RNG = np.random.default_rng(0)
-
-
-def test_class_token_through_the_layer_harness(tmp_path):
-    run_layer_test(
-        ClassToken, {}, {"inputs": RNG.normal(size=(2, 5, 8)).astype("float32")}, (2, 6, 8), 1, tmp_path
-    )
-
-
-def test_class_token_is_the_same_learned_vector_in_front_of_every_sequence():
-    layer = ClassToken()
-    out = layer(tf.constant(RNG.normal(size=(3, 4, 6)).astype("float32"))).numpy()
-    layer.token.assign(np.arange(6, dtype="float32").reshape(1, 1, 6))
-    out = layer(tf.constant(RNG.normal(size=(3, 4, 6)).astype("float32"))).numpy()
-    assert np.allclose(out[:, 0], np.arange(6))
 
 
 @pytest.mark.parametrize("size, patch, patches", [((28, 28), 4, 49), ((28, 28), 7, 16), ((16, 32), 4, 32), ((12, 8), 4, 6)])
