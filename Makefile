@@ -36,8 +36,8 @@ FRESH      ?=
 RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s))
 
 bbc-news: $(STAMP)
-	$(PY) -m data.bbc_source $(OUTPUT_DIR)/bbc_news.csv
-	$(PY) -m pipeline.run_local --task text --output-dir $(OUTPUT_DIR)/bbc --data $(OUTPUT_DIR)/bbc_news.csv --config pipeline/tasks/bbc_news.yaml $(foreach s,$(SET),--set $(s))
+	$(PY) -m tasks.text.bbc_source $(OUTPUT_DIR)/bbc_news.csv
+	$(PY) -m pipeline.run_local --task text --output-dir $(OUTPUT_DIR)/bbc --data $(OUTPUT_DIR)/bbc_news.csv --config tasks/text/examples/bbc_news.yaml $(foreach s,$(SET),--set $(s))
 
 .PHONY: bbc-news setup test test-unit test-e2e bench lint run-local schema serve deploy predict compile submit schedule inspect report lock clean
 

@@ -10,8 +10,8 @@ setup(
     version="0.1.0",
     description="TFX/Keras production pipeline for transformer models on sequential data",
     python_requires=">=3.11,<3.12",
-    packages=find_packages(include=["models*", "pipeline*", "components*", "data*"]),
-    package_data={"data": ["*.pbtxt", "*/*.pbtxt", "*.yaml", "*/*.yaml"], "pipeline": ["profiles/*.yaml", "tasks/*.yaml", "tasks/*/*.yaml"]},
+    packages=find_packages(include=["models*", "pipeline*", "components*", "data*", "tasks*"]),
+    package_data={"data": ["*.pbtxt", "*/*.pbtxt", "*.yaml", "*/*.yaml"], "pipeline": ["profiles/*.yaml"], "tasks": ["*/*.yaml", "*/*.pbtxt", "*/*/*.yaml", "*/*/*.pbtxt"]},
     install_requires=[
         # tfx and ml-pipelines-sdk declare Requires-Python <3.11; the Makefile installs
         # them first with --ignore-requires-python (see README).
@@ -33,7 +33,7 @@ setup(
         "numpy<2",
         "pyyaml",
         "matplotlib==3.8.4",  # pipeline.report (run report plots)
-        "pillow",  # data.vision_source (the default digits as PNG files)
+        "pillow",  # tasks.vision.source (the default digits as PNG files)
         "tornado==6.6.1",  # pipeline.serve (the TF Serving REST API)
         "prometheus-client==0.26.0",  # pipeline.serve (/metrics)
         "gymnasium==1.4.0",  # the decision task: CartPole-v1 / Pendulum-v1 to log data and to act in

@@ -1,6 +1,6 @@
 """ETTh2, horizon 96, the standard long-horizon protocol, through the user-data path.
 
-Runs `make run-local DATA=../shared/data/ETTh2.csv CONFIG=pipeline/tasks/user/etth2.yaml`
+Runs `make run-local DATA=../shared/data/ETTh2.csv CONFIG=tasks/timeseries/examples/etth2.yaml`
 in a fresh OUTPUT_DIR (no cache), then scores the pushed SavedModel (or, when the gate
 pushed nothing, the run's candidate) on the raw test windows: every window whose forecast
 rows lie in [11520, 14400), lookback reaching back into validation rows. Errors are in the
@@ -22,9 +22,9 @@ import tensorflow as tf
 
 from bench import pipeline_stats
 from components import export
-from components.timeseries import scores as forecast_scores
 from data.config import REPO_ROOT
 from pipeline.config import load_config
+from tasks.timeseries import scores as forecast_scores
 
 DATA = REPO_ROOT.parent / "shared" / "data" / "ETTh2.csv"  # CC BY-ND 4.0; read, not shipped
 CONFIG = REPO_ROOT / "pipeline" / "tasks" / "user" / "etth2.yaml"

@@ -27,10 +27,10 @@ import numpy as np
 
 from bench import pipeline_stats
 from components.scoring import SCORES_PROPERTY
-from data import bbc_source
 from data.config import REPO_ROOT
 from pipeline import mlmd
 from pipeline.config import load_config
+from tasks.text import bbc_source
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
 SEEDS = (0, 1, 2)

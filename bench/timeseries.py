@@ -28,10 +28,10 @@ import tensorflow as tf
 
 from bench import pipeline_stats
 from components import export
-from components.timeseries import challengers
-from components.timeseries import scores as forecast_scores
 from models.baselines import build_rnn_forecaster
 from pipeline.config import load_config
+from tasks.timeseries import challengers
+from tasks.timeseries import scores as forecast_scores
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
 
@@ -68,8 +68,8 @@ def forward_flops_per_window(config, hyperparameters_uri: str) -> float:
     """Forward FLOPs of the trained architecture for one window, from TF's graph profiler."""
     import keras_tuner
 
-    from components.timeseries.module import forecaster_config
     from models.forecaster import build_forecaster
+    from tasks.timeseries.module import forecaster_config
 
     with open(glob.glob(os.path.join(hyperparameters_uri, "*"))[0]) as handle:
         hp = keras_tuner.HyperParameters.from_config(json.load(handle))

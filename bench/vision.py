@@ -43,7 +43,7 @@ def transformed(transform_uri: str, examples_uri: str, split: str):
     import tensorflow as tf
     import tensorflow_transform as tft
 
-    from components.vision import module
+    from tasks.vision import module
 
     spec = tft.TFTransformOutput(transform_uri).transformed_feature_spec()
     files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
@@ -58,8 +58,8 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
     import tensorflow as tf
 
     from components import training
-    from components.vision import module
     from models.vision_transformer import augment_batches
+    from tasks.vision import module
 
     keras.utils.set_random_seed(seed)
     batch = config.trainer.batch_size
@@ -92,9 +92,9 @@ def spread(name: str, runs: list[dict], note: str) -> dict:
 def run(args) -> list[dict]:
     import keras_tuner
 
-    from components.vision import module
     from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to
     from models.vision_transformer import build_vision_transformer
+    from tasks.vision import module
 
     output_dir = os.path.join(RESULTS_DIR, "vision")
     config = load_config("vision", output_dir=output_dir)

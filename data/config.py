@@ -2,7 +2,7 @@
 
 This module sits at the bottom of the stack (it imports nothing from the project), so
 that `data/`, `models/` and `components/` read the configuration without importing
-`pipeline/`. `pipeline/config.py` loads it from `pipeline/tasks/<task>.yaml` and applies
+`pipeline/`. `pipeline/config.py` loads it from `tasks/<task>/config.yaml` and applies
 overrides. Module files receive it through TFX's `custom_config` as the plain dict
 from `PipelineConfig.to_dict()`.
 """
@@ -161,7 +161,7 @@ class SpeechConfig:
     @property
     def max_characters(self) -> int:
         """Character ids per transcript after padding: one per frame bounds any CTC model's output.
-        (How many a model can write is its own: components/speech_example_gen.py checks it.)"""
+        (How many a model can write is its own: tasks/speech/example_gen.py checks it.)"""
         return self.num_frames
 
     def validate(self) -> None:
@@ -190,7 +190,7 @@ class DecisionConfig:
     """How logged trajectories become episodes, and how a policy is judged by acting (decision task)."""
 
     env_id: str = "CartPole-v1"  # the gymnasium environment the data was logged in and the policy acts in
-    episodes: int = 300  # episodes logged for the default data (data/decision_logging.py)
+    episodes: int = 300  # episodes logged for the default data (tasks/decision/trajectory_log.py)
     logging_seed: int = 0  # seeds the default data's behaviour policies and episode starts
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])  # by episode
     return_scale: float = 500.0  # returns-to-go are divided by it (about the best return) before the model

@@ -109,7 +109,7 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", default="timeseries")
     parser.add_argument("--target", choices=REMOTE_TARGETS, default="vertex")
     parser.add_argument("--profile", help="profile name or YAML path (default: the target's name)")
-    parser.add_argument("--config", help="task config YAML (default: pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--config", help="task config YAML (default: tasks/<task>/config.yaml)")
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR; the spec goes to OUTPUT_DIR/<task>/")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task config override")
     parser.add_argument(

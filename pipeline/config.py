@@ -1,4 +1,4 @@
-"""Load the task configuration from `pipeline/tasks/<task>.yaml` (or a user's YAML).
+"""Load the task configuration from `tasks/<task>/config.yaml` (or a user's YAML).
 
 Every runner (local, Kubeflow, Vertex) and every module file reads the same object
 (`data/config.py`), so a setting is spelled once.
@@ -12,7 +12,7 @@ import yaml
 
 from data.config import PipelineConfig
 
-TASKS_DIR = pathlib.Path(__file__).resolve().parent / "tasks"
+TASKS_DIR = pathlib.Path(__file__).resolve().parent.parent / "tasks"
 
 
 def _parse_value(text: str) -> Any:
@@ -41,8 +41,8 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 
 def pipeline_config_path(task: str) -> pathlib.Path:
-    """The task's own YAML, `pipeline/tasks/<task>.yaml`."""
-    return TASKS_DIR / f"{task}.yaml"
+    """The task's own YAML, `tasks/<task>/config.yaml`."""
+    return TASKS_DIR / task / "config.yaml"
 
 
 def load_config(
@@ -51,10 +51,10 @@ def load_config(
     overrides: list[str] | None = None,
     **fields: Any,
 ) -> PipelineConfig:
-    """Read `pipeline/tasks/<task>.yaml` (or `config_path`), apply overrides and fields."""
+    """Read `tasks/<task>/config.yaml` (or `config_path`), apply overrides and fields."""
     path = pathlib.Path(config_path) if config_path else pipeline_config_path(task)
     if not path.exists():
-        known = sorted(p.stem for p in TASKS_DIR.glob("*.yaml"))
+        known = sorted(p.parent.name for p in TASKS_DIR.glob("*/config.yaml"))
         raise FileNotFoundError(f"no config for task '{task}' at {path} (known tasks: {known})")
     raw = yaml.safe_load(path.read_text()) or {}
     raw = apply_overrides(raw, overrides or [])

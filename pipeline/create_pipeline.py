@@ -22,35 +22,33 @@ from tfx.dsl.components.base.base_node import BaseNode
 
 from components.anomaly_gate import AnomalyGate
 from components.curated_schema import CuratedSchemaGen
-from components.decision_example_gen import DecisionExampleGen
-from components.decision_example_gen import write_splits as decision_write_splits
 from components.evaluator import Evaluator
 from components.pusher import Pusher
-from components.rollout_evaluator import RolloutEvaluator
 from components.scoring import Scorer
-from components.speech import schema_draft as speech_schema_draft
-from components.speech_example_gen import SpeechExampleGen
-from components.speech_example_gen import write_splits as speech_write_splits
-from components.text import schema_draft as text_schema_draft
-from components.text_example_gen import TextExampleGen
-from components.text_example_gen import write_splits as text_write_splits
-from components.timeseries import schema_draft as timeseries_schema_draft
-from components.timeseries_example_gen import TimeSeriesExampleGen, write_windows
-from components.vision import schema_draft as vision_schema_draft
-from components.vision_example_gen import VisionExampleGen
-from components.vision_example_gen import write_splits as vision_write_splits
-from data import (
-    decision_source,
-    schemas,
-    speech_source,
-    text_source,
-    timeseries_source,
-    vision_source,
-)
+from data import schemas
 from data.config import SOURCE_FINGERPRINT_KEY, DecisionConfig, PipelineConfig
 from pipeline import evaluation
 from pipeline.fingerprint import file_fingerprint, source_fingerprint
 from pipeline.profile import Deployment, is_uri, training_components
+from tasks.decision import source as decision_source
+from tasks.decision.example_gen import DecisionExampleGen
+from tasks.decision.example_gen import write_splits as decision_write_splits
+from tasks.decision.rollout_evaluator import RolloutEvaluator
+from tasks.speech import schema_draft as speech_schema_draft
+from tasks.speech import source as speech_source
+from tasks.speech.example_gen import SpeechExampleGen
+from tasks.speech.example_gen import write_splits as speech_write_splits
+from tasks.text import schema_draft as text_schema_draft
+from tasks.text import source as text_source
+from tasks.text.example_gen import TextExampleGen
+from tasks.text.example_gen import write_splits as text_write_splits
+from tasks.timeseries import schema_draft as timeseries_schema_draft
+from tasks.timeseries import source as timeseries_source
+from tasks.timeseries.example_gen import TimeSeriesExampleGen, write_windows
+from tasks.vision import schema_draft as vision_schema_draft
+from tasks.vision import source as vision_source
+from tasks.vision.example_gen import VisionExampleGen
+from tasks.vision.example_gen import write_splits as vision_write_splits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +160,7 @@ def rollout_evaluator(config: PipelineConfig, examples, model, baseline_model, t
 
 TASKS: dict[str, TaskSpec] = {
     "text": TaskSpec(
-        module="components.text.module",
+        module="tasks.text.module",
         example_gen=text_example_gen,
         eval_config=evaluation.text_eval_config,
         transform_section="text",
@@ -174,10 +172,10 @@ TASKS: dict[str, TaskSpec] = {
         draft_schema=text_schema_draft.draft,
     ),
     "timeseries": TaskSpec(
-        module="components.timeseries.module",
+        module="tasks.timeseries.module",
         example_gen=timeseries_example_gen,
         eval_config=evaluation.timeseries_eval_config,
-        score_fn="components.timeseries.scores.score",
+        score_fn="tasks.timeseries.scores.score",
         scores_key="forecast_scores",
         schema_problems=schemas.timeseries_problems,
         resolve_csv=timeseries_source.resolve_csv,
@@ -185,7 +183,7 @@ TASKS: dict[str, TaskSpec] = {
         draft_schema=timeseries_schema_draft.draft,
     ),
     "vision": TaskSpec(
-        module="components.vision.module",
+        module="tasks.vision.module",
         example_gen=vision_example_gen,
         eval_config=evaluation.vision_eval_config,
         transform_section="vision",
@@ -197,11 +195,11 @@ TASKS: dict[str, TaskSpec] = {
         draft_schema=vision_schema_draft.draft,
     ),
     "speech": TaskSpec(
-        module="components.speech.module",
+        module="tasks.speech.module",
         example_gen=speech_example_gen,
         eval_config=evaluation.speech_eval_config,
         transform_section="speech",
-        score_fn="components.speech.scores.score",
+        score_fn="tasks.speech.scores.score",
         scores_key="speech_scores",
         schema_problems=schemas.speech_problems,
         resolve_csv=speech_source.resolve_folder,
@@ -209,7 +207,7 @@ TASKS: dict[str, TaskSpec] = {
         draft_schema=speech_schema_draft.draft,
     ),
     "decision": TaskSpec(
-        module="components.decision.module",
+        module="tasks.decision.module",
         example_gen=decision_example_gen,
         eval_config=None,
         evaluator=rollout_evaluator,

@@ -11,10 +11,10 @@ import numpy as np
 import tensorflow_model_analysis as tfma
 
 from components import classifier_metrics, export
-from components.timeseries import challengers, forecast_metrics
 from data import features
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from pipeline.fingerprint import PROJECT_PACKAGES
+from tasks.timeseries import challengers, forecast_metrics
 
 TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
 

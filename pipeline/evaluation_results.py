@@ -81,7 +81,7 @@ def reason(failure: dict, candidate: dict[str, float | None], challenger: str = 
     """Why one threshold failed; a challenger's ratio names the challenger and both MAEs, a
     classifier's margin names its `challenger` (the EvalConfig's description) and both accuracies."""
     from components import classifier_metrics
-    from components.timeseries import forecast_metrics
+    from tasks.timeseries import forecast_metrics
 
     if failure["metric"].startswith(classifier_metrics.ACCURACY_OVER_BASELINE):
         ours = candidate.get(classifier_metrics.ACCURACY_OVER_BASELINE)
@@ -133,7 +133,7 @@ def _bound(threshold: dict, kind: str) -> float | None:
 def _subject(name: str, challenger: str | None) -> str:
     """What a gate metric compares, in words."""
     from components import classifier_metrics
-    from components.timeseries import forecast_metrics
+    from tasks.timeseries import forecast_metrics
 
     forecaster = forecast_metrics.ratio_challenger(name)
     if forecaster is not None:
@@ -145,7 +145,7 @@ def _subject(name: str, challenger: str | None) -> str:
 
 def rule(name: str, threshold: dict, challenger: str | None = None) -> str:
     """A threshold as a sentence: "below 1 × the linear challenger's MAE", not protobuf JSON."""
-    from components.timeseries import forecast_metrics
+    from tasks.timeseries import forecast_metrics
 
     parts = []
     upper, lower = _bound(threshold, "upperBound"), _bound(threshold, "lowerBound")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from data.config import REPO_ROOT
 
-PROJECT_PACKAGES = ("components", "data", "models", "pipeline")
+PROJECT_PACKAGES = ("components", "data", "models", "pipeline", "tasks")
 
 
 def module_path(name: str) -> pathlib.Path | None:

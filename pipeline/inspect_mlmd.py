@@ -103,7 +103,7 @@ def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = ()) -> dict
     # The deployed model could not read this run's examples (components/evaluator.py).
     decision["baseline_skipped"] = mlmd.custom(blessing, BASELINE_SKIPPED)
     compared = bool(baseline) and not decision["baseline_skipped"]
-    if not info.outputs.get("evaluation"):  # a gate that acts instead of TFMA (components/rollout_evaluator.py)
+    if not info.outputs.get("evaluation"):  # a gate that acts instead of TFMA (tasks/decision/rollout_evaluator.py)
         decision.update(rollout_verdict(info))
         return decision
     results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared, classes)

@@ -13,15 +13,17 @@ import sys
 import pandas as pd
 import tensorflow as tf
 
-from components.timeseries_example_gen import to_tf_example
-from data import features, timeseries_source, windowing
+from data import features
 from data.config import PipelineConfig
 from pipeline import run_config
-from pipeline.predict_decision import predict_decision
-from pipeline.predict_speech import predict_speech
-from pipeline.predict_text import predict_text
-from pipeline.predict_vision import predict_vision
 from pipeline.serving_model import load_serving_fn
+from tasks.decision.predict import predict_decision
+from tasks.speech.predict import predict_speech
+from tasks.text.predict import predict_text
+from tasks.timeseries import source as timeseries_source
+from tasks.timeseries import windowing
+from tasks.timeseries.example_gen import to_tf_example
+from tasks.vision.predict import predict_vision
 
 
 def forecast_frame(config: PipelineConfig, csv_path: str, serve) -> pd.DataFrame:
@@ -57,7 +59,7 @@ PREDICTORS = {"timeseries": predict_timeseries, "text": predict_text, "vision": 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
-    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else tasks/<task>/config.yaml)")
     parser.add_argument("--data", help="CSV whose last rows are the model's input")
     parser.add_argument("--output-dir", default="output")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")

@@ -270,9 +270,9 @@ def forecast_section(report: dict, config) -> str:
     import tensorflow as tf
 
     from components import export
-    from components.timeseries import challengers
-    from components.timeseries import scores as forecast_scores
     from data import features
+    from tasks.timeseries import challengers
+    from tasks.timeseries import scores as forecast_scores
 
     model, which = candidate_model(report)
     series = config.series
@@ -374,8 +374,8 @@ def text_statistics_section(report: dict, config) -> str:
     import tensorflow as tf
     import tensorflow_transform as tft
 
-    from components.text.preprocessing import standardize_and_split
     from data import features
+    from tasks.text.preprocessing import standardize_and_split
 
     uri = artifact_uri(report, "ExampleGen", "examples")
     transform = tft.TFTransformOutput(artifact_uri(report, "Transform", "transform_graph"))
@@ -572,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
-    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else tasks/<task>/config.yaml)")
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (as for the run)")
     parser.add_argument("--run", help="run name or index (default: the latest)")

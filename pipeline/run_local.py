@@ -33,7 +33,7 @@ def build(config: PipelineConfig, enable_cache: bool = True):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
-    parser.add_argument("--config", help="config YAML (default: pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--config", help="config YAML (default: tasks/<task>/config.yaml)")
     parser.add_argument("--data", help="your CSV (default: the packaged data set)")
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. trainer.epochs=5")

@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="timeseries")
-    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else pipeline/tasks/<task>.yaml)")
+    parser.add_argument("--config", help="config YAML (default: the one the run recorded, else tasks/<task>/config.yaml)")
     parser.add_argument("--output-dir", default="output")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8501)

@@ -8,13 +8,14 @@ import pytest
 import tensorflow as tf
 
 from components import examples_io
-from components.decision.preprocessing import returns_to_go
-from components.decision.rollout import action_space_info
-from components.decision.windows import Episodes, context_windows
-from components.decision_example_gen import trajectory_status, write_splits
-from data import decision_source, features
+from data import features
 from data.config import DecisionConfig
 from data.splits import SPLITS
+from tasks.decision import source as decision_source
+from tasks.decision.example_gen import trajectory_status, write_splits
+from tasks.decision.preprocessing import returns_to_go
+from tasks.decision.rollout import action_space_info
+from tasks.decision.windows import Episodes, context_windows
 
 CARTPOLE = action_space_info("CartPole-v1")
 PENDULUM = action_space_info("Pendulum-v1")

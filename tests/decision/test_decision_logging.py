@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import decision_logging, decision_source
+from tasks.decision import source as decision_source
+from tasks.decision import trajectory_log as decision_logging
 
 TOY_ENV = "DecisionLoggingToy-v0"  # a two-dimensional continuous action, five steps per episode
 

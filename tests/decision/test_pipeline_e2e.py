@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.decision import rollout
-from components.decision.serving import ServedPolicy, context_example
 from data import features
-from data.decision_logging import log_trajectories
 from pipeline import inspect_mlmd, mlmd, run_local
 from pipeline.config import load_config
+from tasks.decision import rollout
+from tasks.decision.serving import ServedPolicy, context_example
+from tasks.decision.trajectory_log import log_trajectories
 from tests.e2e import bad_inputs, serving_checks
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from components.decision import rollout
+from tasks.decision import rollout
 
 CARTPOLE, PENDULUM = "CartPole-v1", "Pendulum-v1"
 SEEDS = [0, 1, 2]

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from components.rollout_evaluator import judge, targets
 from data.config import PipelineConfig
+from tasks.decision.rollout_evaluator import judge, targets
 
 CARTPOLE_INFO = {"env_id": "CartPole-v1", "context_length": 4, "data_best_return": 500.0, "max_return": 500.0, "return_scale": 500.0}
 

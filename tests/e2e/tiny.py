@@ -5,7 +5,7 @@ import pathlib
 
 import pandas as pd
 
-from data import timeseries_source
+from tasks.timeseries import source as timeseries_source
 
 SMALL_BUDGET = [
     "tuner.max_trials=1",

@@ -8,7 +8,7 @@ import pytest
 
 from data import schemas
 from pipeline import draft_schema
-from pipeline.config import TASKS_DIR, load_config
+from pipeline.config import load_config, pipeline_config_path
 from pipeline.create_pipeline import task_spec
 
 
@@ -68,8 +68,8 @@ def test_a_text_schema_lists_the_classes_seen_in_train(tmp_path):
 
 def test_the_cli_says_what_to_do(tmp_path, series_csv, capsys):
     config_yaml = tmp_path / "my.yaml"
-    shipped = (TASKS_DIR / "timeseries.yaml").read_text()
-    config_yaml.write_text(shipped.replace("schema: data/timeseries/schema.pbtxt", f"schema: {tmp_path}/cli.pbtxt"))
+    shipped = pipeline_config_path("timeseries").read_text()
+    config_yaml.write_text(shipped.replace("schema: tasks/timeseries/schema.pbtxt", f"schema: {tmp_path}/cli.pbtxt"))
     assert draft_schema.main(["--config", str(config_yaml), "--output-dir", str(tmp_path / "out")]) == 0
     assert "Review:" in capsys.readouterr().out
     assert draft_schema.main(["--config", str(config_yaml), "--output-dir", str(tmp_path / "out")]) == 2

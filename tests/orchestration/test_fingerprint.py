@@ -11,7 +11,7 @@ from pipeline import fingerprint
 from pipeline.config import load_config
 from pipeline.create_pipeline import create_pipeline
 
-PACKAGES = ("components", "data", "models", "pipeline")
+PACKAGES = fingerprint.PROJECT_PACKAGES
 
 
 def relative(paths) -> set[str]:
@@ -19,10 +19,10 @@ def relative(paths) -> set[str]:
 
 
 def test_the_closure_follows_imports_and_nothing_else():
-    example_gen = relative(fingerprint.source_closure(["components.timeseries_example_gen"]))
-    assert {"components/timeseries_example_gen.py", "data/windowing.py", "components/examples_io.py"} <= example_gen
+    example_gen = relative(fingerprint.source_closure(["tasks.timeseries.example_gen"]))
+    assert {"tasks/timeseries/example_gen.py", "tasks/timeseries/windowing.py", "components/examples_io.py"} <= example_gen
     assert not any(p.startswith("models/") for p in example_gen)  # a model edit leaves it cached
-    trainer = relative(fingerprint.source_closure(["components.timeseries.module"]))
+    trainer = relative(fingerprint.source_closure(["tasks.timeseries.module"]))
     assert {"models/patch_forecaster.py", "models/layers/attention.py", "components/export.py"} <= trainer
     assert "models/text_classifier.py" not in trainer  # the other task's model
 
@@ -77,7 +77,7 @@ def test_editing_a_model_file_changes_only_the_keys_of_what_runs_it(checkout, tm
 
 
 def test_editing_the_windowing_code_reruns_the_example_gen(checkout, tmp_path_factory):
-    changed = keys_changed_by_editing(checkout, str(tmp_path_factory.mktemp("out")), "data/windowing.py")
+    changed = keys_changed_by_editing(checkout, str(tmp_path_factory.mktemp("out")), "tasks/timeseries/windowing.py")
     assert "ExampleGen" in changed and "Transform" not in changed
 
 

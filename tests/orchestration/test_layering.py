@@ -24,7 +24,7 @@ def test_no_module_imports_a_higher_layer(package):
 
 
 def test_the_predict_modules_do_not_import_each_other():
-    root = fingerprint.REPO_ROOT / "pipeline"
-    for module, other in (("predict_text", "pipeline.predict"), ("serving_model", "pipeline.predict")):
-        imported = fingerprint.imported_names(root / f"{module}.py", f"pipeline.{module}")
+    root = fingerprint.REPO_ROOT
+    for module, other in (("tasks/text/predict", "pipeline.predict"), ("pipeline/serving_model", "pipeline.predict")):
+        imported = fingerprint.imported_names(root / f"{module}.py", module.replace("/", "."))
         assert not any(name == other or name.startswith(other + ".") for name in imported), module

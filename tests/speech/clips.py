@@ -11,7 +11,7 @@ import pathlib
 
 import numpy as np
 
-from data.speech_source import wav_bytes
+from tasks.speech.source import wav_bytes
 
 RATE = 8000
 TONES = {"a": 500.0, "b": 1500.0}  # Hz

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.speech.module import SAMPLES_SIGNATURE
-from components.speech_example_gen import to_tf_example
 from data import features
-from data.speech_source import wav_bytes
 from pipeline import inspect_mlmd, run_local
 from pipeline.config import load_config
-from pipeline.predict_speech import transcribe
+from tasks.speech.example_gen import to_tf_example
+from tasks.speech.module import SAMPLES_SIGNATURE
+from tasks.speech.predict import transcribe
+from tasks.speech.source import wav_bytes
 from tests.e2e import bad_inputs, serving_checks
 from tests.speech.clips import RATE, WORDS, tone_clip, write_folder
 

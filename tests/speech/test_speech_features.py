@@ -1,11 +1,11 @@
-"""The spectrogram graph (components/speech/preprocessing.py) against numpy, and its edges."""
+"""The spectrogram graph (tasks/speech/preprocessing.py) against numpy, and its edges."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.speech import preprocessing
 from data.config import SpeechConfig
-from data.speech_source import wav_bytes
+from tasks.speech import preprocessing
+from tasks.speech.source import wav_bytes
 from tests.speech.clips import RATE, tone_clip
 
 SPEECH = SpeechConfig()
@@ -34,7 +34,7 @@ def numpy_log_mel(samples: np.ndarray, speech: SpeechConfig) -> np.ndarray:
 
 
 def test_log_mel_matches_a_numpy_reference_on_a_real_clip():
-    encoded = open("data/speech/fsdd/7_jackson_0.wav", "rb").read()
+    encoded = open("tasks/speech/fsdd/7_jackson_0.wav", "rb").read()
     samples, lengths = preprocessing.decode_clips(tf.constant([encoded]), SPEECH)
     ours = preprocessing.log_mel(samples, SPEECH).numpy()[0]
     reference = numpy_log_mel(samples.numpy()[0].astype(np.float64), SPEECH)

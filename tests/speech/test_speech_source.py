@@ -7,11 +7,12 @@ import pytest
 import tensorflow as tf
 
 from components import anomaly_rows, examples_io
-from components.speech.transcripts import edit_distance, transcript_scores
-from components.speech_example_gen import decode_status, to_tf_example, write_splits
-from data import features, schemas, speech_source
+from data import features, schemas
 from data.config import PipelineConfig, SpeechConfig
 from pipeline.config import load_config
+from tasks.speech import source as speech_source
+from tasks.speech.example_gen import decode_status, to_tf_example, write_splits
+from tasks.speech.transcripts import edit_distance, transcript_scores
 from tests.speech.clips import RATE, write_folder
 
 
@@ -75,7 +76,7 @@ def test_transcript_status_names_what_is_wrong():
 
 
 def test_a_truncated_wav_is_reported_and_a_good_one_measured():
-    encoded = open("data/speech/fsdd/7_jackson_0.wav", "rb").read()
+    encoded = open("tasks/speech/fsdd/7_jackson_0.wav", "rb").read()
     status, found = decode_status(encoded)
     assert status == features.AUDIO_OK
     assert found == {features.DURATION_MS_KEY: 432, features.SAMPLE_RATE_KEY: 8000, features.AUDIO_CHANNELS_KEY: 1}
@@ -137,7 +138,7 @@ def test_speech_config_rejects_what_it_cannot_use():
 
 
 def test_a_transcript_longer_than_its_clip_can_say_is_flagged():
-    from components.speech_example_gen import ctc_steps_needed
+    from tasks.speech.example_gen import ctc_steps_needed
 
     assert ctc_steps_needed("seven") == 5 and ctc_steps_needed("three") == 6  # "ee" needs a blank between
     short = speech_source.wav_bytes(np.zeros(int(0.06 * RATE)), RATE)  # 60 ms: 6 frames at a 5 ms hop, 3 steps

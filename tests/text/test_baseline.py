@@ -8,7 +8,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from components.text import baseline
+from tasks.text import baseline
 
 WORDS = ["great", "awful", "plot", "acting", "film", "boring", "moving", "loud", "warm", "dull"]
 

@@ -10,11 +10,11 @@ import pytest
 import tensorflow as tf
 from tfx.utils.path_utils import serving_model_path
 
-from components.text_example_gen import to_tf_example
 from data import features
 from pipeline import evaluation, evaluation_results, mlmd, run_local
 from pipeline.config import load_config
-from pipeline.predict_text import classify
+from tasks.text.example_gen import to_tf_example
+from tasks.text.predict import classify
 from tests.e2e import bad_inputs, serving_checks
 
 pytestmark = pytest.mark.e2e

@@ -10,9 +10,9 @@ import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-from components.text import preprocessing
 from data import features
 from data.config import TextConfig
+from tasks.text import preprocessing
 
 TEXTS = [
     "A great, GREAT film!",

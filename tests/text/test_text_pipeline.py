@@ -38,9 +38,9 @@ def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
     for node, dotted in paths.items():
         module, name = dotted.rsplit(".", 1)
         # The Scorer's function may be shared by tasks (components/classification.py).
-        assert module.startswith(f"components.{task}." if node != "Scorer" else "components."), (node, dotted)
+        assert module.startswith((f"tasks.{task}.", "components.") if node == "Scorer" else f"tasks.{task}."), (node, dotted)
         assert callable(getattr(importlib.import_module(module), name)), (node, dotted)
-    assert paths["Transform"] == f"components.{task}.preprocessing.preprocessing_fn"  # not the training module
+    assert paths["Transform"] == f"tasks.{task}.preprocessing.preprocessing_fn"  # not the training module
     splits = json.loads(nodes["Transform"].exec_properties["splits_config"])
     assert splits == {"analyze": ["train"], "transform": ["train", "eval", "test"]}  # train statistics only
 
@@ -75,7 +75,7 @@ def test_run_local_takes_no_cache():
 
 
 def test_the_wide_part_adds_character_ngrams_unless_told_not_to():
-    from components.text import module
+    from tasks.text import module
 
     config = load_config("text")
     assert module.prior_char_ngrams(config) == module.DEFAULT_PRIOR_CHAR_NGRAMS

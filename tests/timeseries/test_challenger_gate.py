@@ -12,10 +12,10 @@ import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
-from components.timeseries import challengers, forecast_metrics
 from data import features
 from pipeline import evaluation, evaluation_results
 from pipeline.config import load_config
+from tasks.timeseries import challengers, forecast_metrics
 
 LOOKBACK, HORIZON, SEASON = 8, 4, 4
 COLUMNS = ["a", "b"]

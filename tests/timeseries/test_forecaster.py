@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.timeseries import challengers
 from models.forecaster import VARIANTS, ForecasterConfig, NaiveForecast, build_forecaster
+from tasks.timeseries import challengers
 
 
 def _config(**overrides) -> ForecasterConfig:

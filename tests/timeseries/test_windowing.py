@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data import features, windowing
+from data import features
+from tasks.timeseries import windowing
 from tests.timeseries.fixtures import series_frame, small_series_config
 
 

@@ -5,7 +5,7 @@ import pathlib
 
 import numpy as np
 
-from data.vision_source import png_bytes
+from tasks.vision.source import png_bytes
 
 SIZE = 16
 CLASSES = ("horizontal", "vertical")

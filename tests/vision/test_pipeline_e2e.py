@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.vision_example_gen import to_tf_example
 from data import features
-from data.vision_source import png_bytes
 from pipeline import inspect_mlmd, run_local
 from pipeline.config import load_config
-from pipeline.predict_vision import classify_images
+from tasks.vision.example_gen import to_tf_example
+from tasks.vision.predict import classify_images
+from tasks.vision.source import png_bytes
 from tests.e2e import bad_inputs, serving_checks
 from tests.vision.images import CLASSES, SIZE, write_folder
 

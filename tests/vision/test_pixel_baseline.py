@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from components.vision.baseline import fit_baseline
+from tasks.vision.baseline import fit_baseline
 
 
 def test_the_exported_pixel_classifier_equals_sklearn_and_picks_c_on_eval():

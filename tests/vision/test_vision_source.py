@@ -6,11 +6,12 @@ import tensorflow as tf
 from PIL import Image
 
 from components import anomaly_rows
-from components.vision.preprocessing import decode_images
-from components.vision_example_gen import decode_status, to_tf_example, write_splits
-from data import features, schemas, vision_source
+from data import features, schemas
 from data.config import VisionConfig
 from pipeline.config import load_config
+from tasks.vision import source as vision_source
+from tasks.vision.example_gen import decode_status, to_tf_example, write_splits
+from tasks.vision.preprocessing import decode_images
 from tests.vision.images import CLASSES, SIZE, write_folder
 
 

@@ -1,1 +1,0 @@
-"""Vision task: TFX module, preprocessing and the pixel challenger."""

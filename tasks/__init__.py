@@ -1,0 +1,1 @@
+"""The tasks: one folder each, registered in one place."""

@@ -1,0 +1,1 @@
+"""The decision task: everything it owns (see its README.md)."""

@@ -1,0 +1,1 @@
+"""The speech task: everything it owns (see its README.md)."""

@@ -1,0 +1,136 @@
+"""SpeechExampleGen: a folder of WAV files and transcripts -> tf.Examples in train/eval/test splits.
+
+Each example carries the file's bytes (`audio`, as a serving client sends them), its
+`transcript` (the label, lower case), `speaker`, `file` (its path under the folder) and
+what decoding found: `audio_status` ("ok" or the decoder's error), `transcript_status`
+("ok", "empty" or the characters outside `speech.alphabet`) and, for a WAV that decodes,
+its duration, sample rate and channel count. Decoding uses `tf.audio.decode_wav`, the op
+Transform and serving use, so the check and the model cannot disagree.
+
+Nothing is dropped here: the curated schema (`tasks/speech/schema.pbtxt`) stops the run at
+the AnomalyGate, which names the file.
+"""
+
+import json
+import re
+
+import tensorflow as tf
+from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import standard_artifacts
+
+from components import examples_io
+from data import features
+from data.config import SpeechConfig
+from data.folders import read_bytes
+from data.splits import SPLITS, subsample
+from models.layers.conv_subsampling import TIME_REDUCTION
+from tasks.speech import source as speech_source
+
+
+def ctc_steps_needed(transcript: str) -> int:
+    """Output steps CTC needs to write `transcript`: one per character, and a blank between repeats."""
+    return len(transcript) + sum(a == b for a, b in zip(transcript, transcript[1:], strict=False))
+
+
+def length_status(transcript: str, duration_ms: int, speech: SpeechConfig) -> str | None:
+    """Why the model cannot write `transcript` in a clip this long, or None."""
+    samples = min(speech.max_samples, int(duration_ms * speech.sample_rate / 1000))
+    frames = max(1, 1 + (samples - speech.frame_length) // speech.frame_step)
+    steps, needed = -(-frames // TIME_REDUCTION), ctc_steps_needed(transcript)
+    if needed <= steps:
+        return None
+    return f"too long for its clip: {needed} output steps needed, the model has {steps} ({duration_ms} ms)"
+
+
+def decode_status(encoded: bytes) -> tuple[str, dict[str, int]]:
+    """(AUDIO_OK or the decoder's complaint, {duration_ms, sample_rate, audio_channels} when it decodes)."""
+    try:
+        audio, rate = tf.audio.decode_wav(encoded)  # (N, C) float32, scalar
+    except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError, tf.errors.UnknownError) as error:
+        message = error.message.splitlines()[0] if error.message else type(error).__name__
+        message = re.sub(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\]", "", message)  # TF's op decoration
+        return f"does not decode: {message}"[:200], {}
+    rate = int(rate)
+    return features.AUDIO_OK, {
+        features.DURATION_MS_KEY: int(round(1000 * int(audio.shape[0]) / max(rate, 1))),
+        features.SAMPLE_RATE_KEY: rate,
+        features.AUDIO_CHANNELS_KEY: int(audio.shape[1]),
+    }
+
+
+def to_tf_example(
+    audio: bytes,
+    transcript: str | None = None,
+    file: str | None = None,
+    speaker: str = "",
+    speech: SpeechConfig | None = None,
+) -> tf.train.Example:
+    """A clip example: the WAV bytes and, when known, its transcript, speaker, file and checks
+    (against `speech`'s alphabet and lengths).
+
+    A serving client sends only `audio`; the ExampleGen adds what validation checks."""
+
+    def bytes_feature(value: str | bytes) -> tf.train.Feature:
+        value = value.encode("utf-8") if isinstance(value, str) else value
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+    feature = {features.AUDIO_KEY: bytes_feature(audio)}
+    found = {}
+    if file is not None:
+        feature[features.FILE_KEY] = bytes_feature(file)
+        feature[features.SPEAKER_KEY] = bytes_feature(speaker)
+        status, found = decode_status(audio)
+        feature[features.AUDIO_STATUS_KEY] = bytes_feature(status)
+        for key, value in found.items():
+            feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+    if transcript is not None:
+        speech = speech or SpeechConfig()
+        status = speech_source.transcript_status(transcript, speech.alphabet)
+        if status == features.TRANSCRIPT_OK and features.DURATION_MS_KEY in found:
+            status = length_status(transcript, found[features.DURATION_MS_KEY], speech) or status
+        feature[features.TRANSCRIPT_KEY] = bytes_feature(transcript)
+        feature[features.TRANSCRIPT_STATUS_KEY] = bytes_feature(status)
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) -> tuple[dict, int, str]:
+    """One gzipped TFRecord file per split under `output_uri`; returns (counts per split,
+    byte-identical duplicate files, how the split was made)."""
+    frame = subsample(speech_source.list_clips(folder, speech), speech.max_examples, seed)
+    splits, duplicates, how = speech_source.split_rows(folder, frame, speech, seed)
+    counts = {}
+    for split in SPLITS:
+        rows = frame[splits == split]
+        counts[split] = examples_io.write_split(
+            output_uri,
+            split,
+            (
+                to_tf_example(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech)
+                for row in rows.itertuples()
+            ),
+        )
+    speakers = {split: sorted(set(frame["speaker"][splits == split]) - {""}) for split in SPLITS}
+    if speech.split_by == "speaker":
+        how += f" (speakers {speakers})"
+    return counts, duplicates, how
+
+
+@component
+def SpeechExampleGen(
+    examples: OutputArtifact[standard_artifacts.Examples],
+    folder: Parameter[str],
+    data_fingerprint: Parameter[str],
+    source_fingerprint: Parameter[str],
+    speech_config: Parameter[str],
+    seed: Parameter[int],
+) -> None:
+    """Splits the clips under `folder` per `speech_config` (a SpeechConfig as JSON) into `examples`."""
+    del data_fingerprint, source_fingerprint  # only part of the cache key (pipeline/fingerprint.py)
+    speech = SpeechConfig(**json.loads(speech_config))
+    counts, duplicates, how = write_splits(folder, speech, seed, examples.uri)
+    examples_io.describe(examples, SPLITS, folder, counts, "examples")
+    examples.set_int_custom_property("duplicate_clips", duplicates)
+    examples.set_string_custom_property("split_method", how)
+    print(f"SpeechExampleGen: {counts} clips from {folder} ({how}); {duplicates} byte-identical duplicate(s)")
+

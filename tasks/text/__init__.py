@@ -1,0 +1,1 @@
+"""The text task: everything it owns (see its README.md)."""

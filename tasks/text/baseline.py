@@ -1,0 +1,198 @@
+"""The text task's challenger: a bag-of-n-grams linear classifier (TF-IDF + logistic regression).
+
+Fitted by the Trainer on the train split only (scikit-learn), its penalty chosen on eval,
+then carried into the SavedModel as TensorFlow ops (`BagOfNgramsClassifier`), so that the
+Evaluator and the Scorer score it on the very examples they score the candidate on.
+Tokens come from the same `standardize_and_split` as the transformer's (lowercase, strip
+punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree.
+
+The same classifier with character n-grams as well (`char_widths`, scikit-learn's
+"char_wb") is the wide part the transformer learns over (tasks/text/module.py): on
+short reviews the n-grams of "unwatchable" or "masterpiece" carry what whole words, half
+of them rare, do not.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from components.classification import logistic_regression_weights
+from tasks.text.preprocessing import char_ngrams, standardize_and_split
+
+NGRAMS = 2  # unigrams and bigrams
+MIN_DF = 2  # n-grams in fewer train texts are dropped
+PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)  # inverse L2 strengths (C); the best on eval accuracy is kept
+FOLDS = 5  # out-of-fold logits for the model trained on top of the challenger
+CHAR_PREFIX = "#"  # marks character n-grams; standardized words never contain it
+
+
+def analyze(texts: tf.Tensor, char_widths: tuple[int, int] | None = None) -> tf.RaggedTensor:
+    """(B,) texts -> (B, None) features: word unigrams and bigrams, then, with `char_widths`
+    (lowest, highest), the character n-grams of each word, prefixed with CHAR_PREFIX."""
+    words = standardize_and_split(texts, NGRAMS)
+    if not char_widths:
+        return words
+    return tf.concat([words, CHAR_PREFIX + char_ngrams(texts, tuple(char_widths))], axis=1)
+
+
+def tokens(texts: list[bytes] | np.ndarray, char_widths: tuple[int, int] | None = None) -> list[list[str]]:
+    """The features of each text (`analyze`), by the TensorFlow tokenizer used at serving."""
+    ragged = analyze(tf.constant(list(texts)), char_widths)
+    return [[t.decode() for t in row] for row in ragged.to_list()]
+
+
+def words_only(token_lists: list[list[str]]) -> list[list[str]]:
+    """The word unigrams and bigrams of `tokens(texts, char_widths)`: its character n-grams
+    dropped, so that one tokenization serves the word and the wide fits alike."""
+    return [[t for t in row if not t.startswith(CHAR_PREFIX)] for row in token_lists]
+
+
+def is_char_ngram(vocabulary: list[str]) -> np.ndarray:
+    """(V,) 1 for a character n-gram, 0 for a word or bigram: the block each column is normalized in."""
+    return np.array([t.startswith(CHAR_PREFIX) for t in vocabulary], np.int64)
+
+
+class _Vectorizer:
+    """TF-IDF over pre-tokenized n-grams (scikit-learn): sublinear term frequency, and each
+    block of a row (words and bigrams; character n-grams) L2-normalized on its own, so that
+    a text's hundreds of character n-grams do not drown its words."""
+
+    def __init__(self):
+        self.tfidf = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF, norm=None)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return sorted(self.tfidf.vocabulary_, key=self.tfidf.vocabulary_.get)  # column order
+
+    def fit_transform(self, token_lists):
+        x = self.tfidf.fit_transform(token_lists)
+        self.blocks = is_char_ngram(self.vocabulary)
+        return self._normalize(x)
+
+    def transform(self, token_lists):
+        return self._normalize(self.tfidf.transform(token_lists))
+
+    def _normalize(self, x):
+        x = x.tocsr()
+        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        segments = 2 * rows + self.blocks[x.indices]  # (nnz,) one segment per row and block
+        norms = np.sqrt(np.bincount(segments, weights=np.square(x.data), minlength=2 * x.shape[0]))
+        x.data = x.data / np.maximum(norms[segments], 1e-12)
+        return x
+
+
+def _classifier(penalty: float) -> LogisticRegression:
+    return LogisticRegression(C=penalty, max_iter=2000)
+
+
+def fit_baseline(
+    train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES, char_widths=None, token_lists=None
+):
+    """(classifier, C, {C: eval accuracy}): TF-IDF (sublinear tf, l2) + logistic regression
+    over word unigrams and bigrams, and character n-grams of `char_widths` if given.
+
+    `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
+    `token_lists`: (train, eval) features already computed by `tokens(texts, char_widths)`:
+    on long articles tokenizing costs seconds, so a caller fitting twice tokenizes once.
+    """
+    if token_lists is None:
+        token_lists = tokens(train[0], char_widths), tokens(evaluation[0], char_widths)
+    vectorizer = _Vectorizer()
+    x_train = vectorizer.fit_transform(token_lists[0])
+    x_eval = vectorizer.transform(token_lists[1])
+    fits, accuracy = {}, {}
+    for penalty in penalties:
+        fits[penalty] = _classifier(penalty).fit(x_train, train[1])
+        accuracy[penalty] = float(fits[penalty].score(x_eval, evaluation[1]))
+    best = max(accuracy, key=accuracy.get)
+    classifier = BagOfNgramsClassifier.from_sklearn(vectorizer, fits[best], num_classes, char_widths)
+    return classifier, best, accuracy
+
+
+def out_of_fold_logits(
+    train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0, char_widths=None,
+    token_lists=None,
+) -> np.ndarray:  # fmt: skip
+    """(N, C) logits of each train text from a challenger fitted on the other folds.
+
+    A model that learns on top of the challenger must see the challenger's logits as they
+    are on texts it has not seen: on its own train texts they are overconfident.
+    `token_lists`: the train texts' `tokens(texts, char_widths)`, if already computed. The
+    held-out logits are the exported ops' (`BagOfNgramsClassifier.logits`), computed on
+    the scikit-learn side: `_Vectorizer` gives the same features.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    texts, labels = np.asarray(train[0]), np.asarray(train[1])
+    if token_lists is None:
+        token_lists = tokens(texts, char_widths)
+    logits = np.zeros((len(texts), num_classes), np.float32)
+    for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
+        vectorizer = _Vectorizer()
+        model = _classifier(penalty).fit(vectorizer.fit_transform([token_lists[i] for i in fit_rows]), labels[fit_rows])
+        weights, bias = logistic_regression_weights(model, num_classes)  # (V, C), (C,)
+        logits[held] = vectorizer.transform([token_lists[i] for i in held]) @ weights + bias
+    return logits
+
+
+class OutOfFoldPrior(tf.Module):
+    """Prior logits for training on top of the challenger: a train text gets its out-of-fold
+    logits (`out_of_fold_logits`), any other text the challenger's own."""
+
+    def __init__(self, texts: np.ndarray, logits: np.ndarray, challenger: BagOfNgramsClassifier):
+        super().__init__(name="out_of_fold_prior")
+        keys, first = np.unique(np.asarray(texts, dtype=object).astype(bytes), return_index=True)
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(keys), tf.range(len(keys), dtype=tf.int64)), -1
+        )
+        self.values = tf.constant(np.asarray(logits, np.float32)[first])  # (K, C)
+        self.challenger = challenger
+
+    def logits(self, texts: tf.Tensor) -> tf.Tensor:
+        rows = self.table.lookup(texts)  # (B,), -1: not a train text
+        known = tf.gather(self.values, tf.maximum(rows, 0))
+        return tf.where((rows >= 0)[:, None], known, self.challenger.logits(texts))
+
+
+class BagOfNgramsClassifier(tf.Module):
+    """(B,) raw texts -> (B, C) class probabilities, as the fitted TF-IDF + logistic regression."""
+
+    def __init__(self, vocabulary: list[str], idf: np.ndarray, weights: np.ndarray, bias: np.ndarray, char_widths=None):
+        super().__init__(name="bag_of_ngrams")
+        self.char_widths = tuple(char_widths) if char_widths else None  # traced into the graph, not a variable
+        self.size = len(vocabulary)
+        self.blocks = tf.constant(is_char_ngram(vocabulary))  # (V,) the block each column is normalized in
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(vocabulary), tf.range(self.size, dtype=tf.int64)),
+            default_value=-1,
+        )
+        self.idf = tf.Variable(np.asarray(idf, np.float32), trainable=False, name="idf")  # (V,)
+        self.weights = tf.Variable(np.asarray(weights, np.float32), trainable=False, name="weights")  # (V, C)
+        self.bias = tf.Variable(np.asarray(bias, np.float32), trainable=False, name="bias")  # (C,)
+
+    @classmethod
+    def from_sklearn(cls, vectorizer: _Vectorizer, model: LogisticRegression, num_classes: int, char_widths=None):
+        weights = logistic_regression_weights(model, num_classes)
+        return cls(vectorizer.vocabulary, vectorizer.tfidf.idf_, *weights, char_widths)
+
+    def features(self, texts: tf.Tensor) -> tf.SparseTensor:
+        """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, each block of a row
+        (words; character n-grams) L2-normalized, as `_Vectorizer`."""
+        ids = self.table.lookup(analyze(texts, self.char_widths))  # (B, None), -1 unknown
+        ids = tf.ragged.boolean_mask(ids, ids >= 0)
+        counts = tf.sparse.bincount(ids, axis=-1, minlength=self.size, maxlength=self.size)  # (B, V)
+        counts = tf.sparse.reorder(counts)
+        values = (1.0 + tf.math.log(tf.cast(counts.values, tf.float32))) * tf.gather(self.idf, counts.indices[:, 1])
+        segments = 2 * counts.indices[:, 0] + tf.gather(self.blocks, counts.indices[:, 1])  # (nnz,) row and block
+        norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), segments, 2 * tf.shape(texts, tf.int64)[0]))
+        values = values / tf.gather(tf.maximum(norms, 1e-12), segments)
+        return tf.SparseTensor(counts.indices, values, counts.dense_shape)
+
+    def logits(self, texts: tf.Tensor) -> tf.Tensor:
+        """(B,) texts -> (B, C) logits."""
+        return tf.sparse.sparse_dense_matmul(self.features(texts), self.weights) + self.bias
+
+    def __call__(self, texts: tf.Tensor) -> tf.Tensor:
+        return tf.nn.softmax(self.logits(texts))

@@ -1,0 +1,1 @@
+"""The timeseries task: everything it owns (see its README.md)."""

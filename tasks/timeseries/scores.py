@@ -1,0 +1,64 @@
+"""Forecast scores of a candidate and every challenger, per split, in the user's units.
+
+The Scorer's function for the time-series task: reads the raw windows of the eval and
+test splits, runs the candidate's `evaluation` signature (its forecasts and the linear
+challenger's), forms the naive challengers from the windows, and scores them all with
+`challengers.errors`. Scores are averaged over target columns; `mae_by_step` keeps
+the error of each horizon step, for the report.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from components import examples_io, export
+from data import features
+from data.config import SeriesConfig
+from tasks.timeseries import challengers
+
+SPLITS = ("eval", "test")
+
+
+def read_split(examples_uri: str, split: str, series: SeriesConfig) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """(serialized examples, windows (N, T, C), truth (N, H, C)) of the target columns."""
+    records = examples_io.read_split(examples_uri, split)
+    spec = {}
+    for column in series.target_columns:
+        spec[features.window_key(column)] = tf.io.FixedLenFeature([series.lookback], tf.float32)
+        spec[features.target_key(column)] = tf.io.FixedLenFeature([series.horizon], tf.float32)
+    parsed = tf.io.parse_example(tf.constant(records), spec)
+    windows = np.stack([parsed[features.window_key(c)].numpy() for c in series.target_columns], axis=-1)
+    truth = np.stack([parsed[features.target_key(c)].numpy() for c in series.target_columns], axis=-1)
+    return records, windows, truth
+
+
+def model_forecasts(signature, records: list[bytes], columns: list[str]) -> dict[str, np.ndarray]:
+    """The evaluation signature's forecasts: {"model": (N, H, C), "linear": (N, H, C)}."""
+    keys = {
+        challengers.MODEL: [features.forecast_output_key(c) for c in columns],
+        challengers.LINEAR: [features.challenger_output_key(challengers.LINEAR, c) for c in columns],
+    }
+    outputs = export.call_in_batches(signature, records)
+    return {name: np.stack([outputs[k] for k in names], axis=-1) for name, names in keys.items()}  # (N, H, C)
+
+
+def forecasts_of_split(signature, examples_uri: str, split: str, series: SeriesConfig):
+    """(windows, truth, {forecaster: (N, H, C)}) of one split."""
+    records, windows, truth = read_split(examples_uri, split, series)
+    forecasts = model_forecasts(signature, records, series.target_columns)
+    forecasts.update(challengers.naive_forecasts(windows, series.horizon, series.season))
+    return windows, truth, forecasts
+
+
+def score(model_dir: str, examples_uri: str, config: dict) -> dict:
+    """{split: {forecaster: {"mae", "rmse"}}, "mae_by_step": {split: {forecaster: [H]}}, "windows": {split: N}}."""
+    series = SeriesConfig(**config["series"])
+    signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
+    result: dict = {"mae_by_step": {}, "windows": {}}
+    for split in SPLITS:
+        _, truth, forecasts = forecasts_of_split(signature, examples_uri, split, series)
+        ordered = {name: forecasts[name] for name in challengers.FORECASTERS}
+        result[split] = {name: challengers.errors(truth, f) for name, f in ordered.items()}
+        result["mae_by_step"][split] = {name: challengers.mae_by_step(truth, f) for name, f in ordered.items()}
+        result["windows"][split] = int(truth.shape[0])
+    return result

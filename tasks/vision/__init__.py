@@ -1,0 +1,1 @@
+"""The vision task: everything it owns (see its README.md)."""
