@@ -35,11 +35,13 @@ FRESH      ?=
 # SET="trainer.epochs=5 series.horizon=24" overrides config keys (pipeline/config.py).
 RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s))
 
-bbc-news: $(STAMP)
-	$(PY) -m tasks.text.bbc_source $(OUTPUT_DIR)/bbc_news.csv
-	$(PY) -m pipeline.run_local --task text --output-dir $(OUTPUT_DIR)/bbc --data $(OUTPUT_DIR)/bbc_news.csv --config tasks/text/examples/bbc_news.yaml $(foreach s,$(SET),--set $(s))
+# A bare `make` says what to type; nothing runs.
+help:
+	@echo "make run-local [TASK=timeseries|text|vision|speech|decision] [DATA=...] [CONFIG=...]   the pipeline"
+	@echo "make test                                                                     the tests"
+	@echo "then: make inspect | report | predict | serve (docs/inspect-and-report.md, docs/serving.md)"
 
-.PHONY: bbc-news setup test test-unit test-e2e bench lint run-local schema serve deploy predict compile submit schedule inspect report lock clean
+.PHONY: help setup test test-unit test-e2e bench lint run-local schema serve deploy predict compile submit schedule inspect report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -84,8 +86,9 @@ serve: $(STAMP)
 deploy: $(STAMP)
 	$(PY) -m pipeline.deploy --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
 
+# A task's own options (TEXT=, FILE=, RETURN=...) are make variables it reads itself (its TaskSpec).
 predict: $(STAMP)
-	$(QUIET) pipeline.predict $(RUN_ARGS) $(if $(TEXT),--text "$(TEXT)") $(if $(FILE),--file $(FILE)) $(if $(RETURN),--target $(RETURN)) $(if $(SEED),--seed $(SEED))
+	$(QUIET) pipeline.predict $(RUN_ARGS)
 
 PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
 

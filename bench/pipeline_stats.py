@@ -20,8 +20,7 @@ def model_of_run(config, by_node: dict) -> tuple[str, bool]:
     """(SavedModel dir, pushed?): the model the run pushed, else its candidate (never pushed)."""
     from tfx.utils.path_utils import serving_model_path
 
-    from pipeline import serving_model
-
+    from serving import serving_model
     pushed = mlmd.custom(by_node["Pusher"].outputs["pushed_model"][0], "pushed") == 1
     if pushed:
         return serving_model.latest_model_dir(config.serving_dir), True

@@ -13,19 +13,19 @@ import pathlib
 import platform
 import time
 
-# name -> module; order is the print order.
-BENCHMARKS = {
-    "attention": "bench.attention",
-    "sine": "bench.sine",
-    "timeseries": "bench.timeseries",  # runs `make run-local` fresh under bench/results/
-    "forecaster_speed": "bench.forecaster_speed",  # train/predict windows/s at ETTh2 scale
-    "etth2": "bench.etth2",  # ETTh2 through the user-data path (reads ../shared/data)
-    "text": "bench.text",  # runs the text pipeline when OUTPUT_DIR has no pushed text model
-    "vision": "bench.vision",  # runs the vision pipeline fresh under bench/results/, then ViT vs CNN by seed
-    "speech": "bench.speech",  # the speech pipeline on two splits under bench/results/, then vs a CNN by seed
-    "decision": "bench.decision",  # the decision pipeline on CartPole and Pendulum under bench/results/
-    "serving": "bench.serving",  # serves the models the two runs above made, under HTTP load
-}
+import tasks
+
+# name -> module; order is the print order: shared benchmarks around each task's own (its TaskSpec's).
+SHARED_FIRST = {"attention": "bench.attention", "sine": "bench.sine"}
+SHARED_LAST = {"serving": "bench.serving"}  # serves the models the text and time-series runs made, under HTTP load
+
+
+def benchmarks() -> dict[str, str]:
+    found = dict(SHARED_FIRST)
+    for name in tasks.names():
+        found.update(tasks.spec(name).benchmarks)
+    return {**found, **SHARED_LAST}
+
 
 RESULTS_DIR = pathlib.Path(__file__).parent / "results"
 
@@ -52,7 +52,7 @@ def format_table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", nargs="*", default=list(BENCHMARKS), help="benchmarks to run")
+    parser.add_argument("--only", nargs="*", default=list(benchmarks()), help="benchmarks to run")
     parser.add_argument("--output-dir", default="output", help="pipeline OUTPUT_DIR (for pipeline benchmarks)")
     parser.add_argument("--reuse-runs", action="store_true",
                         help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones")  # fmt: skip
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for name in args.only:
-        module = importlib.import_module(BENCHMARKS[name])
+        module = importlib.import_module(benchmarks()[name])
         started = time.perf_counter()
         rows = module.run(args)
         elapsed = time.perf_counter() - started

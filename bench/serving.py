@@ -129,7 +129,7 @@ def start_server(task: str, output_dir: str) -> tuple[subprocess.Popen, str]:
             pass
         time.sleep(0.5)
     process.kill()
-    raise RuntimeError(f"pipeline.serve for {task} did not answer on {base}")
+    raise RuntimeError(f"serving.server for {task} did not answer on {base}")
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ comparators the curated schema declares (TFDV's Jensen-Shannon divergence for
 numbers, L-infinity distance for categories; thresholds explained in each schema).
 """
 
+import json
 import os
 
 import tensorflow as tf
@@ -75,23 +76,23 @@ def has_drift_comparators(schema: schema_pb2.Schema) -> bool:
 
 
 def with_examples(lines: list[str], anomalies: anomalies_pb2.Anomalies, examples_uri: str | None,
-                  split: str, schema: schema_pb2.Schema | None) -> list[str]:  # fmt: skip
+                  split: str, schema: schema_pb2.Schema | None, example_names: tuple[str, ...] = ()) -> list[str]:  # fmt: skip
     """`lines` followed by the examples that break each anomalous feature (components/anomaly_rows.py)."""
     if not lines or examples_uri is None or schema is None:
         return lines
     records = examples_io.read_split(examples_uri, split)
-    found = anomaly_rows.offending_examples(records, schema, list(anomalies.anomaly_info))
+    found = anomaly_rows.offending_examples(records, schema, list(anomalies.anomaly_info), example_names)
     return lines + [f"  feature '{name}' in {row}" for name, rows in found.items() for row in rows]
 
 
 def check(uri: str, splits: list, statistics_uri: str | None = None, schema: schema_pb2.Schema | None = None,
-          examples_uri: str | None = None) -> None:  # fmt: skip
+          examples_uri: str | None = None, example_names: tuple[str, ...] = ()) -> None:  # fmt: skip
     """Raise DataValidationError listing every anomaly of every split (and, with `examples_uri`,
     the examples that break it), and any drift from train."""
     problems = []
     for split in splits:
         anomalies = read_anomalies(uri, split)
-        lines = with_examples(describe_anomalies(anomalies), anomalies, examples_uri, split, schema)
+        lines = with_examples(describe_anomalies(anomalies), anomalies, examples_uri, split, schema, example_names)
         problems += [f"[split {split}] {line}" for line in lines]
     if statistics_uri and schema is not None and has_drift_comparators(schema) and "train" in splits:
         problems += [
@@ -113,11 +114,12 @@ def AnomalyGate(
     schema: InputArtifact[standard_artifacts.Schema],
     examples: InputArtifact[standard_artifacts.Examples],
     source_fingerprint: Parameter[str],
+    example_names: Parameter[str] = "[]",
 ) -> None:
     """Raises when any split of `anomalies` is not empty or drifted, naming the examples that
-    break the schema. `source_fingerprint`: cache key only."""
+    break the schema by `example_names` (a JSON list of raw features). `source_fingerprint`: cache key only."""
     del source_fingerprint
     curated = schemas.load(os.path.join(schema.uri, SCHEMA_FILE))
     splits = artifact_utils.decode_split_names(anomalies.split_names)
-    check(anomalies.uri, splits, statistics.uri, curated, examples.uri)
+    check(anomalies.uri, splits, statistics.uri, curated, examples.uri, tuple(json.loads(example_names)))
     print("AnomalyGate: no anomalies in", splits)

@@ -2,8 +2,9 @@
 
 When the AnomalyGate stops a run, it scans the offending splits' examples for the
 anomalous features and names the first few examples that break the feature's declared
-presence, shape, string domain or integer range: by their `file` feature where the
-ExampleGen writes one (images, recordings), their `episode` (trajectories), else by their position in the split.
+presence, shape, string domain or integer range: by the first raw feature the task names
+its examples by (its TaskSpec's `example_names`: a `file` for images and recordings, an
+`episode` for trajectories), else by their position in the split.
 """
 from __future__ import annotations
 
@@ -45,17 +46,22 @@ def problem(example: tf.train.Example, spec: schema_pb2.Feature, domains: dict[s
     return None
 
 
-def name_of(example: tf.train.Example, index: int) -> str:
-    file = example.features.feature.get(features.FILE_KEY)
-    if file is not None and file.bytes_list.value:
-        return f"file '{file.bytes_list.value[0].decode('utf-8', 'replace')}'"
-    episode = example.features.feature.get(features.EPISODE_KEY)
-    if episode is not None and episode.int64_list.value:
-        return f"episode {episode.int64_list.value[0]}"
+def name_of(example: tf.train.Example, index: int, names: tuple[str, ...] = (features.FILE_KEY,)) -> str:
+    """The first of `names` (raw features: the task's TaskSpec `example_names`) the example has,
+    as `file 'a/b.png'` or `episode 7`; else its position in the split."""
+    for key in names:
+        feature = example.features.feature.get(key)
+        values = _values(feature) if feature is not None else []
+        if values:
+            value = values[0]
+            shown = f"'{value.decode('utf-8', 'replace')}'" if isinstance(value, bytes) else str(value)
+            return f"{key} {shown}"
     return f"example {index + 1}"
 
 
-def offending_examples(records, schema: schema_pb2.Schema, names: list[str]) -> dict[str, list[str]]:
+def offending_examples(
+    records, schema: schema_pb2.Schema, names: list[str], example_names: tuple[str, ...] = (features.FILE_KEY,)
+) -> dict[str, list[str]]:
     """{feature: ["<example>: <what is wrong>", ...]} for the anomalous features `names`,
     at most SHOWN each, plus a count of the rest."""
     specs = {f.name: f for f in schema.feature if f.name in names}
@@ -70,7 +76,7 @@ def offending_examples(records, schema: schema_pb2.Schema, names: list[str]) -> 
                 continue
             counts[name] += 1
             if len(found[name]) < SHOWN:
-                found[name].append(f"{name_of(example, index)}: {why}")
+                found[name].append(f"{name_of(example, index, example_names)}: {why}")
     return {
         name: rows + ([f"... and {counts[name] - len(rows)} more"] if counts[name] > len(rows) else [])
         for name, rows in found.items() if rows

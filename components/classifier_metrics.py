@@ -17,8 +17,8 @@ import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 
 from components.tfma_inputs import model_outputs
+from components.transcripts import edit_distance
 from data import features
-from tasks.speech.transcripts import edit_distance
 
 BASELINE_ACCURACY = "baseline_accuracy"
 ACCURACY_OVER_BASELINE = "accuracy_over_baseline"

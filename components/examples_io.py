@@ -51,3 +51,32 @@ def describe(artifact, splits: Iterable[str], source: str, counts: dict[str, int
     artifact.set_string_custom_property("source", source)
     for split, count in counts.items():
         artifact.set_int_custom_property(f"{count_name}_{split}", count)
+
+
+def to_tf_example(values: dict) -> tf.train.Example:
+    """The one way a raw example is built, by the ExampleGens and by serving clients alike.
+
+    {key: value}; a value is a str or bytes (one bytes value), a list of them, an int, a
+    float, or a list/array of numbers (a float array gives floats, an integer or boolean
+    array int64s: give arrays their dtype). None values are left out, so the schema's
+    presence checks see them missing."""
+    import numpy as np
+
+    feature = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, str | bytes):
+            value = [value]
+        if isinstance(value, list) and value and all(isinstance(v, str | bytes) for v in value):
+            encoded = [v.encode("utf-8") if isinstance(v, str) else v for v in value]
+            feature[key] = tf.train.Feature(bytes_list=tf.train.BytesList(value=encoded))
+            continue
+        array = np.asarray(value).reshape(-1)
+        if array.dtype.kind in "iub":
+            feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=array.astype(np.int64)))
+        elif array.dtype.kind == "f" or array.size == 0:
+            feature[key] = tf.train.Feature(float_list=tf.train.FloatList(value=array.astype(np.float32)))
+        else:
+            raise TypeError(f"feature '{key}': cannot write values of type {array.dtype} to a tf.Example")
+    return tf.train.Example(features=tf.train.Features(feature=feature))

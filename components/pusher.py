@@ -4,7 +4,7 @@ TFX's Pusher copies the model file by file into `<serving_dir>/<version>/` (with
 `saved_model.pb` last). A run killed in the middle leaves a numeric directory that
 a model server, `make predict` or `make serve` takes for a complete version. This
 executor copies into a staging directory whose name is not a number (so TF Serving
-and `pipeline/serving_model.py` ignore it), then renames it to the version: readers
+and `serving/serving_model.py` ignore it), then renames it to the version: readers
 see either no version or a complete one. Staging directories left by a killed push
 are removed by the next push. Versions are Unix timestamps, as TFX's, and always
 greater than the newest existing one.

@@ -10,7 +10,7 @@ import dataclasses
 
 import keras
 
-from models.vision_transformer import compile_classifier, conv_block
+from models.image_blocks import compile_classifier, conv_block
 
 
 @dataclasses.dataclass

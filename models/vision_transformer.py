@@ -15,16 +15,11 @@ import dataclasses
 
 import keras
 
+from models.image_blocks import compile_classifier, conv_block
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
-from models.schedules import warmup_cosine
 
 POOLINGS = ("token", "mean")
 DEFAULT_SHIFT = 0.1  # random shift of training images (augment_batches): 0.1 of 28 px is up to 2.8 px
-# Batch norm's moving statistics keep this much of their last value each step. Keras's 0.99
-# needs hundreds of steps to forget its start (mean 0, variance 1): after the Tuner's two
-# epochs of 63 steps, eval accuracy was 0.10-0.30 at train accuracy 0.95, and trials were
-# ranked on that. At 0.9 (PyTorch's default) eval tracks train within a few dozen steps.
-BN_MOMENTUM = 0.9
 
 
 @dataclasses.dataclass
@@ -78,36 +73,6 @@ class VisionTransformerConfig:
         return (self.image_size[0] // self.patch_size) * (self.image_size[1] // self.patch_size)
 
 
-def compile_classifier(model: keras.Model, config) -> keras.Model:
-    """AdamW with warmup + cosine decay; cross-entropy on integer labels, with label smoothing."""
-    model.compile(
-        optimizer=keras.optimizers.AdamW(
-            warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
-            weight_decay=config.weight_decay,
-        ),
-        loss=SmoothedSparseCrossEntropy(config.label_smoothing, name="loss"),
-        metrics=["accuracy"],
-    )
-    return model
-
-
-@keras.saving.register_keras_serializable(package="tfx_transformers")
-class SmoothedSparseCrossEntropy(keras.losses.Loss):
-    """Cross-entropy of integer labels (B,) against probabilities (B, C), with label smoothing."""
-
-    def __init__(self, label_smoothing: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.label_smoothing = label_smoothing
-
-    def call(self, y_true, y_pred):
-        classes = keras.ops.shape(y_pred)[-1]
-        one_hot = keras.ops.one_hot(keras.ops.reshape(keras.ops.cast(y_true, "int32"), (-1,)), classes)  # (B, C)
-        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.label_smoothing)
-
-    def get_config(self):
-        return {**super().get_config(), "label_smoothing": self.label_smoothing}
-
-
 def augment_batches(dataset, shift: float, seed: int):
     """Training batches (images (B, H, W, C), labels) with each image shifted at random by up to
     `shift` of its height and width (edge pixels repeated); `shift` 0 leaves them as they are."""
@@ -115,16 +80,6 @@ def augment_batches(dataset, shift: float, seed: int):
         return dataset
     translate = keras.layers.RandomTranslation(shift, shift, fill_mode="nearest", seed=seed)
     return dataset.map(lambda images, labels: (translate(images, training=True), labels))
-
-
-def conv_block(x, filters: int, pool: bool, name: str | None = None):
-    """(B, H, W, C) -> (B, H', W', filters): a 3x3 Conv-BN-ReLU, then a 2x2 max pooling
-    (H' = H/2) if `pool`. The ViT's stem and the small CNN are built of the same block."""
-    named = (lambda suffix: f"{name}{suffix}") if name else (lambda suffix: None)
-    x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=named(""))(x)
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name=named("_norm"))(x)
-    x = keras.layers.ReLU(name=named("_relu"))(x)
-    return keras.layers.MaxPooling2D(name=named("_pool"))(x) if pool else x
 
 
 def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:

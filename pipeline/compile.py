@@ -17,6 +17,7 @@ import os
 import pathlib
 import sys
 
+import tasks
 from data.config import PipelineConfig
 from pipeline.config import load_config
 from pipeline.profile import Profile, load_profile
@@ -106,7 +107,7 @@ def set_task_caching(spec_path: pathlib.Path, uncached: list[str]) -> None:
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--target", choices=REMOTE_TARGETS, default="vertex")
     parser.add_argument("--profile", help="profile name or YAML path (default: the target's name)")
     parser.add_argument("--config", help="task config YAML (default: tasks/<task>/config.yaml)")

@@ -10,9 +10,8 @@ from typing import Any
 
 import yaml
 
+import tasks
 from data.config import PipelineConfig
-
-TASKS_DIR = pathlib.Path(__file__).resolve().parent.parent / "tasks"
 
 
 def _parse_value(text: str) -> Any:
@@ -41,22 +40,23 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 
 def pipeline_config_path(task: str) -> pathlib.Path:
-    """The task's own YAML, `tasks/<task>/config.yaml`."""
-    return TASKS_DIR / task / "config.yaml"
+    """The task's own YAML, `tasks/<task>/config.yaml` (its TaskSpec's `default_config`)."""
+    return tasks.spec(task).default_config
 
 
 def load_config(
-    task: str = "timeseries",
+    task: str = tasks.DEFAULT_TASK,
     config_path: str | None = None,
     overrides: list[str] | None = None,
     **fields: Any,
 ) -> PipelineConfig:
-    """Read `tasks/<task>/config.yaml` (or `config_path`), apply overrides and fields."""
+    """Read the task's YAML (or `config_path`), apply overrides and fields."""
     path = pathlib.Path(config_path) if config_path else pipeline_config_path(task)
     if not path.exists():
-        known = sorted(p.parent.name for p in TASKS_DIR.glob("*/config.yaml"))
-        raise FileNotFoundError(f"no config for task '{task}' at {path} (known tasks: {known})")
+        raise FileNotFoundError(f"no config for task '{task}' at {path} (known tasks: {tasks.names()})")
     raw = yaml.safe_load(path.read_text()) or {}
     raw = apply_overrides(raw, overrides or [])
     raw.update({k: v for k, v in fields.items() if v is not None})
+    tasks.spec(raw.get("task", task))  # registers the config sections of the task the YAML is for
+    raw.setdefault("task", task)
     return PipelineConfig.from_dict(raw)

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+import tasks
 from data.config import PipelineConfig
 from pipeline import run_config
 from pipeline.profile import Profile, load_profile
@@ -89,7 +90,7 @@ def send(config: PipelineConfig, profile: Profile, requests: dict[str, Any]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--target", default="vertex", choices=["vertex"])
     parser.add_argument("--profile", help="profile name or YAML (default: vertex)")
     parser.add_argument("--profile-set", action="append", default=[], metavar="KEY=VALUE")

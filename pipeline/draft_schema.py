@@ -19,6 +19,8 @@ import tempfile
 
 from google.protobuf import text_format
 
+import tasks
+from components import example_gen
 from data import schemas
 from data.config import PipelineConfig
 from pipeline import console
@@ -43,9 +45,9 @@ def train_statistics(examples_uri: str):
 
 def draft(config: PipelineConfig, force: bool = False, margin: float = DEFAULT_MARGIN) -> tuple[str, list[str]]:
     """Write the drafted schema at `config.schema_path`; returns (path, what to review)."""
-    from pipeline.create_pipeline import task_spec
+    from pipeline.create_pipeline import schema_problems
 
-    spec = task_spec(config.task)
+    spec = tasks.spec(config.task)
     if spec.draft_schema is None:
         raise ValueError(f"task '{config.task}' drafts no schema: its curated schema ({config.schema}) fits any data of its form")
     if not config.schema:
@@ -53,18 +55,18 @@ def draft(config: PipelineConfig, force: bool = False, margin: float = DEFAULT_M
     path = config.schema_path
     if os.path.exists(path) and not force:
         raise FileExistsError(f"{path} exists: review or edit it, or run again with FORCE=1 to overwrite it")
-    csv = spec.resolve_csv(config.data, str(config.task_dir / "data"))
+    csv = spec.call("resolve_data", config)
     with tempfile.TemporaryDirectory() as work:
-        spec.write_examples(config, csv, work)  # the ExampleGen's own code: same splits and features
+        example_gen.write(spec.write_examples, config, csv, work)  # the ExampleGen's own code: same splits and features
         statistics = train_statistics(work)
-    schema, review = spec.draft_schema(config, statistics, margin)
+    schema, review = spec.call("draft_schema", config, statistics, margin)
     header = [
         f"# Drafted by `make schema` on {datetime.date.today()} from {os.path.basename(csv)} (train split)",
         f"# for task '{config.task}'. Review it before use:",
         *[f"#   - {line}" for line in review],
     ]
     text = "\n".join(header) + "\n" + text_format.MessageToString(schema)
-    schemas.check(config, text, spec.schema_problems)  # the draft agrees with the config it came from
+    schemas.check(config, text, schema_problems(spec))  # the draft agrees with the config it came from
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as handle:
         handle.write(text)
@@ -73,7 +75,7 @@ def draft(config: PipelineConfig, force: bool = False, margin: float = DEFAULT_M
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--config", help="your config YAML; its `schema:` says where to write")
     parser.add_argument("--data", help="your CSV")
     parser.add_argument("--output-dir", default="output")

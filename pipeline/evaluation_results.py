@@ -77,33 +77,31 @@ def read_evaluation(uri: str, has_baseline: bool, classes: list[str] = ()) -> di
     return {"metrics": metrics, "failures": failures}
 
 
-def reason(failure: dict, candidate: dict[str, float | None], challenger: str = "in-run baseline") -> str:
-    """Why one threshold failed; a challenger's ratio names the challenger and both MAEs, a
-    classifier's margin names its `challenger` (the EvalConfig's description) and both accuracies."""
+def reason(failure: dict, candidate: dict[str, float | None], challenger: str = "in-run baseline", words=None) -> str:
+    """Why one threshold failed; a classifier's margin names its `challenger` (the EvalConfig's
+    description) and both accuracies; a task's own metrics are put in words by its `words`
+    module (its TaskSpec's `gate_words`: `reason(failure, candidate) -> str | None`)."""
     from components import classifier_metrics
-    from tasks.timeseries import forecast_metrics
 
+    told = words.reason(failure, candidate) if words is not None else None
+    if told:
+        return told
     if failure["metric"].startswith(classifier_metrics.ACCURACY_OVER_BASELINE):
         ours = candidate.get(classifier_metrics.ACCURACY_OVER_BASELINE)
         theirs = candidate.get(classifier_metrics.BASELINE_ACCURACY)
         figures = f": eval accuracy {theirs + ours:.4f} vs {theirs:.4f}" if None not in (ours, theirs) else ""
         return f"stopped by the {challenger}{figures}"
-    challenger = forecast_metrics.ratio_challenger(failure["metric"])
-    if challenger is None:
-        return f"{failure['metric']}: {failure['message'] or 'threshold not met'}"
-    ours = candidate.get(forecast_metrics.FORECAST_MAE)
-    theirs = candidate.get(forecast_metrics.challenger_metric(challenger, "mae"))
-    figures = f": eval MAE {ours:.4f} vs {theirs:.4f}" if None not in (ours, theirs) else ""
-    return f"stopped by the {challenger} challenger{figures}"
+    return f"{failure['metric']}: {failure['message'] or 'threshold not met'}"
 
 
 def verdict(
-    blessed: bool, failures: list[dict], has_baseline: bool, metrics: dict | None = None, challenger: str | None = None
+    blessed: bool, failures: list[dict], has_baseline: bool, metrics: dict | None = None, challenger: str | None = None,
+    words=None,
 ) -> str:
     if blessed:
         return "every threshold passed" + ("" if has_baseline else " (no baseline: first blessed model)")
     candidate = (metrics or {}).get("candidate", {})
-    return "; ".join(reason(f, candidate, challenger or "in-run baseline") for f in failures) or "validation failed"
+    return "; ".join(reason(f, candidate, challenger or "in-run baseline", words) for f in failures) or "validation failed"
 
 
 def challenger_of(eval_config) -> str | None:
@@ -120,7 +118,8 @@ def challenger_of(eval_config) -> str | None:
     return None
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """A bound or value as shown: rounded, so 0.9999999999999999 (strictly below 1) reads as 1."""
     return f"{round(float(value), SHOWN_DIGITS):g}"
 
 
@@ -131,57 +130,52 @@ def _bound(threshold: dict, kind: str) -> float | None:
 
 
 def _subject(name: str, challenger: str | None) -> str:
-    """What a gate metric compares, in words."""
+    """What a shared gate metric compares, in words."""
     from components import classifier_metrics
-    from tasks.timeseries import forecast_metrics
 
-    forecaster = forecast_metrics.ratio_challenger(name)
-    if forecaster is not None:
-        return f"the candidate's MAE over the {forecaster} challenger's MAE"
     if name.startswith(classifier_metrics.ACCURACY_OVER_BASELINE):
         return f"the candidate's eval accuracy minus the {challenger or 'in-run baseline'}'s"
     return name
 
 
-def rule(name: str, threshold: dict, challenger: str | None = None) -> str:
-    """A threshold as a sentence: "below 1 × the linear challenger's MAE", not protobuf JSON."""
-    from tasks.timeseries import forecast_metrics
-
+def rule(name: str, threshold: dict, challenger: str | None = None, words=None) -> str:
+    """A threshold as a sentence ("MAE below 1 × the linear challenger's MAE"), not protobuf JSON;
+    a task's own metrics are put in words by its `words` module (`rule(name, upper, lower) -> str | None`)."""
     parts = []
     upper, lower = _bound(threshold, "upperBound"), _bound(threshold, "lowerBound")
-    forecaster = forecast_metrics.ratio_challenger(name)
-    if forecaster is not None and upper is not None:
-        parts.append(f"MAE below {_number(upper)} × the {forecaster} challenger's MAE")
+    told = words.rule(name, upper, lower) if words is not None and (upper, lower) != (None, None) else None
+    if told:
+        parts.append(told)
     else:
         if upper is not None:
-            parts.append(f"{_subject(name, challenger)} at most {_number(upper)}")
+            parts.append(f"{_subject(name, challenger)} at most {number(upper)}")
         if lower is not None:
-            parts.append(f"{_subject(name, challenger)} above {_number(lower)}")
+            parts.append(f"{_subject(name, challenger)} above {number(lower)}")
     change = threshold.get("changeThreshold")
     if change:
         allowed = float(change.get("absolute", 0.0))
         if change.get("direction") == "HIGHER_IS_BETTER":
-            parts.append(f"{name} at most {_number(-allowed)} below the deployed model's")
+            parts.append(f"{name} at most {number(-allowed)} below the deployed model's")
         else:
-            parts.append(f"{name} at most {_number(allowed)} above the deployed model's")
+            parts.append(f"{name} at most {number(allowed)} above the deployed model's")
     return "; ".join(parts) or "no bound"
 
 
-def failure_line(failure: dict, metrics: dict, thresholds: dict, challenger: str | None = None) -> str:
+def failure_line(failure: dict, metrics: dict, thresholds: dict, challenger: str | None = None, words=None) -> str:
     """`FAILED <metric>`, with its value, its bound, and the rule it broke."""
     name = failure["metric"]
     threshold = thresholds.get(name.split("{")[0], {})
     changed = "changeThreshold" in threshold
     value = (metrics.get("diff" if changed else "candidate") or {}).get(name)
-    shown = f" = {_number(value)}" if value is not None else ""
+    shown = f" = {number(value)}" if value is not None else ""
     if changed and value is not None:
         shown += " against the deployed model"
     upper, lower = _bound(threshold, "upperBound"), _bound(threshold, "lowerBound")
     broken = ""
     if value is not None and upper is not None and value > upper:
-        broken = f", above its bound {_number(upper)}"
+        broken = f", above its bound {number(upper)}"
     elif value is not None and lower is not None and value < lower:
-        broken = f", not above its bound {_number(lower)}"
-    rule_text = f" (rule: {rule(name.split('{')[0], threshold, challenger)})" if threshold else ""
+        broken = f", not above its bound {number(lower)}"
+    rule_text = f" (rule: {rule(name.split('{')[0], threshold, challenger, words)})" if threshold else ""
     message = f": {failure['message']}" if failure.get("message") and not threshold else ""
     return f"FAILED {name}{shown}{broken}{rule_text}{message}"

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import pathlib
 import sys
 from typing import Any
 
+import tasks
 from components.evaluator import BASELINE_SKIPPED
 from components.scoring import SCORES_PROPERTY
 from pipeline import evaluation_results, mlmd, run_config, scores
@@ -85,7 +87,7 @@ def transform_classes(executions: list[mlmd.ExecutionInfo]) -> list[str]:
     return evaluation_results.class_names(transform.outputs["transform_graph"][0].uri if transform else None)
 
 
-def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = ()) -> dict[str, Any]:
+def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = (), spec=None) -> dict[str, Any]:
     """Metrics, thresholds, baseline and blessing of one Evaluator execution; per-class metrics
     are named by `classes`; every threshold is also given as a rule in words (`rules`) and every
     failure as a line naming its value and bound (`failure_lines`)."""
@@ -96,40 +98,35 @@ def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = ()) -> dict
     decision["candidate_model"] = (inputs.get("model") or [None])[0].uri if inputs.get("model") else None
     decision["baseline_model"] = baseline[0].uri if baseline else None
     decision["thresholds"] = thresholds(mlmd.properties(info.execution).get("eval_config"))
+    decision["baseline_line"] = baseline_line(decision)
     if not info.outputs.get("blessing"):
         return decision
     blessing = info.outputs["blessing"][0]
     decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
     # The deployed model could not read this run's examples (components/evaluator.py).
     decision["baseline_skipped"] = mlmd.custom(blessing, BASELINE_SKIPPED)
+    decision["baseline_line"] = baseline_line(decision)
     compared = bool(baseline) and not decision["baseline_skipped"]
-    if not info.outputs.get("evaluation"):  # a gate that acts instead of TFMA (tasks/decision/rollout_evaluator.py)
-        decision.update(rollout_verdict(info))
+    if not info.outputs.get("evaluation"):  # a gate of the task's own, without TFMA (acting, for decision)
+        raw = mlmd.custom(info.outputs["scores"][0], SCORES_PROPERTY) if info.outputs.get("scores") else None
+        if spec is None or not spec.verdict:
+            raise InspectError(f"the Evaluator of this run wrote no TFMA evaluation, and task {spec and spec.name} reads no other")
+        decision.update(spec.call("verdict", json.loads(raw) if raw else {}))
         return decision
+    words = importlib.import_module(spec.gate_words) if spec is not None and spec.gate_words else None
     results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared, classes)
     decision.update(results)
     eval_config = parse_eval_config(mlmd.properties(info.execution).get("eval_config"))
     challenger = evaluation_results.challenger_of(eval_config) if eval_config is not None else None
     decision["why"] = evaluation_results.verdict(
-        decision["blessed"], results["failures"], compared, results["metrics"], challenger
+        decision["blessed"], results["failures"], compared, results["metrics"], challenger, words
     )
-    decision["rules"] = {n: evaluation_results.rule(n, t, challenger) for n, t in decision["thresholds"].items()}
+    decision["rules"] = {n: evaluation_results.rule(n, t, challenger, words) for n, t in decision["thresholds"].items()}
     decision["failure_lines"] = [
-        evaluation_results.failure_line(f, results["metrics"], decision["thresholds"], challenger) for f in results["failures"]
+        evaluation_results.failure_line(f, results["metrics"], decision["thresholds"], challenger, words)
+        for f in results["failures"]
     ]
     return decision
-
-
-def rollout_verdict(info: mlmd.ExecutionInfo) -> dict[str, Any]:
-    """Metrics, failures and why, from a RolloutEvaluator's scores (mean returns when acting)."""
-    raw = mlmd.custom(info.outputs["scores"][0], SCORES_PROPERTY) if info.outputs.get("scores") else None
-    found = json.loads(raw) if raw else {}
-    roles = {"candidate": "model", "challenger": "behaviour_cloning", "baseline": "deployed", "data": "data"}
-    metrics = {role: {"mean_return": found[key]["mean_return"]} for role, key in roles.items() if key in found}
-    reasons = found.get("reasons", [])
-    why = "; ".join(reasons) if reasons else "its mean return beats the data's and behaviour cloning's"
-    failures = [{"metric": "mean_return", "message": r} for r in reasons]
-    return {"metrics": metrics, "failures": failures, "why": why, "failure_lines": [f"FAILED mean_return: {r}" for r in reasons]}
 
 
 def baseline_line(decision: dict[str, Any]) -> str:
@@ -138,8 +135,16 @@ def baseline_line(decision: dict[str, Any]) -> str:
     return decision["baseline_model"] or "none (no previously blessed model)"
 
 
-def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
-    """Everything the CLI prints, as plain data."""
+def task_spec(task: str | None):
+    """The task's TaskSpec (how its gate and scores read), or None when the task is not known."""
+    import tasks
+
+    return tasks.spec(task) if task in tasks.REGISTRY else None
+
+
+def collect(path: str, run_selector: str | None = None, task: str | None = None) -> dict[str, Any]:
+    """Everything the CLI prints, as plain data; `task` says how its gate and scores read."""
+    spec = task_spec(task)
     try:
         store = mlmd.open_store(path)
         runs = mlmd.runs(store)
@@ -150,7 +155,7 @@ def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
     if not runs:
         raise InspectError(f"ML Metadata store {path} has no pipeline runs: run the pipeline first (make run-local)")
     types = mlmd.artifact_type_names(store)
-    report: dict[str, Any] = {"store": path, "runs": []}
+    report: dict[str, Any] = {"store": path, "task": task, "runs": []}
     for run in runs:
         executions = mlmd.run_executions(store, run)
         states: dict[str, int] = {}
@@ -172,7 +177,7 @@ def collect(path: str, run_selector: str | None = None) -> dict[str, Any]:
         for a in artifacts
     ]
     evaluator = next((e for e in executions if e.node == "Evaluator"), None)
-    report["evaluation"] = evaluation(store, evaluator, transform_classes(executions)) if evaluator else None
+    report["evaluation"] = evaluation(store, evaluator, transform_classes(executions), spec) if evaluator else None
     found = scores.of_run(executions)
     report["scores_key"] = found[0] if found else None
     if found:
@@ -239,7 +244,7 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"  rule {name}: {rule}")
         lines += [f"  {line}" for line in decision.get("failure_lines", [])]
     if report.get("scores_key"):
-        lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]])]
+        lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]], task_spec(report.get("task")))]
     lines += ["", "Pushed models (oldest first):"]
     if not report["pushed_models"]:
         lines.append("  none: no model is deployed (see 'When nothing is deployed' in the README)")
@@ -265,13 +270,13 @@ def recorded_config(task: str, output_dir: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--run", help="run name or index (default: -1, the latest)")
     args = parser.parse_args(argv)
     try:
-        report = collect(store_path(args.task, args.output_dir), args.run)
+        report = collect(store_path(args.task, args.output_dir), args.run, args.task)
     except InspectError as error:
         print(f"inspect: {error}", file=sys.stderr)
         return 1

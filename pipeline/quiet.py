@@ -16,13 +16,14 @@ import importlib
 import pathlib
 import sys
 
+import tasks
 from pipeline import console
 
 
 def log_path(command: str, argv: list[str]) -> pathlib.Path:
     """OUTPUT_DIR/<task>/logs/<command>.log, from the command's own --task and --output-dir."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--output-dir", default="output")
     known, _ = parser.parse_known_args(argv)
     return pathlib.Path(known.output_dir).resolve() / known.task / "logs" / f"{command.rpartition('.')[2]}.log"

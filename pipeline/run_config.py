@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+import tasks
 from data.config import PipelineConfig
 from pipeline.config import apply_overrides, load_config
 
@@ -75,6 +76,7 @@ def resolve(
     **fields: Any,
 ) -> PipelineConfig:
     """The config a command that shows a run should use (see the module docstring)."""
+    tasks.spec(task)  # registers the task's config sections
     run = recorded(task, output_dir)
     given = {k: v for k, v in fields.items() if v is not None}
     if config_path is None and run is not None:

@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 
+import tasks
 from data.config import PipelineConfig
 from pipeline import console, recovery, run_config
 from pipeline.config import load_config
@@ -32,7 +33,7 @@ def build(config: PipelineConfig, enable_cache: bool = True):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", default="timeseries")
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--config", help="config YAML (default: tasks/<task>/config.yaml)")
     parser.add_argument("--data", help="your CSV (default: the packaged data set)")
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
@@ -79,20 +80,20 @@ def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Cons
         return 1
     except Exception as error:  # the run stopped: say why, then what ran
         terminal.say(f"\nRun FAILED after {time.perf_counter() - started:.1f}s: {type(error).__name__}: {error}", error=True)
-        show_summary(terminal, config.metadata_path, error=True)
+        show_summary(terminal, config, error=True)
         terminal.say(f"Full log: {terminal.log_path}", error=True)
         return 1
     terminal.say(f"\nRun finished in {time.perf_counter() - started:.1f}s")
-    show_summary(terminal, config.metadata_path)
+    show_summary(terminal, config)
     return 0
 
 
-def show_summary(terminal: console.Console, metadata_path: str, error: bool = False) -> None:
+def show_summary(terminal: console.Console, config: PipelineConfig, error: bool = False) -> None:
     """The summary with overall metrics on the terminal; the full one, slices included, in the log."""
     from pipeline.summary import summarize
 
-    terminal.say(summarize(metadata_path, slices=False), error=error)
-    terminal.note("Full summary, with the metrics of slices:\n" + summarize(metadata_path))
+    terminal.say(summarize(config.metadata_path, slices=False, task=config.task), error=error)
+    terminal.note("Full summary, with the metrics of slices:\n" + summarize(config.metadata_path, task=config.task))
 
 
 if __name__ == "__main__":

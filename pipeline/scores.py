@@ -32,30 +32,10 @@ def table_rows(scores: dict) -> tuple[list[str], list[list]]:
     return header, rows
 
 
-def by_acting(scores: dict) -> bool:
-    """Scores of a gate that acts (the decision task's RolloutEvaluator), not per split of examples."""
-    return "model" in scores and "data" in scores
-
-
-def return_lines(name: str, scores: dict) -> list[str]:
-    """Mean returns by acting (the decision task's RolloutEvaluator)."""
-    out = [f"Scores ({name}; mean return over {scores['model'].get('episodes', '?')} seeded episodes):"]
-    for key in ("model", "behaviour_cloning", "deployed"):
-        if key in scores:
-            target = scores[key].get("target_return")
-            asked = f" (asked for {target:g})" if target is not None else ""
-            out.append(f"  {key:18s} {scores[key]['mean_return']:9.1f} ± {scores[key]['std_return']:.1f}{asked}")
-    out.append(f"  {'data':18s} {scores['data']['mean_return']:9.1f} (the logged episodes; best {scores['data']['max_return']:g})")
-    test = scores.get("test", {})
-    if test:
-        out.append("  test episodes (other seeds; they choose nothing): "
-                   + ", ".join(f"{k} {v['mean_return']:.1f} ± {v['std_return']:.1f}" for k, v in test.items() if isinstance(v, dict)))  # fmt: skip
-    return out
-
-
-def lines(name: str, scores: dict) -> list[str]:
-    if by_acting(scores):
-        return return_lines(name, scores)
+def lines(name: str, scores: dict, spec=None) -> list[str]:
+    """The scores as lines: the task's own way (its TaskSpec's `score_lines`), else a table of splits."""
+    if spec is not None and spec.score_lines:
+        return spec.call("score_lines", name, scores)
     header, rows = table_rows(scores)
     if not rows:
         return []

@@ -14,10 +14,12 @@ def is_sliced(name: str) -> bool:
     return "{" in name
 
 
-def evaluation_lines(store, evaluator: mlmd.ExecutionInfo, classes: list[str] = (), slices: bool = True) -> list[str]:
+def evaluation_lines(
+    store, evaluator: mlmd.ExecutionInfo, classes: list[str] = (), slices: bool = True, spec=None
+) -> list[str]:
     """The verdict and why, the baseline, every metric by model role (slices only when `slices`),
     every failed threshold with its value and bound."""
-    decision = inspect_mlmd.evaluation(store, evaluator, classes)
+    decision = inspect_mlmd.evaluation(store, evaluator, classes, spec)
     lines = [f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})"]
     if decision["baseline_skipped"]:
         lines.append(f"  baseline: {decision['baseline_skipped']}")
@@ -35,8 +37,10 @@ def evaluation_lines(store, evaluator: mlmd.ExecutionInfo, classes: list[str] = 
     return lines
 
 
-def summarize(metadata_path: str, slices: bool = True) -> str:
-    """The end-of-run summary; `slices=False` (the terminal) leaves out the metrics of slices."""
+def summarize(metadata_path: str, slices: bool = True, task: str | None = None) -> str:
+    """The end-of-run summary; `slices=False` (the terminal) leaves out the metrics of slices;
+    `task` says how its gate and scores read."""
+    spec = inspect_mlmd.task_spec(task)
     store = mlmd.open_store(metadata_path)
     run = mlmd.runs(store)[-1]
     executions = mlmd.run_executions(store, run)
@@ -45,10 +49,10 @@ def summarize(metadata_path: str, slices: bool = True) -> str:
     by_node = {e.node: e for e in executions}
     evaluator, pusher = by_node.get("Evaluator"), by_node.get("Pusher")
     if evaluator and evaluator.outputs.get("blessing"):
-        lines += evaluation_lines(store, evaluator, inspect_mlmd.transform_classes(executions), slices)
+        lines += evaluation_lines(store, evaluator, inspect_mlmd.transform_classes(executions), slices, spec)
     found = scores.of_run(executions)
     if found:
-        lines += scores.lines(*found)
+        lines += scores.lines(*found, spec)
     if pusher and pusher.outputs.get("pushed_model"):
         pushed = pusher.outputs["pushed_model"][0]
         if mlmd.custom(pushed, "pushed") == 1:

@@ -1,4 +1,4 @@
-"""DecisionExampleGen: a CSV of logged steps -> one tf.Example per episode, split by episode.
+"""The decision writer: a CSV of logged steps -> one tf.Example per episode, split by episode.
 
 Each example carries the episode's id, its step numbers, states, actions and rewards (flat,
 step-major), its length and return, and `trajectory_status`: "ok" or the first problem found
@@ -14,16 +14,14 @@ single steps: a model is never judged on an episode it saw part of.
 import json
 
 import numpy as np
-import tensorflow as tf
-from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
-from tfx.dsl.component.experimental.decorators import component
-from tfx.types import standard_artifacts
 
 from components import examples_io
-from data import features
-from data.config import DecisionConfig
+from components.example_gen import Written
+from data.config import PipelineConfig
 from data.splits import SPLITS
+from tasks.decision import features
 from tasks.decision import source as decision_source
+from tasks.decision.config import DecisionConfig
 from tasks.decision.rollout import action_space_info
 
 
@@ -58,27 +56,18 @@ def trajectory_status(episode: decision_source.Episode, space: dict) -> str:
     return features.TRAJECTORY_OK
 
 
-def to_tf_example(episode: decision_source.Episode, status: str) -> tf.train.Example:
-    def floats(values) -> tf.train.Feature:
-        return tf.train.Feature(float_list=tf.train.FloatList(value=np.asarray(values, np.float32).reshape(-1)))
-
-    def ints(values) -> tf.train.Feature:
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=np.asarray(values, np.int64).reshape(-1)))
-
-    return tf.train.Example(
-        features=tf.train.Features(
-            feature={
-                features.EPISODE_KEY: ints([episode.episode]),
-                features.STEPS_KEY: ints(episode.steps),
-                features.STATES_KEY: floats(episode.states),
-                features.ACTIONS_KEY: floats(episode.actions),
-                features.REWARDS_KEY: floats(episode.rewards),
-                features.EPISODE_LENGTH_KEY: ints([len(episode.steps)]),
-                features.EPISODE_RETURN_KEY: floats([np.nan_to_num(episode.episode_return)]),
-                features.TRAJECTORY_STATUS_KEY: tf.train.Feature(bytes_list=tf.train.BytesList(value=[status.encode()])),
-            }
-        )
-    )
+def episode_features(episode: decision_source.Episode, status: str) -> dict:
+    """An episode example's features: its steps, states, actions and rewards, flattened step-major."""
+    return {
+        features.EPISODE_KEY: int(episode.episode),
+        features.STEPS_KEY: np.asarray(episode.steps, np.int64),
+        features.STATES_KEY: np.asarray(episode.states, np.float32),
+        features.ACTIONS_KEY: np.asarray(episode.actions, np.float32),
+        features.REWARDS_KEY: np.asarray(episode.rewards, np.float32),
+        features.EPISODE_LENGTH_KEY: len(episode.steps),
+        features.EPISODE_RETURN_KEY: np.float32(np.nan_to_num(episode.episode_return)),
+        features.TRAJECTORY_STATUS_KEY: status,
+    }
 
 
 def check_dimensions(frame, space: dict, env_id: str, path: str) -> None:
@@ -104,26 +93,13 @@ def write_splits(csv_path: str, decision: DecisionConfig, seed: int, output_uri:
     counts, returns = {}, {}
     for split in SPLITS:
         chosen = [e for e, s in zip(episodes, splits, strict=True) if s == split]
-        counts[split] = examples_io.write_split(output_uri, split, (to_tf_example(e, trajectory_status(e, space)) for e in chosen))
+        counts[split] = examples_io.write_split(output_uri, split, (examples_io.to_tf_example(episode_features(e, trajectory_status(e, space))) for e in chosen))
         if chosen:  # an empty split has no returns (a 0 there would pass for the best of negative ones)
             values = np.array([e.episode_return for e in chosen])
             returns[split] = {"mean_return": float(np.mean(values)), "max_return": float(np.max(values))}
     return counts, returns
 
 
-@component
-def DecisionExampleGen(
-    examples: OutputArtifact[standard_artifacts.Examples],
-    csv_path: Parameter[str],
-    data_fingerprint: Parameter[str],
-    source_fingerprint: Parameter[str],
-    decision_config: Parameter[str],
-    seed: Parameter[int],
-) -> None:
-    """Splits the episodes in `csv_path` per `decision_config` (a DecisionConfig as JSON) into `examples`."""
-    del data_fingerprint, source_fingerprint  # only part of the cache key (pipeline/fingerprint.py)
-    decision = DecisionConfig(**json.loads(decision_config))
-    counts, returns = write_splits(csv_path, decision, seed, examples.uri)
-    examples_io.describe(examples, SPLITS, csv_path, counts, "episodes")
-    examples.set_string_custom_property("episode_returns", json.dumps(returns))
-    print(f"DecisionExampleGen: {counts} episodes from {csv_path} (split by episode); returns {returns}")
+def write_examples(config: PipelineConfig, csv_path: str, output_uri: str) -> Written:
+    counts, returns = write_splits(csv_path, config.decision, config.seed, output_uri)
+    return Written(counts, "episodes", {"episode_returns": json.dumps(returns)}, f"Split by episode; returns {returns}.")

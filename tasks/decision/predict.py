@@ -15,7 +15,7 @@ import pathlib
 import numpy as np
 
 from data.config import PipelineConfig
-from pipeline.serving_model import latest_model_dir
+from serving.serving_model import latest_model_dir
 from tasks.decision import rollout
 from tasks.decision.rollout_evaluator import highest_target
 from tasks.decision.serving import ServedPolicy

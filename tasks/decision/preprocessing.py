@@ -10,8 +10,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from data import features
-from data.config import DecisionConfig
+from tasks.decision import features
+from tasks.decision.config import DecisionConfig
 from tasks.decision.rollout import action_space_info
 
 MIN_DEVIATION = 1e-6  # a state dimension that never changes is centred, not blown up

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from data.features import ACTIONS_KEY, RETURNS_TO_GO_KEY, STATES_KEY, TIMESTEPS_KEY
+from tasks.decision.features import ACTIONS_KEY, RETURNS_TO_GO_KEY, STATES_KEY, TIMESTEPS_KEY
 
 
 def _space_info(env, env_id: str) -> dict:

@@ -162,3 +162,15 @@ def RolloutEvaluator(
         f"(target {result['model']['target_return']:g}), behaviour cloning {result['behaviour_cloning']['mean_return']:.1f}, "
         f"data {result['data']['mean_return']:.1f}: {verdict}"
     )
+
+
+def evaluator(config, examples, model, baseline_model, task_config: str, fingerprint: str):
+    """The decision task's gate node (its TaskSpec's `evaluator`); `fingerprint`: this module's code, the cache key."""
+    return RolloutEvaluator(
+        examples=examples,
+        model=model,
+        baseline_model=baseline_model,
+        task_config=task_config,
+        scores_key="decision_scores",
+        source_fingerprint=fingerprint,  # this module's code and its imports (rollouts, serving)
+    ).with_id("Evaluator")

@@ -23,8 +23,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components.export import EXAMPLES_INPUT, RAW_SIGNATURE, SERVING_SIGNATURE
-from data import features
 from models.decision_transformer import next_action
+from tasks.decision import features
 
 BEHAVIOUR_CLONING_SIGNATURE = "behaviour_cloning"
 INFO_FILE = os.path.join("assets.extra", "decision_model.json")

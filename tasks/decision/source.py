@@ -19,15 +19,18 @@ import re
 import numpy as np
 import pandas as pd
 
-from data.config import DecisionConfig
+from data import sources
 from data.splits import split_groups
-
-EPISODE_COLUMN = "episode"
-STEP_COLUMN = "step"
-REWARD_COLUMN = "reward"
-ACTION_COLUMN = "action"  # one action value (discrete, or a one-dimensional continuous action)
-STATE_COLUMN = re.compile(r"^state_(\d+)$")
-ACTION_VECTOR_COLUMN = re.compile(r"^action_(\d+)$")  # a continuous action with several dimensions
+from tasks.decision import trajectory_log
+from tasks.decision.columns import (  # noqa: F401  (the log's columns, read here and by trajectory_log)
+    ACTION_COLUMN,
+    ACTION_VECTOR_COLUMN,
+    EPISODE_COLUMN,
+    REWARD_COLUMN,
+    STATE_COLUMN,
+    STEP_COLUMN,
+)
+from tasks.decision.config import DecisionConfig
 
 
 def default_csv(decision: DecisionConfig, data_dir: str) -> pathlib.Path:
@@ -35,22 +38,23 @@ def default_csv(decision: DecisionConfig, data_dir: str) -> pathlib.Path:
     return pathlib.Path(data_dir) / name
 
 
-def resolve_csv(path: str | None, data_dir: str, decision: DecisionConfig | None = None) -> str:
-    """The local CSV; without one, the default data logged into `data_dir` (once: it is seeded)."""
-    if path:
-        if not pathlib.Path(path).is_file():
-            raise FileNotFoundError(f"trajectory file not found: {path} (DATA must be a CSV or Parquet of logged steps)")
-        return str(pathlib.Path(path).resolve())
-    from tasks.decision import trajectory_log as decision_logging
-
-    decision = decision or DecisionConfig()
+def prepare_default_csv(decision: DecisionConfig, data_dir: str) -> str:
+    """The default data, logged into `data_dir` once per (environment, episodes, seed): it is seeded."""
     target = default_csv(decision, data_dir)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_suffix(".partial.csv")
-        decision_logging.log_trajectories(decision.env_id, decision.episodes, decision.logging_seed, str(staging))
+        trajectory_log.log_trajectories(decision.env_id, decision.episodes, decision.logging_seed, str(staging))
         staging.rename(target)  # a killed run never leaves a half-written default behind
-    return str(target.resolve())
+    return str(target)
+
+
+def resolve_data(config) -> str:
+    """The CSV or Parquet of logged steps (DATA), or the default data logged per `decision:`."""
+    return sources.resolve(
+        config.data, str(config.task_dir / "data"), lambda data_dir: prepare_default_csv(config.decision, data_dir),
+        "a CSV or Parquet of logged steps",
+    )  # fmt: skip
 
 
 def numbered(columns, pattern: re.Pattern) -> list[str]:

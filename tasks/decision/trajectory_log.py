@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tasks.decision.source import ACTION_COLUMN, EPISODE_COLUMN, REWARD_COLUMN, STEP_COLUMN
+from tasks.decision.columns import ACTION_COLUMN, EPISODE_COLUMN, REWARD_COLUMN, STEP_COLUMN
 
 # env.reset(seed=seed * EPISODE_SEED_STRIDE + episode): logs of different seeds never share
 # an episode's start state (below 100000 episodes per log).

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from data import features
+from tasks.decision import features
 
 
 @dataclasses.dataclass

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from components.classification import logistic_regression_weights
-from data import features
+from tasks.speech import features
 
 MFCC_COEFFICIENTS = 20
 PENALTIES = (0.1, 1.0, 10.0)  # inverse L2 strengths (C); the best on eval accuracy is kept

@@ -1,4 +1,4 @@
-"""SpeechExampleGen: a folder of WAV files and transcripts -> tf.Examples in train/eval/test splits.
+"""The speech writer: a folder of WAV files and transcripts -> tf.Examples in train/eval/test splits.
 
 Each example carries the file's bytes (`audio`, as a serving client sends them), its
 `transcript` (the label, lower case), `speaker`, `file` (its path under the folder) and
@@ -11,21 +11,19 @@ Nothing is dropped here: the curated schema (`tasks/speech/schema.pbtxt`) stops 
 the AnomalyGate, which names the file.
 """
 
-import json
 import re
 
 import tensorflow as tf
-from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
-from tfx.dsl.component.experimental.decorators import component
-from tfx.types import standard_artifacts
 
 from components import examples_io
-from data import features
-from data.config import SpeechConfig
+from components.example_gen import Written
+from data.config import PipelineConfig
 from data.folders import read_bytes
 from data.splits import SPLITS, subsample
 from models.layers.conv_subsampling import TIME_REDUCTION
+from tasks.speech import features
 from tasks.speech import source as speech_source
+from tasks.speech.config import SpeechConfig
 
 
 def ctc_steps_needed(transcript: str) -> int:
@@ -59,39 +57,30 @@ def decode_status(encoded: bytes) -> tuple[str, dict[str, int]]:
     }
 
 
-def to_tf_example(
+def clip_features(
     audio: bytes,
     transcript: str | None = None,
     file: str | None = None,
     speaker: str = "",
     speech: SpeechConfig | None = None,
-) -> tf.train.Example:
-    """A clip example: the WAV bytes and, when known, its transcript, speaker, file and checks
-    (against `speech`'s alphabet and lengths).
+) -> dict:
+    """A clip example's features: the WAV bytes and, when known, its transcript, speaker, file
+    and checks (against `speech`'s alphabet and lengths).
 
     A serving client sends only `audio`; the ExampleGen adds what validation checks."""
-
-    def bytes_feature(value: str | bytes) -> tf.train.Feature:
-        value = value.encode("utf-8") if isinstance(value, str) else value
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
-
-    feature = {features.AUDIO_KEY: bytes_feature(audio)}
+    values: dict = {features.AUDIO_KEY: audio}
     found = {}
     if file is not None:
-        feature[features.FILE_KEY] = bytes_feature(file)
-        feature[features.SPEAKER_KEY] = bytes_feature(speaker)
         status, found = decode_status(audio)
-        feature[features.AUDIO_STATUS_KEY] = bytes_feature(status)
-        for key, value in found.items():
-            feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+        values.update({features.FILE_KEY: file, features.SPEAKER_KEY: speaker, features.AUDIO_STATUS_KEY: status})
+        values.update({key: int(value) for key, value in found.items()})
     if transcript is not None:
         speech = speech or SpeechConfig()
         status = speech_source.transcript_status(transcript, speech.alphabet)
         if status == features.TRANSCRIPT_OK and features.DURATION_MS_KEY in found:
             status = length_status(transcript, found[features.DURATION_MS_KEY], speech) or status
-        feature[features.TRANSCRIPT_KEY] = bytes_feature(transcript)
-        feature[features.TRANSCRIPT_STATUS_KEY] = bytes_feature(status)
-    return tf.train.Example(features=tf.train.Features(feature=feature))
+        values.update({features.TRANSCRIPT_KEY: transcript, features.TRANSCRIPT_STATUS_KEY: status})
+    return values
 
 
 def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) -> tuple[dict, int, str]:
@@ -106,7 +95,7 @@ def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) 
             output_uri,
             split,
             (
-                to_tf_example(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech)
+                examples_io.to_tf_example(clip_features(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech))
                 for row in rows.itertuples()
             ),
         )
@@ -116,21 +105,7 @@ def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) 
     return counts, duplicates, how
 
 
-@component
-def SpeechExampleGen(
-    examples: OutputArtifact[standard_artifacts.Examples],
-    folder: Parameter[str],
-    data_fingerprint: Parameter[str],
-    source_fingerprint: Parameter[str],
-    speech_config: Parameter[str],
-    seed: Parameter[int],
-) -> None:
-    """Splits the clips under `folder` per `speech_config` (a SpeechConfig as JSON) into `examples`."""
-    del data_fingerprint, source_fingerprint  # only part of the cache key (pipeline/fingerprint.py)
-    speech = SpeechConfig(**json.loads(speech_config))
-    counts, duplicates, how = write_splits(folder, speech, seed, examples.uri)
-    examples_io.describe(examples, SPLITS, folder, counts, "examples")
-    examples.set_int_custom_property("duplicate_clips", duplicates)
-    examples.set_string_custom_property("split_method", how)
-    print(f"SpeechExampleGen: {counts} clips from {folder} ({how}); {duplicates} byte-identical duplicate(s)")
-
+def write_examples(config: PipelineConfig, folder: str, output_uri: str) -> Written:
+    counts, duplicates, how = write_splits(folder, config.speech, config.seed, output_uri)
+    return Written(counts, "clips", {"duplicate_clips": duplicates, "split_method": how},
+                   f"Split by {how}; {duplicates} byte-identical duplicate(s).")  # fmt: skip

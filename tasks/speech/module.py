@@ -18,7 +18,6 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
-from data import features
 from data.config import PipelineConfig
 from models.ctc import greedy_decode, ids_to_text, lexicon_decode
 from models.speech_transformer import (
@@ -28,7 +27,7 @@ from models.speech_transformer import (
     build_speech_transformer,
     crop_batches,
 )
-from tasks.speech import baseline
+from tasks.speech import baseline, features
 from tasks.speech.preprocessing import preprocessing_fn  # noqa: F401  (Transform entry point)
 
 MODEL_INPUTS = (features.SPECTROGRAM_KEY, features.FRAMES_KEY)

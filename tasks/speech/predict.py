@@ -14,11 +14,12 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from data import features
+from components import examples_io
 from data.config import PipelineConfig
-from pipeline.predict_inputs import existing_files
-from pipeline.serving_model import load_serving_fn
-from tasks.speech.example_gen import to_tf_example
+from serving.predict_inputs import existing_files
+from serving.serving_model import load_serving_fn
+from tasks.speech import features
+from tasks.speech.example_gen import clip_features
 
 
 def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
@@ -27,7 +28,7 @@ def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
 
 def transcribe(serve, clips: list[bytes]) -> list[str]:
     """The transcript of each WAV file's bytes, from a `serving_default` function."""
-    examples = tf.constant([to_tf_example(clip).SerializeToString() for clip in clips])
+    examples = tf.constant([examples_io.to_tf_example(clip_features(clip)).SerializeToString() for clip in clips])
     return [t.decode() for t in np.asarray(serve(examples=examples)[features.TRANSCRIPT_KEY]).reshape(-1)]
 
 

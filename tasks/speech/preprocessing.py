@@ -16,8 +16,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from data import features
-from data.config import SpeechConfig
+from tasks.speech import features
+from tasks.speech.config import SpeechConfig
 
 LOG_FLOOR = 1e-6  # log(mel + LOG_FLOOR): silence stays finite
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import schema_draft as common
-from data import features
 from data.config import PipelineConfig
+from tasks.speech import features
 
 MAX_RATE, MAX_CHANNELS = 192000, 8  # what a WAV may carry: resampled and mixed down in Transform
 

@@ -1,15 +1,15 @@
 """The Scorer's function for speech: the candidate and the MFCC challenger on eval and test clips.
 
 It runs the candidate's `evaluation` signature on the raw examples (WAV bytes, as served)
-and scores both transcripts with the same arithmetic (tasks/speech/transcripts.py).
+and scores both transcripts with the same arithmetic (components/transcripts.py).
 """
 from __future__ import annotations
 
 import tensorflow as tf
 
 from components import examples_io, export
-from data import features
-from tasks.speech.transcripts import transcript_scores
+from components.transcripts import transcript_scores
+from tasks.speech import features
 
 SPLITS = ("eval", "test")
 TRANSCRIBERS = {"model": features.TRANSCRIPT_KEY, "baseline": features.baseline_output_key(features.TRANSCRIPT_KEY)}

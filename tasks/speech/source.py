@@ -21,9 +21,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from data.config import SpeechConfig
+from data import sources
 from data.folders import content_groups, relative_files
 from data.splits import checked_split_column, split_groups
+from tasks.speech.config import SpeechConfig
 
 DEFAULT_FOLDER = pathlib.Path(__file__).resolve().parent / "fsdd"
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -32,14 +33,9 @@ FSDD_TEST_INDICES = 5  # the free-spoken-digit split: index 0-4 of each speaker 
 CSV_COLUMNS = ("file", "transcript")  # required; `speaker` and `split` are optional
 
 
-def resolve_folder(path: str | None, data_dir: str) -> str:
-    """Absolute path of the local audio folder; the vendored recordings when `path` is None.
-    (`data_dir` is unused: the default ships in the repository.)"""
-    del data_dir
-    folder = pathlib.Path(path) if path else DEFAULT_FOLDER
-    if not folder.is_dir():
-        raise FileNotFoundError(f"audio folder not found: {folder} (DATA must be a folder of WAV files)")
-    return str(folder.resolve())
+def resolve_data(config) -> str:
+    """The local audio folder (DATA), or the vendored recordings (they ship in the repository)."""
+    return sources.resolve(config.data, str(config.task_dir / "data"), lambda _: str(DEFAULT_FOLDER), "a folder of WAV files", folder=True)
 
 
 def normalize_transcript(text) -> str:

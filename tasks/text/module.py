@@ -13,10 +13,9 @@ from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
 from components.classification import class_names, class_outputs, with_challenger
-from data import features
 from data.config import PipelineConfig
 from models.text_classifier import TextClassifierConfig, build_text_classifier
-from tasks.text import baseline
+from tasks.text import baseline, features
 from tasks.text.preprocessing import (  # noqa: F401  (Transform entry point)
     RESERVED_IDS,
     preprocessing_fn,

@@ -11,11 +11,11 @@ import argparse
 
 import tensorflow as tf
 
+from components import examples_io
 from components.classification import predictions
-from data import features
 from data.config import PipelineConfig
-from pipeline.serving_model import load_serving_fn
-from tasks.text.example_gen import to_tf_example
+from serving.serving_model import load_serving_fn
+from tasks.text import features
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
@@ -30,7 +30,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 
 def classify(serve, texts: list[str]) -> list[tuple[str, dict[str, float]]]:
     """(label, {class: probability}) per text, from a `serving_default` function."""
-    examples = tf.constant([to_tf_example({features.TEXT_KEY: t}).SerializeToString() for t in texts])
+    examples = tf.constant([examples_io.to_tf_example({features.TEXT_KEY: t}).SerializeToString() for t in texts])
     return predictions(serve(examples=examples))
 
 

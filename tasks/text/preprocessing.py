@@ -14,8 +14,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components.classification import label_ids
-from data import features
-from data.config import TextConfig
+from tasks.text import features
+from tasks.text.config import TextConfig
 
 # keras.layers.TextVectorization's punctuation regex for "lower_and_strip_punctuation".
 STRIP_PUNCTUATION_REGEX = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'

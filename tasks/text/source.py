@@ -20,10 +20,11 @@ import pathlib
 import numpy as np
 import pandas as pd
 
-from data import csv_input, features
-from data.config import TextConfig
+from data import csv_input, sources
 from data.packages import package_file
 from data.splits import checked_split_column, split_groups
+from tasks.text import features
+from tasks.text.config import TextConfig
 
 SOURCE_FILE = "data/rotten_tomatoes_corpus_full.csv.bz2"
 SOURCE_LABELS = ("fresh", "rotten")  # the file's `category` also has `plot` (summaries, not reviews)
@@ -45,12 +46,9 @@ def prepare_default_csv(directory: str) -> str:
     return str(path)
 
 
-def resolve_csv(path: str | None, data_dir: str) -> str:
-    """Absolute path of the CSV to use; the prepared default (under `data_dir`) when `path` is None."""
-    csv = pathlib.Path(path) if path else pathlib.Path(prepare_default_csv(data_dir))
-    if not csv.is_file():
-        raise FileNotFoundError(f"text CSV not found: {csv}")
-    return str(csv.resolve())
+def resolve_data(config) -> str:
+    """The CSV to use (DATA), or the prepared default under OUTPUT_DIR/text/data."""
+    return sources.resolve(config.data, str(config.task_dir / "data"), prepare_default_csv, "a CSV of texts and labels")
 
 
 SPLIT_KEY = "split"  # read_texts' column holding the CSV's own split, when configured

@@ -19,8 +19,7 @@ import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, metric_util
 
 from components.tfma_inputs import model_outputs
-from data import features
-from tasks.timeseries import challengers
+from tasks.timeseries import challengers, features
 
 FORECAST_MAE = "forecast_mae"
 FORECAST_RMSE = "forecast_rmse"

@@ -13,11 +13,10 @@ import tensorflow as tf
 from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
-from data import features
 from data.config import PipelineConfig
 from models import linear
 from models.forecaster import ForecasterConfig, build_forecaster
-from tasks.timeseries import challengers
+from tasks.timeseries import challengers, features
 from tasks.timeseries.preprocessing import (
     preprocessing_fn,  # noqa: F401  (Transform entry point)
 )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from data import features
-from data.config import SeriesConfig
+from tasks.timeseries import features
+from tasks.timeseries.config import SeriesConfig
 
 MIN_STD = 1e-6  # a constant column must not divide by zero
 

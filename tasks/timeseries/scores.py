@@ -12,9 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from components import examples_io, export
-from data import features
-from data.config import SeriesConfig
-from tasks.timeseries import challengers
+from tasks.timeseries import challengers, features
+from tasks.timeseries.config import SeriesConfig
 
 SPLITS = ("eval", "test")
 

@@ -13,6 +13,7 @@ import pathlib
 
 import pandas as pd
 
+from data import sources
 from data.packages import package_file
 
 SOURCE_FILE = "_data/sea_surface_temperature.csv.gz"
@@ -37,9 +38,6 @@ def prepare_default_csv(directory: str) -> str:
     return str(path)
 
 
-def resolve_csv(path: str | None, data_dir: str) -> str:
-    """Absolute path of the CSV to use; the prepared default (under `data_dir`) when `path` is None."""
-    csv = pathlib.Path(path) if path else pathlib.Path(prepare_default_csv(data_dir))
-    if not csv.is_file():
-        raise FileNotFoundError(f"time-series CSV not found: {csv}")
-    return str(csv.resolve())
+def resolve_data(config) -> str:
+    """The CSV to use (DATA), or the prepared default under OUTPUT_DIR/timeseries/data."""
+    return sources.resolve(config.data, str(config.task_dir / "data"), prepare_default_csv, "a CSV with a time column")

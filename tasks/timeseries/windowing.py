@@ -23,8 +23,9 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from data import csv_input, features
+from data import csv_input
 from data.splits import SPLITS, checked_split_column
+from tasks.timeseries import features
 
 
 class SeriesError(ValueError):
@@ -165,10 +166,11 @@ def column_values(frame: pd.DataFrame, column: str) -> np.ndarray:
     return values.astype(str).to_numpy()
 
 
-def _feature(values: np.ndarray) -> dict:
+def _feature(values: np.ndarray) -> np.ndarray | list[str]:
+    """A window's values as `components.examples_io.to_tf_example` writes them: floats, or strings."""
     if values.dtype.kind == "f":
-        return {"float_list": values.tolist()}
-    return {"bytes_list": [str(v).encode() for v in values]}
+        return values
+    return [str(v) for v in values]
 
 
 def iter_windows(
@@ -178,8 +180,8 @@ def iter_windows(
     target_columns: list[str],
     lookback: int,
     horizon: int,
-) -> Iterator[dict[str, dict]]:
-    """One dict per window: raw feature key -> {"float_list" | "bytes_list": values}."""
+) -> Iterator[dict]:
+    """One dict per window: raw feature key -> its values (float32, or strings for a text column)."""
     columns = {c: column_values(frame, c) for c in dict.fromkeys(input_columns + target_columns) if c in frame}
     for start in starts:
         example = {}

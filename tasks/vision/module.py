@@ -16,7 +16,6 @@ from tfx.components.tuner.component import TunerFnResult
 
 from components import export, training
 from components.classification import class_names, class_outputs, with_challenger
-from data import features
 from data.config import PipelineConfig
 from models.vision_transformer import (
     DEFAULT_SHIFT,
@@ -24,7 +23,7 @@ from models.vision_transformer import (
     augment_batches,
     build_vision_transformer,
 )
-from tasks.vision import baseline
+from tasks.vision import baseline, features
 from tasks.vision.preprocessing import preprocessing_fn  # noqa: F401  (Transform entry point)
 
 PIXELS_KEY = features.transformed_key(features.IMAGE_KEY)

@@ -12,11 +12,12 @@ import pathlib
 
 import tensorflow as tf
 
+from components import examples_io
 from components.classification import predictions
 from data.config import PipelineConfig
-from pipeline.predict_inputs import existing_files
-from pipeline.serving_model import load_serving_fn
-from tasks.vision.example_gen import to_tf_example
+from serving.predict_inputs import existing_files
+from serving.serving_model import load_serving_fn
+from tasks.vision.example_gen import image_features
 
 TOP = 3  # probabilities printed per image
 
@@ -27,7 +28,7 @@ def read_files(args: argparse.Namespace) -> list[pathlib.Path]:
 
 def classify_images(serve, images: list[bytes]) -> list[tuple[str, dict[str, float]]]:
     """(label, {class: probability}) per encoded image, from a `serving_default` function."""
-    examples = tf.constant([to_tf_example(image).SerializeToString() for image in images])
+    examples = tf.constant([examples_io.to_tf_example(image_features(image)).SerializeToString() for image in images])
     return predictions(serve(examples=examples))
 
 

@@ -13,8 +13,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components.classification import label_ids
-from data import features
-from data.config import VisionConfig
+from tasks.vision import features
+from tasks.vision.config import VisionConfig
 
 
 def decode_images(encoded: tf.Tensor, vision: VisionConfig) -> tf.Tensor:

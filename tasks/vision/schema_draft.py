@@ -5,8 +5,8 @@ from __future__ import annotations
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import schema_draft as common
-from data import features
 from data.config import PipelineConfig
+from tasks.vision import features
 
 
 def draft(config: PipelineConfig, statistics, margin: float) -> tuple[schema_pb2.Schema, list[str]]:

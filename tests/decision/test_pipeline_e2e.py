@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import features
 from pipeline import inspect_mlmd, mlmd, run_local
 from pipeline.config import load_config
-from tasks.decision import rollout
+from tasks.decision import features, rollout
 from tasks.decision.serving import ServedPolicy, context_example
 from tasks.decision.trajectory_log import log_trajectories
 from tests.e2e import bad_inputs, serving_checks

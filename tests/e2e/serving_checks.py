@@ -17,8 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from components.export import RAW_SIGNATURE, SERVING_SIGNATURE
-from pipeline import serving_model
-from pipeline.serve import Server
+from serving import serving_model
+from serving.server import Server
 
 
 @contextlib.contextmanager

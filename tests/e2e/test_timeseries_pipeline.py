@@ -16,8 +16,11 @@ import tensorflow as tf
 
 from components.examples_io import read_split
 from data import features
-from pipeline import evaluation_results, mlmd, predict, run_local, serving_model, summary
+from pipeline import evaluation_results, mlmd, run_local, summary
 from pipeline.config import load_config
+from serving import serving_model
+from tasks.timeseries import gate as timeseries_gate
+from tasks.timeseries import predict
 from tests.e2e import bad_inputs, serving_checks
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
@@ -118,7 +121,7 @@ def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_r
     results = evaluation_results.read_evaluation(run["Evaluator"].outputs["evaluation"][0].uri, True)
     failed = {f["metric"] for f in results["failures"]}
     assert {"persistence_ratio", "linear_ratio"} <= failed  # the challengers stopped it
-    why = evaluation_results.verdict(False, results["failures"], True, results["metrics"])
+    why = evaluation_results.verdict(False, results["failures"], True, results["metrics"], words=timeseries_gate)
     assert "stopped by the persistence challenger" in why
     assert mlmd.custom(run["Pusher"].outputs["pushed_model"][0], "pushed") == 0
     assert run["ExampleGen"].state == "CACHED" and run["Transform"].state == "CACHED"

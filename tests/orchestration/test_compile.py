@@ -6,14 +6,15 @@ import pytest
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+import tasks
 from data.config import REPO_ROOT
 from pipeline import compile as compile_lib
 from pipeline.config import load_config
-from pipeline.create_pipeline import TASKS, create_pipeline
+from pipeline.create_pipeline import create_pipeline
 from pipeline.profile import load_profile
 
 IMAGE = "registry.example/test/tfx-transformers:test"
-CASES = [(task, target) for task in sorted(TASKS) for target in compile_lib.REMOTE_TARGETS]
+CASES = [(task, target) for task in tasks.names() for target in compile_lib.REMOTE_TARGETS]
 
 
 def load_spec(path: str) -> tuple[pipeline_spec_pb2.PipelineSpec, dict]:

@@ -8,7 +8,8 @@ from ml_metadata.proto import metadata_store_pb2
 
 from components import pusher
 from components.export import serving_versions
-from pipeline import mlmd, recovery, serving_model
+from pipeline import mlmd, recovery
+from serving import serving_model
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@ import numpy as np
 import tensorflow_model_analysis as tfma
 from google.protobuf import json_format
 
-from pipeline import evaluation, evaluation_results, inspect_mlmd, report
+from pipeline import evaluation_results, inspect_mlmd
 from pipeline.config import load_config
+from reporting import sections
+from tasks.timeseries import gate as timeseries_gate
 
 
 def thresholds_of(eval_config) -> dict:
@@ -14,8 +16,8 @@ def thresholds_of(eval_config) -> dict:
 
 def test_forecast_thresholds_read_as_rules():
     rules = {
-        name: evaluation_results.rule(name, threshold)
-        for name, threshold in thresholds_of(evaluation.timeseries_eval_config(load_config("timeseries"))).items()
+        name: evaluation_results.rule(name, threshold, words=timeseries_gate)
+        for name, threshold in thresholds_of(timeseries_gate.eval_config(load_config("timeseries"))).items()
     }
     assert rules["linear_ratio"] == "MAE below 1 × the linear challenger's MAE"  # 0.9999999999999999, strictly below 1
     assert rules["seasonal_naive_ratio"] == "MAE below 1 × the seasonal_naive challenger's MAE"
@@ -25,15 +27,15 @@ def test_forecast_thresholds_read_as_rules():
 
 def test_a_margin_shows_in_the_rule():
     bound = json_format.MessageToDict(
-        tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(upper_bound={"value": evaluation.challenger_ratio_bound(0.05)}))
+        tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(upper_bound={"value": timeseries_gate.challenger_ratio_bound(0.05)}))
     )
-    assert evaluation_results.rule("linear_ratio", bound) == "MAE below 0.95 × the linear challenger's MAE"
+    assert evaluation_results.rule("linear_ratio", bound, words=timeseries_gate) == "MAE below 0.95 × the linear challenger's MAE"
 
 
 def test_a_failed_threshold_names_its_value_and_bound():
     thresholds = {"linear_ratio": {"valueThreshold": {"upperBound": float(np.nextafter(1.0, 0.0))}}}
     metrics = {"candidate": {"linear_ratio": 1.0001, "forecast_mae": 1.7198}}
-    line = evaluation_results.failure_line({"metric": "linear_ratio", "message": ""}, metrics, thresholds)
+    line = evaluation_results.failure_line({"metric": "linear_ratio", "message": ""}, metrics, thresholds, words=timeseries_gate)
     assert line == "FAILED linear_ratio = 1.0001, above its bound 1 (rule: MAE below 1 × the linear challenger's MAE)"
 
 
@@ -57,10 +59,10 @@ def test_per_class_metrics_carry_the_class_names():
 
 
 def test_fixed_hyperparameters_are_listed_as_fixed():
-    rows = report.hyperparameter_rows({"learning_rate": 0.001, "variant": "patch"}, {"variant": "patch", "loss": "mae"})
+    rows = sections.hyperparameter_rows({"learning_rate": 0.001, "variant": "patch"}, {"variant": "patch", "loss": "mae"})
     assert rows == [
         ["learning_rate", 0.001, "Tuner (best trial)"],
         ["loss", "mae", "fixed in the config (model.loss)"],
         ["variant", "patch", "fixed in the config (model.variant)"],
     ]
-    assert report.hyperparameter_rows({}, {"loss": "mae"}) == [["loss", "mae", "fixed in the config (model.loss)"]]
+    assert sections.hyperparameter_rows({}, {"loss": "mae"}) == [["loss", "mae", "fixed in the config (model.loss)"]]

@@ -4,9 +4,10 @@ import base64
 import pytest
 import tensorflow as tf
 
-from pipeline import deploy, rest_codec
+from pipeline import deploy
 from pipeline.config import load_config
 from pipeline.profile import load_profile
+from serving import rest_codec
 
 WINDOW = {"temperature": tf.TensorSpec([None, 3], tf.float32, name="temperature")}
 TEXT = {"text": tf.TensorSpec([None], tf.string, name="text")}

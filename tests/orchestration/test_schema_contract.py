@@ -3,7 +3,8 @@ import pytest
 
 from data import schemas
 from pipeline.config import load_config
-from pipeline.create_pipeline import create_pipeline, task_spec
+from pipeline.create_pipeline import create_pipeline, schema_problems, task_spec
+from tasks.timeseries import schema_check as timeseries_schema
 
 
 def schema_text(config) -> str:
@@ -14,7 +15,7 @@ def schema_text(config) -> str:
 @pytest.mark.parametrize("task", ["timeseries", "text"])
 def test_the_shipped_configs_agree_with_their_schemas(task):
     config = load_config(task)
-    schemas.check(config, schema_text(config), task_spec(task).schema_problems)
+    schemas.check(config, schema_text(config), schema_problems(task_spec(task)))
 
 
 def test_a_changed_lookback_names_the_key_the_feature_and_both_sizes(tmp_path):
@@ -27,11 +28,11 @@ def test_a_changed_lookback_names_the_key_the_feature_and_both_sizes(tmp_path):
 
 def test_columns_missing_from_or_extra_in_the_schema_are_named():
     config = load_config("timeseries", overrides=["series.input_columns=[temperature, salinity]", "series.horizon=6"])
-    problems = schemas.timeseries_problems(config, schemas.parse(schema_text(config)))
+    problems = timeseries_schema.problems(config, schemas.parse(schema_text(config)))
     assert "feature 'salinity' (from series columns) is not in the schema" in problems
     assert "series.horizon is 6, but the schema gives feature 'temperature_target' shape [12]" in problems
     renamed = load_config("timeseries", overrides=["series.input_columns=[t]", "series.target_columns=[t]"])
-    problems = schemas.timeseries_problems(renamed, schemas.parse(schema_text(config)))
+    problems = timeseries_schema.problems(renamed, schemas.parse(schema_text(config)))
     assert any("the schema declares ['temperature', 'temperature_target']" in p for p in problems)
 
 
@@ -39,4 +40,4 @@ def test_a_text_schema_needs_a_label_domain():
     config = load_config("text")
     broken = schema_text(config).replace('value: "rotten"\n', "")
     with pytest.raises(schemas.SchemaMismatch, match="at least 2 classes"):
-        schemas.check(config, broken, task_spec("text").schema_problems)
+        schemas.check(config, broken, schema_problems(task_spec("text")))

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import features
+from components import examples_io
 from pipeline import inspect_mlmd, run_local
 from pipeline.config import load_config
-from tasks.speech.example_gen import to_tf_example
+from tasks.speech import features
+from tasks.speech.example_gen import clip_features
 from tasks.speech.module import SAMPLES_SIGNATURE
 from tasks.speech.predict import transcribe
 from tasks.speech.source import wav_bytes
@@ -70,7 +71,7 @@ def test_serving_on_wav_bytes_and_on_samples_equals_the_in_process_transcript(pu
     words = [word for word in WORDS for _ in range(3)]
     samples = [tone_clip(word, rng) for word in words]
     clips = [wav_bytes(s, RATE) for s in samples]
-    records = [to_tf_example(clip).SerializeToString() for clip in clips]
+    records = [examples_io.to_tf_example(clip_features(clip)).SerializeToString() for clip in clips]
     # tf.Example and raw-bytes signatures, in process and over REST, all give the same transcripts.
     serving_checks.check_predict_formats("speech", config.serving_dir, records, {features.AUDIO_KEY: clips})
     model = tf.saved_model.load(serving_checks.serving_model.latest_model_dir(config.serving_dir))

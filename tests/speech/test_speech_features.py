@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data.config import SpeechConfig
 from tasks.speech import preprocessing
+from tasks.speech.config import SpeechConfig
 from tasks.speech.source import wav_bytes
 from tests.speech.clips import RATE, tone_clip
 

@@ -7,17 +7,20 @@ import pytest
 import tensorflow as tf
 
 from components import anomaly_rows, examples_io
-from data import features, schemas
-from data.config import PipelineConfig, SpeechConfig
+from components.transcripts import edit_distance, transcript_scores
+from data import schemas
+from data.config import PipelineConfig
 from pipeline.config import load_config
+from tasks.speech import features
+from tasks.speech import schema_check as speech_schema
 from tasks.speech import source as speech_source
-from tasks.speech.example_gen import decode_status, to_tf_example, write_splits
-from tasks.speech.transcripts import edit_distance, transcript_scores
+from tasks.speech.config import SpeechConfig
+from tasks.speech.example_gen import clip_features, decode_status, write_splits
 from tests.speech.clips import RATE, write_folder
 
 
 def test_the_vendored_recordings_carry_their_transcripts_speakers_and_own_split():
-    folder = speech_source.resolve_folder(None, "")
+    folder = str(speech_source.DEFAULT_FOLDER)
     frame = speech_source.list_clips(folder, SpeechConfig())
     assert len(frame) == 2000
     assert set(frame["speaker"]) == {"george", "jackson", "lucas", "nicolas"}
@@ -29,7 +32,7 @@ def test_the_vendored_recordings_carry_their_transcripts_speakers_and_own_split(
 
 
 def test_the_data_sets_own_split_with_a_seeded_eval_share_of_its_train_part():
-    folder = speech_source.resolve_folder(None, "")
+    folder = str(speech_source.DEFAULT_FOLDER)
     frame = speech_source.list_clips(folder, SpeechConfig())
     splits, duplicates, how = speech_source.split_rows(folder, frame, SpeechConfig(), seed=1)
     assert collections.Counter(splits) == {"train": 1620, "eval": 180, "test": 200}
@@ -42,7 +45,7 @@ def test_the_data_sets_own_split_with_a_seeded_eval_share_of_its_train_part():
 
 
 def test_speaker_disjoint_split_keeps_test_voices_out_of_training():
-    folder = speech_source.resolve_folder(None, "")
+    folder = str(speech_source.DEFAULT_FOLDER)
     speech = SpeechConfig(split_by="speaker")
     frame = speech_source.list_clips(folder, speech)
     splits, _, _ = speech_source.split_rows(folder, frame, speech, seed=5)
@@ -105,17 +108,17 @@ def test_bad_clips_reach_the_examples_and_the_schema_names_their_files(tmp_path)
 
 
 def test_a_serving_example_carries_only_the_audio():
-    example = to_tf_example(b"RIFF....")
+    example = examples_io.to_tf_example(clip_features(b"RIFF...."))
     assert set(example.features.feature) == {features.AUDIO_KEY}
 
 
 def test_the_default_config_and_schema_agree_and_a_changed_duration_is_named():
     config = load_config("speech")
     text = open(config.schema_path).read()
-    schemas.check(config, text, schemas.speech_problems)
+    schemas.check(config, text, speech_schema.problems)
     config = PipelineConfig.from_dict({**config.to_dict(), "speech": {**config.to_dict()["speech"], "max_seconds": 3.0}})
     with pytest.raises(schemas.SchemaMismatch, match=r"give \[50, 3000\] ms.*\[50, 2000\]"):
-        schemas.check(config, text, schemas.speech_problems)
+        schemas.check(config, text, speech_schema.problems)
 
 
 def test_edit_distance_and_transcript_scores():
@@ -142,9 +145,9 @@ def test_a_transcript_longer_than_its_clip_can_say_is_flagged():
 
     assert ctc_steps_needed("seven") == 5 and ctc_steps_needed("three") == 6  # "ee" needs a blank between
     short = speech_source.wav_bytes(np.zeros(int(0.06 * RATE)), RATE)  # 60 ms: 6 frames at a 5 ms hop, 3 steps
-    example = to_tf_example(short, "ab", "a.wav", speech=SpeechConfig())
+    example = examples_io.to_tf_example(clip_features(short, "ab", "a.wav", speech=SpeechConfig()))
     assert example.features.feature[features.TRANSCRIPT_STATUS_KEY].bytes_list.value[0] == b"ok"
-    example = to_tf_example(short, "seven", "a.wav", speech=SpeechConfig())
+    example = examples_io.to_tf_example(clip_features(short, "seven", "a.wav", speech=SpeechConfig()))
     status = example.features.feature[features.TRANSCRIPT_STATUS_KEY].bytes_list.value[0].decode()
     assert status.startswith("too long for its clip: 5 output steps needed, the model has 3")
 
@@ -160,6 +163,6 @@ def test_make_schema_drafts_a_speech_schema_the_config_agrees_with(tmp_path, cap
     assert draft_schema.main(argv) == 0
     assert "train holds (min, max)" in capsys.readouterr().out
     config = load_config("speech", str(config_yaml))
-    schemas.check(config, schema_path.read_text(), schemas.speech_problems)
+    schemas.check(config, schema_path.read_text(), speech_schema.problems)
     drafted = {f.name: f for f in schemas.load(str(schema_path)).feature}
     assert (drafted[features.DURATION_MS_KEY].int_domain.min, drafted[features.DURATION_MS_KEY].int_domain.max) == (50, 1500)

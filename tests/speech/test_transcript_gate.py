@@ -3,9 +3,9 @@ import numpy as np
 from tensorflow_model_analysis.metrics import metric_types
 
 from components import classifier_metrics
-from data import features
 from pipeline.config import load_config
-from pipeline.evaluation import speech_eval_config
+from tasks.speech import features
+from tasks.speech.gate import eval_config as speech_eval_config
 
 TRUTH = ["seven", "three", "nine", "one"]
 OURS = ["seven", "thre", "nine", "one"]

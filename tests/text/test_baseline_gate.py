@@ -8,9 +8,10 @@ from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
 from components import classifier_metrics
-from data import features
-from pipeline import evaluation, evaluation_results
+from pipeline import evaluation_results
 from pipeline.config import load_config
+from tasks.text import features
+from tasks.text import gate as text_gate
 
 
 def _metrics(truth, ours, theirs) -> dict:
@@ -31,7 +32,7 @@ def _metrics(truth, ours, theirs) -> dict:
 
 def _verdict(metrics: dict, min_improvement=0.0) -> tuple[bool, str]:
     config = load_config("text", overrides=[f"evaluation.min_improvement={min_improvement}"])
-    text_config = evaluation.text_eval_config(config)
+    text_config = text_gate.eval_config(config)
     eval_config = tfma.utils.update_eval_config_with_defaults(text_config, has_baseline=False, rubber_stamp=True)
     result = metrics_validator.validate_metrics(((), metrics), eval_config)
     failures = [{"metric": evaluation_results.metric_name(f.metric_key), "message": f.message}

@@ -10,10 +10,11 @@ import pytest
 import tensorflow as tf
 from tfx.utils.path_utils import serving_model_path
 
-from data import features
-from pipeline import evaluation, evaluation_results, mlmd, run_local
+from components import examples_io
+from pipeline import evaluation_results, mlmd, run_local
 from pipeline.config import load_config
-from tasks.text.example_gen import to_tf_example
+from tasks.text import features
+from tasks.text import gate as text_gate
 from tasks.text.predict import classify
 from tests.e2e import bad_inputs, serving_checks
 
@@ -77,7 +78,7 @@ def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
     assert all(e.state == "COMPLETE" for e in executions.values()), [(e.node, e.state) for e in executions.values()]
     assert mlmd.custom(executions["Evaluator"].outputs["blessing"][0], "blessed") == 0
     results = evaluation_results.read_evaluation(executions["Evaluator"].outputs["evaluation"][0].uri, False)
-    challenger = evaluation_results.challenger_of(evaluation.text_eval_config(load_config("text")))
+    challenger = evaluation_results.challenger_of(text_gate.eval_config(load_config("text")))
     why = evaluation_results.verdict(False, results["failures"], False, results["metrics"], challenger)
     assert "stopped by the bag-of-n-grams baseline" in why
     assert pushed_versions(output_dir) == []
@@ -137,7 +138,7 @@ TEXTS = ["A warm, funny and moving film.", "Tedious, loud and far too long.", ""
 
 def test_serving_answers_both_formats_as_the_model_does(deployed):
     serving, _ = deployed
-    records = [to_tf_example({features.TEXT_KEY: t}).SerializeToString() for t in TEXTS]
+    records = [examples_io.to_tf_example({features.TEXT_KEY: t}).SerializeToString() for t in TEXTS]
     serving_checks.check_predict_formats("text", serving, records, {features.TEXT_KEY: TEXTS})
 
 

@@ -10,9 +10,8 @@ import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-from data import features
-from data.config import TextConfig
-from tasks.text import preprocessing
+from tasks.text import features, preprocessing
+from tasks.text.config import TextConfig
 
 TEXTS = [
     "A great, GREAT film!",

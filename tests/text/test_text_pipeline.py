@@ -4,10 +4,11 @@ import json
 import pytest
 import tensorflow_model_analysis as tfma
 
-from data import features
-from pipeline import evaluation
+import tasks
 from pipeline.config import load_config
-from pipeline.create_pipeline import TASKS, create_pipeline
+from pipeline.create_pipeline import create_pipeline
+from tasks.text import features
+from tasks.text import gate as text_gate
 
 
 def test_text_pipeline_is_built_by_the_shared_factory(tmp_path):
@@ -21,7 +22,7 @@ def test_text_pipeline_is_built_by_the_shared_factory(tmp_path):
     assert (tmp_path / "text" / "data" / "rotten_tomatoes.csv").is_file()
 
 
-@pytest.mark.parametrize("task", sorted(TASKS))
+@pytest.mark.parametrize("task", tasks.names())
 def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
     """Every dotted path the pipeline hands TFX names a function of that task's modules."""
     import importlib
@@ -32,9 +33,9 @@ def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
         "Tuner": nodes["Tuner"].exec_properties["tuner_fn"],
         "Trainer": nodes["Trainer"].exec_properties["run_fn"],
     }
-    if TASKS[task].score_fn:  # the decision task is scored by acting, in its Evaluator
+    if tasks.spec(task).score_fn:  # the decision task is scored by acting, in its Evaluator
         paths["Scorer"] = nodes["Scorer"].exec_properties["score_fn"]
-    assert ("Scorer" in nodes) == bool(TASKS[task].score_fn)
+    assert ("Scorer" in nodes) == bool(tasks.spec(task).score_fn)
     for node, dotted in paths.items():
         module, name = dotted.rsplit(".", 1)
         # The Scorer's function may be shared by tasks (components/classification.py).
@@ -47,7 +48,7 @@ def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
 
 def test_eval_config_slices_by_length_and_gates_on_the_baseline(tmp_path):
     config = load_config("text", output_dir=str(tmp_path), overrides=["evaluation.min_improvement=0.01"])
-    eval_config = evaluation.text_eval_config(config)
+    eval_config = text_gate.eval_config(config)
     assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [[], [features.LENGTH_BUCKET_KEY]]
     gated = [m for spec in eval_config.metrics_specs for m in spec.metrics if m.per_slice_thresholds]
     assert [m.class_name for m in gated] == ["SparseCategoricalAccuracy", "BaselineAgreement"]

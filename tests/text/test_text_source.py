@@ -3,11 +3,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import features
-from data.config import TextConfig
 from data.splits import SplitColumnError
 from pipeline.config import load_config
+from tasks.text import features
 from tasks.text import source as text_source
+from tasks.text.config import TextConfig
 
 
 def test_default_csv_is_review_snippets_only(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data.config import SeriesConfig
+from tasks.timeseries.config import SeriesConfig
 
 
 def series_frame(rows: int = 200, freq: str = "30min", seed: int = 0) -> pd.DataFrame:

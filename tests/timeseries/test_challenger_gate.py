@@ -12,10 +12,10 @@ import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
-from data import features
-from pipeline import evaluation, evaluation_results
+from pipeline import evaluation_results
 from pipeline.config import load_config
-from tasks.timeseries import challengers, forecast_metrics
+from tasks.timeseries import challengers, features, forecast_metrics
+from tasks.timeseries import gate as timeseries_gate
 
 LOOKBACK, HORIZON, SEASON = 8, 4, 4
 COLUMNS = ["a", "b"]
@@ -65,7 +65,7 @@ def _config(min_improvement=0.0):
 def _verdict(metrics: dict, config) -> tuple[bool, str]:
     """TFMA's validator on the EvalConfig as TFX's Evaluator prepares it for a first run (no baseline)."""
     eval_config = tfma.utils.update_eval_config_with_defaults(
-        evaluation.timeseries_eval_config(config), has_baseline=False, rubber_stamp=True
+        timeseries_gate.eval_config(config), has_baseline=False, rubber_stamp=True
     )
     result = metrics_validator.validate_metrics(((), metrics), eval_config)
     failures = [
@@ -74,7 +74,9 @@ def _verdict(metrics: dict, config) -> tuple[bool, str]:
         for f in per_slice.failures
     ]
     candidate = {key.name: value for key, value in metrics.items()}
-    return result.validation_ok, evaluation_results.verdict(result.validation_ok, failures, False, {"candidate": candidate})
+    return result.validation_ok, evaluation_results.verdict(
+        result.validation_ok, failures, False, {"candidate": candidate}, words=timeseries_gate
+    )
 
 
 def test_metric_values_match_numpy():
@@ -126,4 +128,4 @@ def test_equal_to_a_challenger_is_not_better():
 
 def test_min_improvement_must_be_a_fraction():
     with pytest.raises(ValueError, match=r"evaluation.min_improvement \(1.5\)"):
-        evaluation.challenger_ratio_bound(1.5)
+        timeseries_gate.challenger_ratio_bound(1.5)

@@ -25,5 +25,5 @@ def test_targets_must_be_inputs():
 
 
 def test_unknown_task_lists_the_known_ones():
-    with pytest.raises(FileNotFoundError, match="known tasks: .*timeseries"):
+    with pytest.raises(ValueError, match="unknown task .no-such-task.; known: .*timeseries"):
         load_config("no-such-task")

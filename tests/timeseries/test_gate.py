@@ -15,10 +15,10 @@ import tensorflow_data_validation as tfdv
 from tfx.utils import io_utils
 
 from components import anomaly_gate
-from data.config import SeriesConfig
 from pipeline.config import load_config
 from tasks.timeseries import source as timeseries_source
 from tasks.timeseries import windowing
+from tasks.timeseries.config import SeriesConfig
 from tasks.timeseries.example_gen import write_windows
 
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-from data import features
+from tasks.timeseries import features
 from tasks.timeseries.preprocessing import preprocessing_fn
 from tests.timeseries.fixtures import small_series_config
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data import features
-from tasks.timeseries import windowing
+from tasks.timeseries import features, windowing
 from tests.timeseries.fixtures import series_frame, small_series_config
 
 
@@ -55,8 +54,8 @@ def test_windows_hold_past_inputs_and_future_targets(tmp_path):
     part, starts = plan["train"]
     first = next(windowing.iter_windows(part, starts, ["temperature"], ["temperature"], 8, 4))
     values = frame["temperature"].to_numpy(np.float32)
-    np.testing.assert_allclose(first[features.window_key("temperature")]["float_list"], values[0:8])
-    np.testing.assert_allclose(first[features.target_key("temperature")]["float_list"], values[8:12])
+    np.testing.assert_allclose(first[features.window_key("temperature")], values[0:8])
+    np.testing.assert_allclose(first[features.target_key("temperature")], values[8:12])
 
 
 def test_unsorted_rows_are_an_error_not_reordered(tmp_path):

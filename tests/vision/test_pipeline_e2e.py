@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import features
+from components import examples_io
 from pipeline import inspect_mlmd, run_local
 from pipeline.config import load_config
-from tasks.vision.example_gen import to_tf_example
+from tasks.vision import features
+from tasks.vision.example_gen import image_features
 from tasks.vision.predict import classify_images
 from tasks.vision.source import png_bytes
 from tests.e2e import bad_inputs, serving_checks
@@ -80,7 +81,7 @@ def test_serving_on_encoded_bytes_equals_the_in_process_prediction(pushed_run):
     _, folder, _, config = pushed_run
     files = sorted(folder.glob("*/*.png"))[:: PER_CLASS // 2][:4]
     images = [f.read_bytes() for f in files]
-    records = [to_tf_example(image).SerializeToString() for image in images]
+    records = [examples_io.to_tf_example(image_features(image)).SerializeToString() for image in images]
     serving_checks.check_predict_formats("vision", config.serving_dir, records, {features.IMAGE_KEY: images})
     model = tf.saved_model.load(serving_checks.serving_model.latest_model_dir(config.serving_dir))
     results = classify_images(model.signatures["serving_default"], images)

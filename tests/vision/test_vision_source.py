@@ -5,18 +5,20 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from components import anomaly_rows
-from data import features, schemas
-from data.config import VisionConfig
+from components import anomaly_rows, examples_io
+from data import schemas
 from pipeline.config import load_config
+from tasks.vision import features
+from tasks.vision import schema_check as vision_schema
 from tasks.vision import source as vision_source
-from tasks.vision.example_gen import decode_status, to_tf_example, write_splits
+from tasks.vision.config import VisionConfig
+from tasks.vision.example_gen import decode_status, image_features, write_splits
 from tasks.vision.preprocessing import decode_images
 from tests.vision.images import CLASSES, SIZE, write_folder
 
 
 def test_default_folder_holds_the_5000_mnist_digits(tmp_path):
-    folder = vision_source.resolve_folder(None, str(tmp_path))
+    folder = vision_source.prepare_default_folder(str(tmp_path))
     frame = vision_source.list_images(folder, VisionConfig())
     assert len(frame) == 5000
     assert frame["label"].value_counts().to_dict() == {str(d): 500 for d in range(10)}
@@ -72,10 +74,10 @@ def test_decode_status_reports_corrupt_files_and_shapes():
 def test_the_schema_check_names_rows_by_file(tmp_path):
     config = load_config("vision")
     schema = schemas.load(config.schema_path)
-    good = to_tf_example(vision_source.png_bytes(np.zeros((28, 28), np.uint8)), "3", "3/good.png")
-    corrupt = to_tf_example(b"garbage", "3", "3/corrupt.png")
-    wrong_size = to_tf_example(vision_source.png_bytes(np.zeros((32, 28), np.uint8)), "4", "4/big.png")
-    unknown = to_tf_example(vision_source.png_bytes(np.zeros((28, 28), np.uint8)), "cat", "cat/x.png")
+    good = examples_io.to_tf_example(image_features(vision_source.png_bytes(np.zeros((28, 28), np.uint8)), "3", "3/good.png"))
+    corrupt = examples_io.to_tf_example(image_features(b"garbage", "3", "3/corrupt.png"))
+    wrong_size = examples_io.to_tf_example(image_features(vision_source.png_bytes(np.zeros((32, 28), np.uint8)), "4", "4/big.png"))
+    unknown = examples_io.to_tf_example(image_features(vision_source.png_bytes(np.zeros((28, 28), np.uint8)), "cat", "cat/x.png"))
     records = [e.SerializeToString() for e in (good, corrupt, wrong_size, unknown)]
     names = [features.IMAGE_STATUS_KEY, features.IMAGE_HEIGHT_KEY, features.LABEL_KEY]
     found = anomaly_rows.offending_examples(records, schema, names)
@@ -101,7 +103,7 @@ def test_vision_schema_must_match_the_configured_size():
     with open(config.schema_path) as handle:
         text = handle.read()
     with pytest.raises(schemas.SchemaMismatch, match=r"vision.image_size\[0\] is 32"):
-        schemas.check(config, text, schemas.vision_problems)
+        schemas.check(config, text, vision_schema.problems)
 
 
 def test_decoding_resizes_and_converts_channels(tmp_path):

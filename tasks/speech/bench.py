@@ -73,9 +73,9 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
     import keras
     import tensorflow as tf
 
+    from components.transcripts import transcript_scores
     from models.speech_transformer import augment_batches, build_speech_transformer, crop_batches
     from tasks.speech import module
-    from tasks.speech.transcripts import transcript_scores
 
     keras.utils.set_random_seed(seed)
     batch = config.trainer.batch_size
@@ -101,10 +101,10 @@ def train_cnn(config, data: dict, seed: int) -> dict:
     import keras
     import tensorflow as tf
 
+    from components.transcripts import transcript_scores
     from models.small_cnn import SmallCNNConfig, build_small_cnn
     from models.speech_transformer import augment_batches
     from tasks.speech import module
-    from tasks.speech.transcripts import transcript_scores
 
     keras.utils.set_random_seed(seed)
     alphabet = config.speech.alphabet

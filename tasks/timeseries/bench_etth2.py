@@ -79,7 +79,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
     return rows
 
 
-if __name__ == "__main__":  # measure an existing run: python -m bench.etth2 OUTPUT_DIR
+if __name__ == "__main__":  # measure an existing run: python -m tasks.timeseries.bench_etth2 OUTPUT_DIR
     from bench.run import format_table
 
     print(format_table(measure(sys.argv[1], float("nan"))))

@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bench.timeseries import matmul_peak_gflops
 from models.forecaster import ForecasterConfig, build_forecaster
+from tasks.timeseries.bench import matmul_peak_gflops
 
 LOOKBACK, HORIZON, COLUMNS = 336, 96, 7
 STEPS = 6  # timed steps after one warm-up step

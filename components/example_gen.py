@@ -1,0 +1,68 @@
+"""ExampleGen: the one component that turns a task's data into split tf.Examples.
+
+TFX's CsvExampleGen splits by hash and reads rows one by one (../shared/stack.md): it
+can neither keep time order, build windows, stratify, read a folder of images or
+recordings, nor group the steps of an episode. Each task therefore has a writer of its
+own, `write_examples(config, source, output_uri) -> Written`, named here by dotted
+path (as the Scorer takes `score_fn`). This component runs it and records what it
+wrote in ML Metadata: the standard Examples layout (`Split-<name>/data_tfrecord-*.gz`),
+so StatisticsGen, Transform and the Evaluator read it like any ExampleGen output, plus
+the writer's own findings as custom properties.
+
+`data_fingerprint` (the file's content hash) and `source_fingerprint` (the writer's
+code) are parameters so that caching reruns this component when the data or the code
+changes, not only when the path does (pipeline/fingerprint.py).
+"""
+# No `from __future__ import annotations`: TFX reads the component's annotations as types.
+import dataclasses
+import json
+
+from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import standard_artifacts
+
+from components import examples_io
+from components.scoring import load_function
+from data.config import PipelineConfig
+from data.notices import notices
+from data.splits import SPLITS
+
+
+@dataclasses.dataclass
+class Written:
+    """What a task's writer wrote."""
+
+    counts: dict[str, int]  # examples per split
+    unit: str = "examples"  # what one example is: windows, images, clips, episodes
+    properties: dict[str, int | str] = dataclasses.field(default_factory=dict)  # custom properties in MLMD
+    summary: str = ""  # one line for the run's log
+    notice: str | None = None  # what a user should act on (the run's terminal shows it)
+
+
+def write(writer: str, config: PipelineConfig, source: str, output_uri: str) -> Written:
+    """Run a task's writer (dotted path) on `source`; `make schema` calls it too."""
+    return load_function(writer)(config, source, output_uri)
+
+
+@component
+def ExampleGen(
+    examples: OutputArtifact[standard_artifacts.Examples],
+    source: Parameter[str],
+    writer: Parameter[str],
+    task_config: Parameter[str],
+    data_fingerprint: Parameter[str],
+    source_fingerprint: Parameter[str],
+) -> None:
+    """Writes `source` (a CSV or a folder) as `examples` with `writer`, per `task_config`
+    (the config's JSON: only what the writer reads, so that training settings keep it cached)."""
+    del data_fingerprint, source_fingerprint  # only part of the cache key
+    written = write(writer, PipelineConfig.from_dict(json.loads(task_config)), source, examples.uri)
+    examples_io.describe(examples, SPLITS, source, written.counts, written.unit)
+    for name, value in written.properties.items():
+        if isinstance(value, int):
+            examples.set_int_custom_property(name, value)
+        else:
+            examples.set_string_custom_property(name, value if isinstance(value, str) else json.dumps(value))
+    print(f"ExampleGen: {written.counts} {written.unit} from {source}. {written.summary}")
+    if written.notice:
+        notices().warning(f"ExampleGen: {written.notice}")

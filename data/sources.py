@@ -1,0 +1,15 @@
+"""Where a task's data is: the user's file or folder, else the default it ships, prepared once."""
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+
+
+def resolve(path: str | None, data_dir: str, prepare_default: Callable[[str], str], kind: str, folder: bool = False) -> str:
+    """The absolute local path of the data: `path` (DATA) when given, else the packaged default
+    that `prepare_default(data_dir)` makes (or finds) under OUTPUT_DIR/<task>/data.
+    `kind` says what DATA must be, for the error: "a CSV of texts and labels"."""
+    target = pathlib.Path(path) if path else pathlib.Path(prepare_default(data_dir))
+    if not (target.is_dir() if folder else target.is_file()):
+        raise FileNotFoundError(f"{'folder' if folder else 'file'} not found: {target} (DATA must be {kind})")
+    return str(target.resolve())

@@ -1,0 +1,243 @@
+"""Serve the pushed model over TensorFlow Serving's REST API (`make serve TASK=text PORT=8501`).
+
+The newest version under OUTPUT_DIR/<task>/serving/ is served as model `<task>`, and a
+version the Pusher writes later replaces it without dropping a request
+(serving/model_repository.py). Endpoints, as TF Serving's:
+- GET  /v1/models/<name>[/versions/<v>]            version status
+- GET  /v1/models/<name>[/versions/<v>]/metadata   signatures, inputs and outputs
+- POST /v1/models/<name>[/versions/<v>]:predict    row (`instances`) or columnar (`inputs`)
+and /healthz and /metrics (Prometheus text format: request count and latency).
+`signature_name` picks a signature: `serving_default` takes serialized tf.Examples
+(`{"b64": ...}`), `predict_raw` takes the raw features as plain JSON values. Without
+`signature_name`, a request whose inputs are exactly the raw features goes to
+`predict_raw`; anything else to `serving_default`, as in TF Serving.
+Served by Tornado; predictions run on a thread pool so slow requests do not block others.
+Bad requests get HTTP 400 and `{"error": "..."}`, never a crash.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import threading
+
+import prometheus_client
+import tensorflow as tf
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+from tensorflow.core.framework import types_pb2
+
+from components.export import RAW_SIGNATURE, SERVING_SIGNATURE
+from serving import rest_codec
+from serving.model_repository import ModelRepository
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # a larger request is refused with a 400
+WORKERS = 4  # concurrent model calls
+
+
+class Metrics:
+    def __init__(self):
+        self.registry = prometheus_client.CollectorRegistry()
+        self.requests = prometheus_client.Counter(
+            "serving_requests", "HTTP requests by endpoint and status code", ["endpoint", "code"], registry=self.registry
+        )
+        self.latency = prometheus_client.Histogram(
+            "serving_request_seconds", "Request latency by endpoint", ["endpoint"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+        )  # fmt: skip
+
+
+class Handler(tornado.web.RequestHandler):
+    endpoint = "other"
+
+    def initialize(self, name: str, repository: ModelRepository, metrics: Metrics, pool) -> None:
+        self.name, self.repository, self.metrics, self.pool = name, repository, metrics, pool
+
+    def fail(self, code: int, message: str) -> None:
+        self.set_status(code)
+        self.finish({"error": message})
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.finish({"error": self._reason})
+
+    def on_finish(self) -> None:
+        self.metrics.requests.labels(self.endpoint, str(self.get_status())).inc()
+        self.metrics.latency.labels(self.endpoint).observe(self.request.request_time())
+
+    def loaded(self, name: str, version: str | None):
+        """The model a request names, or None after answering with the error."""
+        if name != self.name:
+            self.fail(404, f"Servable not found for request: model '{name}' (this server serves '{self.name}')")
+            return None
+        current = self.repository.current
+        if current is None:
+            self.fail(503, f"no version of '{self.name}' is available yet ({self.repository.last_error or 'none pushed'})")
+            return None
+        if version is not None and version != str(current.version):
+            self.fail(400, f"version {version} of '{self.name}' is not loaded (serving version {current.version})")
+            return None
+        return current
+
+
+class StatusHandler(Handler):
+    endpoint = "status"
+
+    def get(self, name: str, version: str | None = None) -> None:
+        current = self.loaded(name, version)
+        if current is not None:
+            self.finish({"model_version_status": [
+                {"version": str(current.version), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+            ]})  # fmt: skip
+
+
+def tensor_info(spec: tf.TensorSpec, name: str) -> dict:
+    dims = [{"size": str(-1 if d is None else d), "name": ""} for d in spec.shape.as_list()]
+    dtype = types_pb2.DataType.Name(spec.dtype.as_datatype_enum)  # DT_FLOAT, DT_STRING: TF Serving's names
+    return {"dtype": dtype, "tensor_shape": {"dim": dims, "unknown_rank": False}, "name": name}
+
+
+class MetadataHandler(Handler):
+    endpoint = "metadata"
+
+    def get(self, name: str, version: str | None = None) -> None:
+        current = self.loaded(name, version)
+        if current is None:
+            return
+        signature_def = {
+            signature: {
+                "inputs": {k: tensor_info(s, k) for k, s in current.input_specs(signature).items()},
+                "outputs": {k: tensor_info(s, k) for k, s in current.output_specs(signature).items()},
+                "method_name": "tensorflow/serving/predict",
+            }
+            for signature in sorted(current.signatures)
+        }
+        self.finish({
+            "model_spec": {"name": self.name, "signature_name": "", "version": str(current.version)},
+            "metadata": {"signature_def": {"signature_def": signature_def}},
+        })  # fmt: skip
+
+
+def request_input_names(body) -> set[str]:
+    """The input names a request uses (row or columnar format), or an empty set."""
+    if not isinstance(body, dict):
+        return set()
+    instances, inputs = body.get("instances"), body.get("inputs")
+    if isinstance(instances, list) and instances and isinstance(instances[0], dict):
+        return set(instances[0]) - {"b64"}
+    return set(inputs) if isinstance(inputs, dict) else set()
+
+
+def default_signature(body, current) -> str:
+    """`serving_default` (tf.Examples), unless the request names exactly the raw features:
+    then `predict_raw`, so a JSON client can send `{"instances": [{"text": "..."}]}` as is."""
+    names = request_input_names(body)
+    if RAW_SIGNATURE in current.signatures and names and names == set(current.input_specs(RAW_SIGNATURE)):
+        return RAW_SIGNATURE
+    return SERVING_SIGNATURE
+
+
+class PredictHandler(Handler):
+    endpoint = "predict"
+
+    async def post(self, name: str, version: str | None = None) -> None:
+        current = self.loaded(name, version)
+        if current is None:
+            return
+        if len(self.request.body) > MAX_BODY_BYTES:
+            return self.fail(400, f"request body of {len(self.request.body)} bytes exceeds {MAX_BODY_BYTES}")
+        try:
+            body = json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as error:
+            return self.fail(400, f"malformed JSON: {error}")
+        signature = (body.get("signature_name") if isinstance(body, dict) else None) or default_signature(body, current)
+        if signature not in current.signatures:
+            return self.fail(400, f"unknown signature_name '{signature}' (available: {sorted(current.signatures)})")
+        try:
+            inputs, form, _ = rest_codec.parse_request(body, current.input_specs(signature))
+            loop = asyncio.get_running_loop()
+            outputs = await loop.run_in_executor(self.pool, lambda: current.signatures[signature](**inputs))
+        except rest_codec.RequestError as error:
+            return self.fail(400, str(error))
+        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            return self.fail(400, f"the model could not run this input: {first[:500]}")
+        self.finish(rest_codec.format_response(outputs, form))
+
+
+class HealthHandler(Handler):
+    endpoint = "healthz"
+
+    def get(self) -> None:
+        current = self.repository.current
+        self.set_status(200 if current else 503)
+        self.finish({"status": "ok" if current else "no model", "model": self.name,
+                     "version": str(current.version) if current else None})  # fmt: skip
+
+
+class MetricsHandler(Handler):
+    endpoint = "metrics"
+
+    def get(self) -> None:
+        self.set_header("Content-Type", prometheus_client.CONTENT_TYPE_LATEST)
+        self.finish(prometheus_client.generate_latest(self.metrics.registry))
+
+
+class NotFound(Handler):
+    def prepare(self) -> None:
+        self.fail(404, f"no such endpoint: {self.request.method} {self.request.path}")
+
+
+def make_app(name: str, repository: ModelRepository, metrics: Metrics, pool) -> tornado.web.Application:
+    args = {"name": name, "repository": repository, "metrics": metrics, "pool": pool}
+    model = r"/v1/models/([^/:]+)(?:/versions/([^/:]+))?"
+    return tornado.web.Application(
+        [
+            (model + r":predict", PredictHandler, args),
+            (model + r"/metadata", MetadataHandler, args),
+            (model, StatusHandler, args),
+            (r"/healthz", HealthHandler, args),
+            (r"/metrics", MetricsHandler, args),
+        ],
+        default_handler_class=NotFound,
+        default_handler_args=args,
+    )
+
+
+class Server:
+    """The server on its own event-loop thread: `start()` returns once it listens; `stop()` ends it."""
+
+    def __init__(self, name: str, serving_dir: str, host: str = "127.0.0.1", port: int = 8501, poll_seconds: float = 1.0):
+        self.name, self.host, self.port = name, host, port
+        self.repository = ModelRepository(serving_dir, poll_seconds)
+        self.metrics = Metrics()
+        self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS)
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def serve():
+            app = make_app(self.name, self.repository, self.metrics, self.pool)
+            server = tornado.httpserver.HTTPServer(app, max_body_size=8 * MAX_BODY_BYTES)
+            sockets = tornado.netutil.bind_sockets(self.port, self.host)
+            self.port = sockets[0].getsockname()[1]  # the real port when 0 was asked
+            server.add_sockets(sockets)
+            self._stopped = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            self._ready.set()
+            await self._stopped.wait()
+            server.stop()
+
+        asyncio.run(serve())
+
+    def start(self) -> Server:
+        self.repository.start()  # the newest version, loaded and warmed up, before the first request
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(timeout=10)
+        self.repository.stop()
+        self.pool.shutdown(wait=False)
