@@ -40,7 +40,9 @@ class Written:
 
 
 def write(writer: str, config: PipelineConfig, source: str, output_uri: str) -> Written:
-    """Run a task's writer (dotted path) on `source`; `make schema` calls it too."""
+    """Run a task's writer (dotted path) on `source`; `make schema` calls it too. A writer's
+    module imports its task's config module, so that a fresh process (a Beam worker, a
+    Kubeflow container) knows the task's config sections once the writer is loaded."""
     return load_function(writer)(config, source, output_uri)
 
 
@@ -56,7 +58,8 @@ def ExampleGen(
     """Writes `source` (a CSV or a folder) as `examples` with `writer`, per `task_config`
     (the config's JSON: only what the writer reads, so that training settings keep it cached)."""
     del data_fingerprint, source_fingerprint  # only part of the cache key
-    written = write(writer, PipelineConfig.from_dict(json.loads(task_config)), source, examples.uri)
+    write_examples = load_function(writer)  # first: the task's modules register its config sections
+    written = write_examples(PipelineConfig.from_dict(json.loads(task_config)), source, examples.uri)
     examples_io.describe(examples, SPLITS, source, written.counts, written.unit)
     for name, value in written.properties.items():
         if isinstance(value, int):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import importlib.util
 import pathlib
 from collections.abc import Iterable
 
@@ -25,15 +26,29 @@ from data.config import REPO_ROOT
 PROJECT_PACKAGES = ("components", "data", "models", "pipeline", "tasks")
 
 
+def project_packages() -> set[str]:
+    """This repository's packages, and the top package of any task registered from elsewhere."""
+    import tasks
+
+    return set(PROJECT_PACKAGES) | {module.split(".")[0] for module in tasks.REGISTRY.values()}
+
+
 def module_path(name: str) -> pathlib.Path | None:
     """The file of a project module (`models.forecaster` -> models/forecaster.py), or None."""
-    if name.split(".")[0] not in PROJECT_PACKAGES:
+    top = name.split(".")[0]
+    if top in PROJECT_PACKAGES:
+        base = REPO_ROOT.joinpath(*name.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
         return None
-    base = REPO_ROOT.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+    if top not in project_packages():
+        return None
+    try:  # a task registered from its own folder (tasks.register): wherever Python finds it
+        found = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    return pathlib.Path(found.origin) if found and found.origin and found.origin.endswith(".py") else None
 
 
 def imported_names(path: pathlib.Path, name: str) -> set[str]:
@@ -85,7 +100,12 @@ def digest(chunks: Iterable[bytes]) -> str:
 @functools.cache
 def _source_fingerprint(roots: tuple[str, ...]) -> str:
     files = source_closure(roots)
-    return digest(b for path in files for b in (str(path.relative_to(REPO_ROOT)).encode(), path.read_bytes()))
+    return digest(b for path in files for b in (str(label(path)).encode(), path.read_bytes()))
+
+
+def label(path: pathlib.Path) -> pathlib.Path:
+    """A file's name in the fingerprint: relative to the repository (the same on every machine)."""
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
 
 
 def source_fingerprint(*roots: str) -> str:

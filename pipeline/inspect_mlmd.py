@@ -135,16 +135,20 @@ def baseline_line(decision: dict[str, Any]) -> str:
     return decision["baseline_model"] or "none (no previously blessed model)"
 
 
-def task_spec(task: str | None):
-    """The task's TaskSpec (how its gate and scores read), or None when the task is not known."""
+def task_spec(task: str | None, metadata_path: str | None = None):
+    """The task's TaskSpec (how its gate and scores read), or None when the task is not known.
+    Without `task`, the store's folder names it: OUTPUT_DIR/<task>/metadata.sqlite."""
     import tasks
 
+    task = task or (pathlib.Path(metadata_path).parent.name if metadata_path else None)
     return tasks.spec(task) if task in tasks.REGISTRY else None
 
 
 def collect(path: str, run_selector: str | None = None, task: str | None = None) -> dict[str, Any]:
-    """Everything the CLI prints, as plain data; `task` says how its gate and scores read."""
-    spec = task_spec(task)
+    """Everything the CLI prints, as plain data; `task` (default: the store's folder) says how
+    its gate and scores read."""
+    spec = task_spec(task, path)
+    task = spec.name if spec else task
     try:
         store = mlmd.open_store(path)
         runs = mlmd.runs(store)

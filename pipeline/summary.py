@@ -40,7 +40,7 @@ def evaluation_lines(
 def summarize(metadata_path: str, slices: bool = True, task: str | None = None) -> str:
     """The end-of-run summary; `slices=False` (the terminal) leaves out the metrics of slices;
     `task` says how its gate and scores read."""
-    spec = inspect_mlmd.task_spec(task)
+    spec = inspect_mlmd.task_spec(task, metadata_path)
     store = mlmd.open_store(metadata_path)
     run = mlmd.runs(store)[-1]
     executions = mlmd.run_executions(store, run)

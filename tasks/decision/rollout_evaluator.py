@@ -36,7 +36,7 @@ TEST_SEED_OFFSET = 500_000  # test episodes start this far after the gate's: oth
 
 
 def data_returns(examples) -> dict:
-    """The logged episodes' mean and best return over every split (DecisionExampleGen's record)."""
+    """The logged episodes' mean and best return over every split (the ExampleGen's record, from tasks/decision/example_gen.py)."""
     per_split = json.loads(examples.get_string_custom_property("episode_returns") or "{}")
     counts = {s: examples.get_int_custom_property(f"episodes_{s}") for s in per_split}
     total = sum(counts.values()) or 1

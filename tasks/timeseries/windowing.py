@@ -1,7 +1,7 @@
 """Turn a time-ordered CSV into forecasting windows, split by time.
 
 Plain pandas/numpy so it can be unit-tested and reused by benchmarks; the
-`TimeSeriesExampleGen` component wraps it. Rules that keep evaluation honest:
+time-series writer (example_gen.py) wraps it for the shared ExampleGen. Rules that keep evaluation honest:
 
 * rows must already be sorted by time; out-of-order or duplicate timestamps are
   errors (reported with the offending rows), never silently reordered;

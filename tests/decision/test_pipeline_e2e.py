@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import inspect_mlmd, mlmd, run_local
+from pipeline import inspect_mlmd, mlmd
 from pipeline.config import load_config
 from tasks.decision import features, rollout
 from tasks.decision.serving import ServedPolicy, context_example
 from tasks.decision.trajectory_log import log_trajectories
 from tests.e2e import bad_inputs, serving_checks
+from tests.e2e.runs import run_task
 
 pytestmark = pytest.mark.e2e
 
@@ -36,8 +37,7 @@ TINY = [
 
 
 def run(output_dir, csv=None, overrides=()):
-    argv = ["--task", "decision", "--output-dir", str(output_dir)] + (["--data", str(csv)] if csv else [])
-    return run_local.main(argv + [a for item in [*TINY, *overrides] for a in ("--set", item)])
+    return run_task("decision", output_dir, *TINY, *overrides, data=csv)
 
 
 @pytest.fixture(scope="module")

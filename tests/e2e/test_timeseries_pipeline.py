@@ -16,12 +16,13 @@ import tensorflow as tf
 
 from components.examples_io import read_split
 from data import features
-from pipeline import evaluation_results, mlmd, run_local, summary
+from pipeline import evaluation_results, mlmd, summary
 from pipeline.config import load_config
 from serving import serving_model
 from tasks.timeseries import gate as timeseries_gate
 from tasks.timeseries import predict
 from tests.e2e import bad_inputs, serving_checks
+from tests.e2e.runs import run_task
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
 pytestmark = pytest.mark.e2e
@@ -40,10 +41,7 @@ def workspace(tmp_path_factory):
 
 
 def _run(workspace, *overrides, csv=None) -> int:
-    args = ["--task", "timeseries", "--data", csv or workspace["csv"], "--output-dir", workspace["output"]]
-    for item in [*SMALL_BUDGET, *overrides]:
-        args += ["--set", item]
-    return run_local.main(args)
+    return run_task("timeseries", workspace["output"], *SMALL_BUDGET, *overrides, data=csv or workspace["csv"])
 
 
 def _serving_snapshot(workspace) -> dict[str, str]:

@@ -8,6 +8,7 @@ import yaml
 
 from pipeline import inspect_mlmd, predict, report, run_config, serve
 from pipeline.config import load_config, pipeline_config_path
+from tests.e2e.runs import run_task
 from tests.e2e.tiny import write_tiny_csv
 
 SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
@@ -43,7 +44,7 @@ def small_run(tmp_path_factory):
     """One small LocalDagRunner run shared by the end-to-end tests (a few minutes), as a user runs
     their own data: a CSV with their column names, their config, a schema drafted by `make schema`.
     The commands after it are called without the config: they must read the run's own."""
-    from pipeline import draft_schema, run_local
+    from pipeline import draft_schema
 
     root = tmp_path_factory.mktemp("e2e-run")
     _, frame = write_tiny_csv(root)
@@ -53,12 +54,10 @@ def small_run(tmp_path_factory):
     config["series"].update(time_column="stamp", input_columns=["sea_temp"], target_columns=["sea_temp"])
     (root / "plant.yaml").write_text(yaml.safe_dump(config))
     output_dir = root / "output"
-    args = ["--task", "timeseries", "--output-dir", str(output_dir), "--data", str(root / "plant.csv"),
-            "--config", str(root / "plant.yaml")]  # fmt: skip
+    data, user_config = root / "plant.csv", root / "plant.yaml"
+    args = ["--task", "timeseries", "--output-dir", str(output_dir), "--data", str(data), "--config", str(user_config)]
     assert draft_schema.main(args) == 0
-    for item in SMALL_RUN:
-        args += ["--set", item]
-    assert run_local.main(args) == 0
+    assert run_task("timeseries", output_dir, *SMALL_RUN, data=data, config=user_config) == 0
     return output_dir
 
 

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from components import examples_io
-from pipeline import inspect_mlmd, run_local
+from pipeline import inspect_mlmd
 from pipeline.config import load_config
 from tasks.speech import features
 from tasks.speech.example_gen import clip_features
@@ -15,6 +15,7 @@ from tasks.speech.module import SAMPLES_SIGNATURE
 from tasks.speech.predict import transcribe
 from tasks.speech.source import wav_bytes
 from tests.e2e import bad_inputs, serving_checks
+from tests.e2e.runs import run_task
 from tests.speech.clips import RATE, WORDS, tone_clip, write_folder
 
 pytestmark = pytest.mark.e2e
@@ -38,8 +39,7 @@ TINY = [  # two tone words, a small model and budget (it reaches eval accuracy 0
 
 
 def run(output_dir, folder, overrides=()):
-    argv = ["--task", "speech", "--output-dir", str(output_dir), "--data", str(folder)]
-    return run_local.main(argv + [a for item in [*TINY, *overrides] for a in ("--set", item)])
+    return run_task("speech", output_dir, *TINY, *overrides, data=folder)
 
 
 @pytest.fixture(scope="module")

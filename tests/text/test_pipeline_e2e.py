@@ -17,6 +17,7 @@ from tasks.text import features
 from tasks.text import gate as text_gate
 from tasks.text.predict import classify
 from tests.e2e import bad_inputs, serving_checks
+from tests.e2e.runs import run_task
 
 pytestmark = pytest.mark.e2e
 
@@ -36,8 +37,7 @@ COMPONENTS = {
 
 
 def run(output_dir, data=None, overrides=()):
-    argv = ["--task", "text", "--output-dir", str(output_dir)] + (["--data", data] if data else [])
-    return run_local.main(argv + [arg for item in [*TINY, *overrides] for arg in ("--set", item)])
+    return run_task("text", output_dir, *TINY, *overrides, data=data)
 
 
 def pushed_versions(output_dir) -> list[str]:

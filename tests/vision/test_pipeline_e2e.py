@@ -7,13 +7,14 @@ import pytest
 import tensorflow as tf
 
 from components import examples_io
-from pipeline import inspect_mlmd, run_local
+from pipeline import inspect_mlmd
 from pipeline.config import load_config
 from tasks.vision import features
 from tasks.vision.example_gen import image_features
 from tasks.vision.predict import classify_images
 from tasks.vision.source import png_bytes
 from tests.e2e import bad_inputs, serving_checks
+from tests.e2e.runs import run_task
 from tests.vision.images import CLASSES, SIZE, write_folder
 
 pytestmark = pytest.mark.e2e
@@ -48,8 +49,7 @@ def schema_for(root: pathlib.Path) -> str:
 
 
 def run(output_dir, folder, schema, overrides=()):
-    argv = ["--task", "vision", "--output-dir", str(output_dir), "--data", str(folder)]
-    return run_local.main(argv + [a for item in [*TINY, f"schema={schema}", *overrides] for a in ("--set", item)])
+    return run_task("vision", output_dir, *TINY, f"schema={schema}", *overrides, data=folder)
 
 
 @pytest.fixture(scope="module")
