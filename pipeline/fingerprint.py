@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from data.config import REPO_ROOT
 
-PROJECT_PACKAGES = ("components", "data", "models", "pipeline", "tasks")
+PROJECT_PACKAGES = ("components", "data", "models", "pipeline", "reporting", "serving", "tasks")
 
 
 def project_packages() -> set[str]:

@@ -26,13 +26,13 @@ import pytest
 
 from components.evaluator import BASELINE_SKIPPED
 from data.config import REPO_ROOT
-from pipeline import mlmd, recovery
+from pipeline import fingerprint, mlmd, recovery
 from pipeline.config import load_config
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
 pytestmark = pytest.mark.e2e
 
-PACKAGES = ("components", "data", "models", "pipeline")
+PACKAGES = fingerprint.PROJECT_PACKAGES  # the whole project, as a checkout has it
 RUN_TIMEOUT = 900  # seconds; a hung run fails the test instead of the CI
 
 

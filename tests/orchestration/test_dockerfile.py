@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from data.config import REPO_ROOT
+from pipeline import fingerprint
 
 DOCKERFILE = (REPO_ROOT / "Dockerfile").read_text()
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
@@ -30,6 +31,6 @@ def test_image_installs_with_the_makefile_and_its_lock():
     for needed in ("Makefile", "constraints.txt", "setup.py"):
         assert re.search(rf"^COPY .*\b{re.escape(needed)}\b", DOCKERFILE, re.M), needed
     assert "-c constraints.txt" in MAKEFILE  # `make setup` pins through the lock file
-    for folder in ("components", "data", "models", "pipeline"):  # every package setup.py installs
+    for folder in fingerprint.PROJECT_PACKAGES:  # every package setup.py installs
         assert re.search(rf"^COPY {folder} ", DOCKERFILE, re.M), folder
     assert not re.search(r"^FROM gcr.io/tfx-oss-public", DOCKERFILE, re.M)
