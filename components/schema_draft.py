@@ -1,6 +1,6 @@
 """Shared pieces of drafting a curated schema from train statistics (`make schema`).
 
-Each task's `components/<task>/schema_draft.py` decides the features; these helpers
+Each task's `tasks/<task>/schema_draft.py` decides the features; these helpers
 read TFDV statistics and build the proto parts every task uses.
 """
 from __future__ import annotations

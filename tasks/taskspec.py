@@ -48,7 +48,7 @@ class TaskSpec:
     draft_schema: str | None = None  # (config, train statistics, margin) -> (schema, what to review)
     # -- the gate --------------------------------------------------------------------------
     eval_config: str | None = None  # (config) -> tfma.EvalConfig: the gate, by TFMA on the eval examples
-    evaluator: str | None = None  # (config, examples, model, deployed model, config JSON) -> the gate's node,
+    evaluator: str | None = None  # (config, examples, model, deployed model, config JSON, code fingerprint) -> its node,
     # for a task judged otherwise than by TFMA (acting in an environment); `eval_config` is then None
     score_fn: str | None = None  # scores the candidate and its challengers on eval and test (choose nothing)
     scores_key: str = "scores"  # those scores' name in `make inspect JSON=1`

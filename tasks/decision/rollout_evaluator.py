@@ -28,7 +28,9 @@ from components.evaluator import BASELINE_SKIPPED
 from components.scoring import Scores, record
 from data.config import PipelineConfig
 from data.notices import notices
-from tasks.decision import config as _sections  # noqa: F401  (registers `decision:`: this runs in its own process)
+from tasks.decision import (
+    config as _sections,  # noqa: F401  (registers `decision:`: this runs in its own process)
+)
 from tasks.decision import rollout
 from tasks.decision.serving import ServedPolicy
 

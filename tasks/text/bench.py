@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,6 @@ import numpy as np
 
 from bench import pipeline_stats
 from components.scoring import SCORES_PROPERTY
-from data.config import REPO_ROOT
 from pipeline import mlmd
 from pipeline.config import load_config
 from tasks.text import bbc_source
@@ -36,7 +36,7 @@ RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
 SEEDS = (0, 1, 2)
 DATASETS = {  # name -> (config path or None for the default, CSV writer or None)
     "rotten_tomatoes": (None, None),
-    "bbc_news": (str(REPO_ROOT / "pipeline" / "tasks" / "bbc_news.yaml"), bbc_source.prepare_csv),
+    "bbc_news": (str(pathlib.Path(__file__).parent / "examples" / "bbc_news.yaml"), bbc_source.prepare_csv),
 }
 VARIANTS = {"transformer alone": ["model.over_baseline=false"], "transformer over the wide part": []}
 
