@@ -172,7 +172,7 @@ def test_editing_a_model_file_reruns_training_and_keeps_the_examples(after_model
 @pytest.fixture(scope="module")
 def shorter_lookback(project, after_model_edit):
     schema = project["root"] / "schema_lookback24.pbtxt"
-    text = (REPO_ROOT / "data" / "timeseries" / "schema.pbtxt").read_text()
+    text = (REPO_ROOT / "tasks" / "timeseries" / "schema.pbtxt").read_text()
     assert "size: 48" in text
     schema.write_text(text.replace("size: 48", "size: 24"))
     out = run(project, "run with lookback 24", "series.lookback=24", "series.season=24", f"schema={schema}")

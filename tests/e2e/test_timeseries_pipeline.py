@@ -15,12 +15,11 @@ import pytest
 import tensorflow as tf
 
 from components.examples_io import read_split
-from data import features
 from pipeline import evaluation_results, mlmd, summary
 from pipeline.config import load_config
 from serving import serving_model
+from tasks.timeseries import features, predict
 from tasks.timeseries import gate as timeseries_gate
-from tasks.timeseries import predict
 from tests.e2e import bad_inputs, serving_checks
 from tests.e2e.runs import run_task
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
