@@ -16,7 +16,7 @@ import time
 import tasks
 
 # name -> module; order is the print order: shared benchmarks around each task's own (its TaskSpec's).
-SHARED_FIRST = {"attention": "bench.attention", "sine": "bench.sine"}
+SHARED_FIRST = {"attention": "bench.attention", "sine": "bench.sine", "gate_error_rates": "bench.gate_error_rates"}
 SHARED_LAST = {"serving": "bench.serving"}  # serves the models the text and time-series runs made, under HTTP load
 
 

@@ -1,0 +1,81 @@
+"""How often the paired-evidence rules (components/paired_evidence.py) decide wrongly, on simulated
+per-example losses and correctness whose truth is known (the scenarios of bench/gate_error_rates.py,
+which prints the same rates as a table). Seeded: every rate is the same on every run."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.gate_error_rates import (
+    DECISIONS,
+    HORIZON,
+    SAMPLES,
+    WINDOWS,
+    accuracy_gains,
+    ar1_gains,
+    forecast_gains,
+    rate,
+)
+from components import paired_evidence as pe
+
+
+def test_gate_error_rate_equal_forecasters_are_rarely_called_better():
+    called = rate(lambda s: pe.interval(forecast_gains(s, 0.9)[0], samples=SAMPLES, seed=s).superior())
+    assert called <= 0.05, called  # 95 % two-sided: 2.5 % expected
+
+
+def test_gate_error_rate_an_equal_candidate_passes_non_inferiority():
+    """A transformer that learned nothing over its ridge start (errors correlated 0.99) is not
+    refused against a margin of 2 % of the ridge's MAE."""
+
+    def blessed(seed):
+        gains, challenger_mae = forecast_gains(seed, 0.99)
+        return pe.interval(gains, samples=SAMPLES, seed=seed).non_inferior(0.02 * challenger_mae)
+
+    assert rate(blessed) >= 0.95
+
+
+def test_gate_error_rate_a_forecaster_5_percent_better_is_found():
+    called = rate(lambda s: pe.interval(forecast_gains(s, 0.9, 0.95)[0], samples=SAMPLES, seed=s).superior())
+    assert called >= 0.80, called
+
+
+def test_gate_error_rate_a_classifier_3_points_better_on_1000_examples_is_found():
+    called = rate(lambda s: pe.interval(accuracy_gains(s, 0.03), samples=SAMPLES, seed=s).superior())
+    assert called >= 0.80, called
+
+
+def test_gate_error_rate_equal_classifiers_are_rarely_called_better():
+    called = rate(lambda s: pe.interval(accuracy_gains(s, 0.0), samples=SAMPLES, seed=s).superior())
+    assert called <= 0.05, called
+
+
+def test_gate_error_rate_autocorrelated_forecast_losses_need_blocks():
+    """Equal forecasters, AR(1) gains: moving blocks keep the false 'better' rate at 5 % or below,
+    where resampling windows one by one (as if independent) calls 'better' far more often."""
+    gains = {s: ar1_gains(s) for s in range(DECISIONS)}
+    blocked = rate(lambda s: pe.interval(gains[s], pe.block_length(gains[s], HORIZON), SAMPLES, seed=s).superior())
+    independent = rate(lambda s: pe.interval(gains[s], 1, SAMPLES, seed=s).superior())
+    assert blocked <= 0.05, blocked
+    assert independent > 0.15, independent
+
+
+def test_block_length_follows_the_dependence_and_keeps_a_horizon():
+    independent = np.random.default_rng(0).normal(size=WINDOWS)
+    assert pe.block_length(independent, HORIZON) == HORIZON  # no dependence: the horizon
+    assert 25 <= pe.block_length(ar1_gains(0), HORIZON) <= WINDOWS // 5  # 2 * (1 + 0.9) / (1 - 0.9) = 38
+
+
+def test_verdicts_and_rules_read_the_interval():
+    assert pe.Evidence(0.3, 0.1, 0.5, 100, 1).verdict == pe.BETTER
+    assert pe.Evidence(-0.3, -0.5, -0.1, 100, 1).verdict == pe.WORSE
+    unsure = pe.Evidence(0.01, -0.02, 0.04, 100, 1)
+    assert unsure.verdict == pe.NO_DIFFERENCE and not unsure.superior()
+    assert unsure.non_inferior(0.03) and not unsure.non_inferior(0.01)
+    assert pe.interval([1.0, 2.0, 3.0, 4.0]).as_dict()["diff"] == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("gains", [[1.0], [0.1, float("nan"), 0.2]])
+def test_too_few_or_missing_gains_are_an_error(gains):
+    with pytest.raises(ValueError, match="at least 2 finite gains"):
+        pe.interval(gains)
