@@ -59,7 +59,13 @@ class _AgreementCombiner(beam.CombineFn):
         outputs = model_outputs(element, self._key.model_name)
         truth = _first(element.features[self._label_key])
         ours = _first(outputs.get(self._prediction_key))
-        theirs = _first(outputs.get(features.baseline_output_key(self._prediction_key)))
+        challenger_key = features.baseline_output_key(self._prediction_key)
+        if challenger_key not in outputs:  # fail closed: a missing challenger is not a challenger that lost
+            raise ValueError(
+                f"the evaluation signature of model '{self._key.model_name or 'candidate'}' has no '{challenger_key}' "
+                f"output (outputs: {sorted(outputs)}): the challenger cannot be compared, so nothing is blessed"
+            )
+        theirs = _first(outputs[challenger_key])
         counts[0] += 1
         counts[1] += int(ours == truth)
         counts[2] += int(theirs is not None and theirs == truth)

@@ -40,7 +40,13 @@ TEST_SEED_OFFSET = 500_000  # test episodes start this far after the gate's: oth
 
 def data_returns(examples) -> dict:
     """The logged episodes' mean and best return over every split (the ExampleGen's record, from tasks/decision/example_gen.py)."""
-    per_split = json.loads(examples.get_string_custom_property("episode_returns") or "{}")
+    recorded = examples.get_string_custom_property("episode_returns")
+    if not recorded:  # fail closed: the data's return is the bar the candidate must clear
+        raise ValueError(
+            f"the Examples artifact {examples.uri} records no 'episode_returns' (the decision ExampleGen writes them): "
+            "the data's mean return, which the candidate must beat, is unknown"
+        )
+    per_split = json.loads(recorded)
     counts = {s: examples.get_int_custom_property(f"episodes_{s}") for s in per_split}
     total = sum(counts.values()) or 1
     return {

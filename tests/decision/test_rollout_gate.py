@@ -60,3 +60,21 @@ def test_losing_to_the_data_to_cloning_or_to_the_deployed_model_is_not_blessed()
     worse_than_deployed = judge(config(), Policy(acts_well=False, clones_well=False), Policy(True, False), {**DATA, "mean_return": 5.0})
     assert any("below the deployed model's 500.0" in r for r in worse_than_deployed["reasons"])
     assert worse_than_deployed["deployed"]["mean_return"] == 500.0
+
+
+def test_missing_episode_returns_are_an_error_not_a_data_return_of_zero():
+    """Fail closed: the data's mean return is the bar; an artifact without it cannot be judged."""
+    import json
+
+    import pytest
+    from tfx.types import standard_artifacts
+
+    from tasks.decision.rollout_evaluator import data_returns
+
+    examples = standard_artifacts.Examples()
+    examples.uri = "/nowhere/examples"
+    with pytest.raises(ValueError, match="records no 'episode_returns'"):
+        data_returns(examples)
+    examples.set_string_custom_property("episode_returns", json.dumps({"train": {"mean_return": 40.0, "max_return": 90.0}}))
+    examples.set_int_custom_property("episodes_train", 3)
+    assert data_returns(examples) == {"mean_return": 40.0, "max_return": 90.0, "episodes": 3}

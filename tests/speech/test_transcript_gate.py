@@ -36,6 +36,19 @@ def test_transcript_accuracies_and_character_error_rates_are_counted():
     }
 
 
+def test_a_missing_challenger_output_fails_the_metric_instead_of_counting_as_wrong():
+    """Fail closed: without the challenger's predictions, the gate cannot say the candidate beat it."""
+    import pytest
+
+    key = metric_types.MetricKey(name=classifier_metrics.ACCURACY_OVER_BASELINE)
+    combiner = classifier_metrics._AgreementCombiner(key, features.TRANSCRIPT_KEY, features.TRANSCRIPT_KEY)
+    element = metric_types.StandardMetricInputs(
+        features={features.TRANSCRIPT_KEY: np.array([b"seven"])}, predictions={features.TRANSCRIPT_KEY: np.array([b"seven"])}
+    )
+    with pytest.raises(ValueError, match="no 'baseline_transcript' output"):
+        combiner.add_input(combiner.create_accumulator(), element)
+
+
 def test_the_speech_gate_needs_a_margin_over_the_challenger_and_no_drop_against_the_deployed_model():
     config = load_config("speech", overrides=["evaluation.min_improvement=0.02", "evaluation.max_accuracy_drop=0.01"])
     eval_config = speech_eval_config(config)
