@@ -20,7 +20,6 @@ import tempfile
 from google.protobuf import text_format
 
 import tasks
-from components import example_gen
 from data import schemas
 from data.config import PipelineConfig
 from pipeline import console
@@ -45,6 +44,7 @@ def train_statistics(examples_uri: str):
 
 def draft(config: PipelineConfig, force: bool = False, margin: float = DEFAULT_MARGIN) -> tuple[str, list[str]]:
     """Write the drafted schema at `config.schema_path`; returns (path, what to review)."""
+    from components import example_gen  # TensorFlow: imported inside the run's Console
     from pipeline.create_pipeline import schema_problems
 
     spec = tasks.spec(config.task)

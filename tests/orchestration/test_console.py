@@ -63,3 +63,12 @@ def test_quiet_routes_a_commands_start_up_to_its_own_log(tmp_path, capsys):
     assert code == 1 and shown.out == ""
     assert shown.err.startswith("inspect: no ML Metadata store") and len(shown.err.splitlines()) == 1, shown.err
     assert (tmp_path / "timeseries" / "logs" / "inspect_mlmd.log").exists()
+
+
+def test_the_commands_that_route_library_output_import_no_tensorflow_before_they_do():
+    """`make run-local` and `make schema` route TensorFlow's C++ start-up lines inside their Console;
+    importing TensorFlow at module level would print them first (cuFFT, cuDNN, cuBLAS)."""
+    code = "import sys, pipeline.run_local, pipeline.draft_schema, pipeline.quiet; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
+    assert result.stdout.strip() == "False", result.stderr[-2000:]
