@@ -90,10 +90,11 @@ def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Cons
 
 def show_summary(terminal: console.Console, config: PipelineConfig, error: bool = False) -> None:
     """The summary with overall metrics on the terminal; the full one, slices included, in the log."""
-    from pipeline.summary import summarize
+    from pipeline.summary import summaries
 
-    terminal.say(summarize(config.metadata_path, slices=False, task=config.task), error=error)
-    terminal.note("Full summary, with the metrics of slices:\n" + summarize(config.metadata_path, task=config.task))
+    shown, full = summaries(config.metadata_path, config.task)  # the store and the evaluation read once
+    terminal.say(shown, error=error)
+    terminal.note("Full summary, with the metrics of slices:\n" + full)
 
 
 if __name__ == "__main__":

@@ -9,47 +9,48 @@ NOTHING_DEPLOYED = (
 )
 
 
+BOTH, FULL, TERMINAL = "both", "full", "terminal"  # where a summary line is shown
+
+
 def is_sliced(name: str) -> bool:
     """A metric of a slice (`accuracy{length_bucket=long}`), not of the whole eval split."""
     return "{" in name
 
 
-def evaluation_lines(
-    store, evaluator: mlmd.ExecutionInfo, classes: list[str] = (), slices: bool = True, spec=None
-) -> list[str]:
-    """The verdict and why, the baseline, every metric by model role (slices only when `slices`),
-    every failed threshold with its value and bound."""
-    decision = inspect_mlmd.evaluation(store, evaluator, classes, spec)
-    lines = [f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})"]
+def evaluation_lines(decision: dict) -> list[tuple[str, str]]:
+    """(line, where): the verdict and why, the baseline, every metric by model role (those of
+    slices in the full summary only, counted on the terminal), every failed threshold with its
+    value and bound."""
+    lines = [(f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})", BOTH)]
     if decision["baseline_skipped"]:
-        lines.append(f"  baseline: {decision['baseline_skipped']}")
-    shown = 0
+        lines.append((f"  baseline: {decision['baseline_skipped']}", BOTH))
+    hidden = 0
     for role, values in decision["metrics"].items():
         for name, value in values.items():
-            if is_sliced(name) and not slices:
-                continue
-            shown += 1
-            lines.append(f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}")
-    hidden = sum(len(v) for v in decision["metrics"].values()) - shown
+            hidden += is_sliced(name)
+            text = f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}"
+            lines.append((text, FULL if is_sliced(name) else BOTH))
     if hidden:
-        lines.append(f"  ({hidden} metrics of slices: make report, or the full log)")
-    lines += [f"  {line}" for line in decision.get("failure_lines", [])]
-    return lines
+        lines.append((f"  ({hidden} metrics of slices: make report, or the full log)", TERMINAL))
+    return lines + [(f"  {line}", BOTH) for line in decision.get("failure_lines", [])]
 
 
-def summarize(metadata_path: str, slices: bool = True, task: str | None = None) -> str:
-    """The end-of-run summary; `slices=False` (the terminal) leaves out the metrics of slices;
-    `task` says how its gate and scores read."""
+def summaries(metadata_path: str, task: str | None = None) -> tuple[str, str]:
+    """(terminal, full): the end-of-run summary, read from the store once; the terminal's leaves
+    out the metrics of slices. `task` says how its gate and scores read."""
     spec = inspect_mlmd.task_spec(task, metadata_path)
     store = mlmd.open_store(metadata_path)
     run = mlmd.runs(store)[-1]
     executions = mlmd.run_executions(store, run)
     lines = [f"Run {run.name}", "Components (state, seconds):"]
     lines += [f"  {e.node:28s} {e.state:9s} {e.seconds:7.1f}" for e in executions]
+    entries = [(line, BOTH) for line in lines]
     by_node = {e.node: e for e in executions}
     evaluator, pusher = by_node.get("Evaluator"), by_node.get("Pusher")
     if evaluator and evaluator.outputs.get("blessing"):
-        lines += evaluation_lines(store, evaluator, inspect_mlmd.transform_classes(executions), slices, spec)
+        decision = inspect_mlmd.evaluation(store, evaluator, inspect_mlmd.transform_classes(executions), spec)
+        entries += evaluation_lines(decision)
+    lines = []
     found = scores.of_run(executions)
     if found:
         lines += scores.lines(*found, spec)
@@ -61,4 +62,11 @@ def summarize(metadata_path: str, slices: bool = True, task: str | None = None) 
             lines.append(NOTHING_DEPLOYED)
         else:
             lines.append("Pushed: nothing (model not blessed); the deployed model is unchanged")
-    return "\n".join(lines)
+    entries += [(line, BOTH) for line in lines]
+    return tuple("\n".join(line for line, where in entries if where in (BOTH, view)) for view in (TERMINAL, FULL))
+
+
+def summarize(metadata_path: str, slices: bool = True, task: str | None = None) -> str:
+    """The end-of-run summary; `slices=False` (the terminal's) leaves out the metrics of slices."""
+    terminal, full = summaries(metadata_path, task)
+    return full if slices else terminal
