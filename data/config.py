@@ -102,8 +102,8 @@ class PipelineConfig:
         sections = self.__dict__.get("sections", {})
         if name in sections:
             return sections[name]
-        if name in SECTIONS:  # another task's section: its defaults
-            return sections.setdefault(name, SECTIONS[name].cls())
+        if name in SECTIONS:  # another task's section: its defaults, read only (not added to to_dict)
+            return SECTIONS[name].cls()
         raise AttributeError(f"config has no setting or section '{name}' (sections: {sorted(sections)})")
 
     # -- derived paths: OUTPUT_DIR/<task>/... -------------------------------------
