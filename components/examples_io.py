@@ -7,12 +7,14 @@ reads a split back for the Scorer, the report and the benchmarks.
 """
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import tensorflow as tf
 from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
+
+from data.splits import SPLITS
 
 SPLIT_FILE = "data_tfrecord-00000-of-00001.gz"
 
@@ -27,6 +29,16 @@ def write_split(output_uri: str, split: str, examples: Iterable[tf.train.Example
             writer.write(example.SerializeToString())
             count += 1
     return count
+
+
+def write_frame(output_uri: str, frame, splits, features_of: Callable) -> dict[str, int]:
+    """Write each row of `frame` (a DataFrame) to the split `splits` names for it (an array of
+    "train" | "eval" | "test", one per row), as `to_tf_example(features_of(row))`, `row` a
+    namedtuple of its columns; returns the examples per split."""
+    return {
+        split: write_split(output_uri, split, (to_tf_example(features_of(row)) for row in frame[splits == split].itertuples(index=False)))
+        for split in SPLITS
+    }
 
 
 def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[bytes]:

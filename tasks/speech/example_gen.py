@@ -88,17 +88,10 @@ def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) 
     byte-identical duplicate files, how the split was made)."""
     frame = subsample(speech_source.list_clips(folder, speech), speech.max_examples, seed)
     splits, duplicates, how = speech_source.split_rows(folder, frame, speech, seed)
-    counts = {}
-    for split in SPLITS:
-        rows = frame[splits == split]
-        counts[split] = examples_io.write_split(
-            output_uri,
-            split,
-            (
-                examples_io.to_tf_example(clip_features(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech))
-                for row in rows.itertuples()
-            ),
-        )
+    counts = examples_io.write_frame(
+        output_uri, frame, splits,
+        lambda row: clip_features(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech),
+    )  # fmt: skip
     speakers = {split: sorted(set(frame["speaker"][splits == split]) - {""}) for split in SPLITS}
     if speech.split_by == "speaker":
         how += f" (speakers {speakers})"

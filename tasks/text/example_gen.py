@@ -15,7 +15,7 @@ the curated schema's presence and string domain then stop the run at the Anomaly
 from components import examples_io
 from components.example_gen import Written
 from data.config import PipelineConfig
-from data.splits import SPLITS, check_classes_in_train, subsample
+from data.splits import check_classes_in_train, subsample
 from tasks.text import features
 from tasks.text import source as text_source
 from tasks.text.config import TextConfig
@@ -27,21 +27,11 @@ def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) ->
     frame = subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
     splits, duplicates = text_source.split_rows(frame, text, seed)
     check_classes_in_train(frame[features.LABEL_KEY], splits, csv_path, text_source.UNSEEN_CLASS_REMEDY)
-    counts = {}
-    for split in SPLITS:
-        rows = frame[splits == split]
-        counts[split] = examples_io.write_split(
-            output_uri,
-            split,
-            (
-                examples_io.to_tf_example({
-                    features.TEXT_KEY: value,
-                    features.LABEL_KEY: label,
-                    features.LENGTH_BUCKET_KEY: text_source.length_bucket(value, text),
-                })
-                for value, label in zip(rows[features.TEXT_KEY], rows[features.LABEL_KEY], strict=True)
-            ),
-        )
+    counts = examples_io.write_frame(output_uri, frame, splits, lambda row: {
+        features.TEXT_KEY: getattr(row, features.TEXT_KEY),
+        features.LABEL_KEY: getattr(row, features.LABEL_KEY),
+        features.LENGTH_BUCKET_KEY: text_source.length_bucket(getattr(row, features.TEXT_KEY), text),
+    })  # fmt: skip
     return counts, duplicates
 
 

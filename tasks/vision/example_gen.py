@@ -17,7 +17,7 @@ from components import examples_io
 from components.example_gen import Written
 from data.config import PipelineConfig
 from data.folders import read_bytes
-from data.splits import SPLITS, check_classes_in_train, subsample
+from data.splits import check_classes_in_train, subsample
 from tasks.vision import features
 from tasks.vision import source as vision_source
 from tasks.vision.config import VisionConfig
@@ -52,14 +52,9 @@ def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str) 
     frame = subsample(vision_source.list_images(folder, vision), vision.max_examples, seed)
     splits, duplicates = vision_source.split_rows(folder, frame, vision, seed)
     check_classes_in_train(frame["label"], splits, folder, vision_source.UNSEEN_CLASS_REMEDY)
-    counts = {}
-    for split in SPLITS:
-        rows = frame[splits == split]
-        counts[split] = examples_io.write_split(
-            output_uri,
-            split,
-            (examples_io.to_tf_example(image_features(read_bytes(folder, file), label, file)) for file, label in zip(rows["file"], rows["label"], strict=True)),
-        )
+    counts = examples_io.write_frame(
+        output_uri, frame, splits, lambda row: image_features(read_bytes(folder, row.file), row.label, row.file)
+    )
     return counts, duplicates
 
 
