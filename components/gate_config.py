@@ -15,6 +15,12 @@ from data import features
 from data.config import PipelineConfig
 
 TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
+SHOWN_DIGITS = 6  # bounds are shown rounded: 0.9999999999999999 (strictly below 1) reads as 1
+
+
+def number(value: float) -> str:
+    """A bound or value as a rule shows it: rounded, so 0.9999999999999999 (strictly below 1) reads as 1."""
+    return f"{round(float(value), SHOWN_DIGITS):g}"
 
 
 def checked_min_improvement(value: float, unit: str) -> float:

@@ -9,8 +9,9 @@ from typing import Any
 
 import tensorflow_model_analysis as tfma
 
+from components.gate_config import number
+
 OVERALL = "overall"
-SHOWN_DIGITS = 6  # bounds are shown rounded: 0.9999999999999999 (strictly below 1) reads as 1
 
 
 def slice_name(slice_key) -> str:
@@ -116,11 +117,6 @@ def challenger_of(eval_config) -> str | None:
             if metric.module == classifier_metrics.__name__ and metric.config:
                 return json.loads(metric.config).get("challenger")
     return None
-
-
-def number(value: float) -> str:
-    """A bound or value as shown: rounded, so 0.9999999999999999 (strictly below 1) reads as 1."""
-    return f"{round(float(value), SHOWN_DIGITS):g}"
 
 
 def _bound(threshold: dict, kind: str) -> float | None:

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow_model_analysis as tfma
 
 from components import export
-from components.gate_config import checked_min_improvement
+from components.gate_config import checked_min_improvement, number
 from data.config import PipelineConfig
 from tasks.timeseries import challengers, features, forecast_metrics
 
@@ -77,7 +77,7 @@ def rule(name: str, upper: float | None, lower: float | None) -> str | None:
     forecaster = forecast_metrics.ratio_challenger(name)
     if forecaster is None or upper is None:
         return None
-    return f"MAE below {round(upper, 6):g} × the {forecaster} challenger's MAE"
+    return f"MAE below {number(upper)} × the {forecaster} challenger's MAE"
 
 
 def reason(failure: dict, candidate: dict) -> str | None:
