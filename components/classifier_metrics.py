@@ -6,7 +6,7 @@ Both predict the same eval examples in the same pass: the candidate's `label` ou
 (speech: `transcript`) and the challenger's `baseline_label` (`baseline_transcript`), from
 the `evaluation` signature, against the raw `label` feature (`transcript`). Keys:
 baseline_accuracy, and accuracy_over_baseline = candidate accuracy - challenger accuracy,
-on which the Evaluator's threshold gates (> `evaluation.min_improvement`); and, for
+reported beside the paired gate (components/paired_gate.py); and, for
 transcripts, accuracy (the candidate's, gated against the deployed model), cer and
 baseline_cer (character error rates).
 """

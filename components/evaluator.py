@@ -10,21 +10,31 @@ beat every challenger, and the change thresholds against the deployed model are
 skipped. The reason is printed, recorded on the evaluation and blessing artifacts
 in ML Metadata (`baseline_skipped`), and shown by the summary, `make inspect` and
 the report.
+
+The blessing itself comes from the paired gate (components/paired_gate.py): after TFMA has
+computed its metrics (and any threshold a user adds), the executor scores the candidate,
+its challengers and the deployed model on every eval example in order, judges each
+comparison by its interval, and writes the blessing, which is blessed only when TFMA's
+validation (if any) and every paired rule pass.
 """
 from __future__ import annotations
 
 import json
+import os
 
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.components.evaluator import executor as tfx_evaluator
+from tfx.components.evaluator import constants
 from tfx.dsl.components.base import executor_spec
-from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import path_utils, proto_utils
+from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
+from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
-from components import examples_io
+from components import examples_io, paired_gate, training
 from components.export import call_in_batches
+from components.scoring import load_function
 from data.notices import notices
 
 BASELINE_SKIPPED = "baseline_skipped"  # custom property: why the deployed model was not compared
@@ -86,19 +96,99 @@ def baseline_problem(input_dict, exec_properties) -> str | None:
     )
 
 
+def paired_judgement(input_dict, exec_properties) -> dict | None:
+    """The paired gate's result on every eval example (None when the EvalConfig's task set none)."""
+    raw = exec_properties.get(paired_gate.PAIRED_GATE_KEY)
+    if not raw:
+        return None
+    spec = paired_gate.GateSpec.from_json(raw)
+    specs = standard_component_specs
+    eval_config = tfma.EvalConfig()
+    proto_utils.json_to_proto(exec_properties[specs.EVAL_CONFIG_KEY], eval_config)
+    signature = eval_config.model_specs[0].signature_name or "serving_default"
+    examples = artifact_utils.get_single_instance(input_dict[specs.EXAMPLES_KEY])
+    records = examples_io.read_split(examples.uri, (eval_splits(exec_properties) or ["eval"])[0])  # in file (time) order
+    losses_of = load_function(spec.losses)
+    candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
+    losses = losses_of(outputs_on(path_utils.serving_model_path(candidate.uri), signature, records), records, spec.config)
+    deployed = None
+    if input_dict.get(specs.BASELINE_MODEL_KEY):
+        baseline = artifact_utils.get_single_instance(input_dict[specs.BASELINE_MODEL_KEY])
+        outputs = outputs_on(path_utils.serving_model_path(baseline.uri), signature, records)
+        deployed = losses_of(outputs, records, spec.config)[paired_gate.CANDIDATE]
+    return paired_gate.judge(spec, losses, deployed, training.kept_epoch(candidate.uri))
+
+
+def write_blessing(blessing, input_dict, blessed: bool) -> None:
+    """The blessing as TFX's Evaluator writes it (the Pusher and the resolver read it)."""
+    specs = standard_component_specs
+    model = input_dict[specs.MODEL_KEY][0]
+    blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY, model.uri)
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY, model.id)
+    if input_dict.get(specs.BASELINE_MODEL_KEY):
+        baseline = input_dict[specs.BASELINE_MODEL_KEY][0]
+        blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, baseline.uri)
+        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline.id)
+    for name in (constants.BLESSED_FILE_NAME, constants.NOT_BLESSED_FILE_NAME):
+        path = os.path.join(blessing.uri, name)
+        if tf.io.gfile.exists(path):
+            tf.io.gfile.remove(path)
+    name = constants.BLESSED_FILE_NAME if blessed else constants.NOT_BLESSED_FILE_NAME
+    io_utils.write_string_file(os.path.join(blessing.uri, name), "")
+    value = constants.BLESSED_VALUE if blessed else constants.NOT_BLESSED_VALUE
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY, value)
+
+
 class Executor(tfx_evaluator.Executor):
     def Do(self, input_dict, output_dict, exec_properties) -> None:
+        specs = standard_component_specs
         problem = baseline_problem(input_dict, exec_properties)
         if problem:
             notices().warning(f"Evaluator: {problem}")
-            input_dict = {k: v for k, v in input_dict.items() if k != standard_component_specs.BASELINE_MODEL_KEY}
-            for key in (standard_component_specs.EVALUATION_KEY, standard_component_specs.BLESSING_KEY):
+            input_dict = {k: v for k, v in input_dict.items() if k != specs.BASELINE_MODEL_KEY}
+            for key in (specs.EVALUATION_KEY, specs.BLESSING_KEY):
                 for artifact in output_dict.get(key, []):
                     artifact.set_string_custom_property(BASELINE_SKIPPED, problem)
-        super().Do(input_dict, output_dict, exec_properties)
+        judgement = paired_judgement(input_dict, exec_properties)
+        tfma_properties = {k: v for k, v in exec_properties.items() if k != paired_gate.PAIRED_GATE_KEY}
+        super().Do(input_dict, output_dict, tfma_properties)
+        if judgement is None:
+            return
+        blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
+        evaluation = artifact_utils.get_single_instance(output_dict[specs.EVALUATION_KEY])
+        paired_gate.write(judgement, evaluation.uri, [evaluation, blessing])
+        key = constants.ARTIFACT_PROPERTY_BLESSED_KEY  # absent when TFMA had no threshold to validate
+        validated = not blessing.has_custom_property(key) or blessing.get_int_custom_property(key) == constants.BLESSED_VALUE
+        write_blessing(blessing, input_dict, validated and judgement["blessed"])  # TFMA's own thresholds still count
+
+
+class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
+    """TFX's Evaluator spec plus the paired gate (a GateSpec as JSON)."""
+
+    PARAMETERS = {
+        **standard_component_specs.EvaluatorSpec.PARAMETERS,
+        paired_gate.PAIRED_GATE_KEY: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS: dict[str, ChannelParameter] = standard_component_specs.EvaluatorSpec.INPUTS
+    OUTPUTS = standard_component_specs.EvaluatorSpec.OUTPUTS
 
 
 class Evaluator(tfx.components.Evaluator):
-    """TFX's Evaluator with the executor above (same inputs, outputs and properties)."""
+    """TFX's Evaluator with the executor above: TFMA's metrics, then the paired gate's blessing."""
 
+    SPEC_CLASS = EvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
+
+    def __init__(self, examples, model, baseline_model, eval_config: tfma.EvalConfig, example_splits: list[str],
+                 gate: paired_gate.GateSpec | None = None):  # fmt: skip
+        spec = EvaluatorSpec(
+            examples=examples,
+            model=model,
+            baseline_model=baseline_model,
+            eval_config=eval_config,
+            example_splits=json_utils.dumps(example_splits),
+            evaluation=tfx.dsl.Channel(type=standard_artifacts.ModelEvaluation),
+            blessing=tfx.dsl.Channel(type=standard_artifacts.ModelBlessing),
+            **({paired_gate.PAIRED_GATE_KEY: gate.to_json()} if gate is not None else {}),
+        )
+        super(tfx.components.Evaluator, self).__init__(spec=spec)

@@ -4,6 +4,8 @@ Task module files call these; nothing here knows about a particular task.
 """
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,8 @@ from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
 
 from data.config import PipelineConfig
+
+TRAINING_RECORD = "keep_best.json"  # in the Model artifact: the epoch KeepBest kept
 
 
 def task_config(fn_args) -> PipelineConfig:
@@ -169,15 +173,40 @@ class KeepBest(keras.callbacks.Callback):
         print(f"KeepBest: kept epoch {self.best_epoch} ({kept}val_loss {-self.best[1]:.5f}; epoch 0 = the start)")
 
 
-def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str) -> keras.callbacks.History:
+def record_path(model_uri: str) -> str:
+    """Where a Trainer's Model artifact records what KeepBest kept (beside Format-Serving, so never pushed)."""
+    return os.path.join(model_uri, TRAINING_RECORD)
+
+
+def kept_epoch(model_uri: str) -> int | None:
+    """The epoch KeepBest kept for the model at `model_uri` (0: its start), or None if unrecorded."""
+    path = record_path(model_uri)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as handle:
+        return json.load(handle).get("kept_epoch")
+
+
+def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str, model_uri: str | None = None):
     """Train with early stopping on the eval split (the best of the start and every epoch kept)
-    and TensorBoard logs."""
+    and TensorBoard logs; the kept epoch is recorded in the Model artifact at `model_uri`
+    (the gate reports it beside the transformer's gain over its start)."""
     initial = model.evaluate(evaluation, verbose=0, return_dict=True)
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
-    return model.fit(
+    history = model.fit(
         train,
         validation_data=evaluation,
         epochs=config.trainer.epochs,
         verbose=2,
         callbacks=[keep, keras.callbacks.TensorBoard(log_dir=log_dir)],
     )
+    if model_uri is not None:
+        tf.io.gfile.makedirs(model_uri)
+        with tf.io.gfile.GFile(record_path(model_uri), "w") as handle:
+            json.dump({"kept_epoch": keep.best_epoch, "epochs_run": len(history.epoch), "monitor": keep.monitor}, handle)
+    return history
+
+
+def model_uri(fn_args) -> str:
+    """The Trainer's Model artifact folder (the serving model is its Format-Serving)."""
+    return os.path.dirname(fn_args.serving_model_dir.rstrip("/"))

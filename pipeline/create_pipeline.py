@@ -20,6 +20,7 @@ from tfx.dsl.components.base.base_node import BaseNode
 import tasks
 from components.anomaly_gate import AnomalyGate
 from components.curated_schema import CuratedSchemaGen
+from components import paired_evidence, paired_gate
 from components.evaluator import Evaluator
 from components.example_gen import ExampleGen
 from components.pusher import Pusher
@@ -169,9 +170,14 @@ def create_pipeline(
             model=trainer.outputs["model"],
             baseline_model=model_resolver.outputs["model"],
             eval_config=evaluation.with_source_fingerprint(
-                eval_config, source_fingerprint(Evaluator.__module__, *evaluation.custom_metric_modules(eval_config))
+                eval_config,
+                source_fingerprint(
+                    Evaluator.__module__, paired_gate.__name__, paired_evidence.__name__,
+                    *([spec.gate.rpartition(".")[0]] if spec.gate else []), *evaluation.custom_metric_modules(eval_config),
+                ),  # fmt: skip
             ),
             example_splits=["eval"],
+            gate=spec.call("gate", config) if spec.gate else None,
         )
     pusher = Pusher(
         model=trainer.outputs["model"],

@@ -47,7 +47,8 @@ class TaskSpec:
     schema_problems: str | None = None  # (config, schema) -> where they disagree, checked before a run
     draft_schema: str | None = None  # (config, train statistics, margin) -> (schema, what to review)
     # -- the gate --------------------------------------------------------------------------
-    eval_config: str | None = None  # (config) -> tfma.EvalConfig: the gate, by TFMA on the eval examples
+    eval_config: str | None = None  # (config) -> tfma.EvalConfig: TFMA's metrics on the eval examples
+    gate: str | None = None  # (config) -> components.paired_gate.GateSpec: the paired rule that blesses
     evaluator: str | None = None  # (config, examples, model, deployed model, config JSON, code fingerprint) -> its node,
     # for a task judged otherwise than by TFMA (acting in an environment); `eval_config` is then None
     score_fn: str | None = None  # scores the candidate and its challengers on eval and test (choose nothing)

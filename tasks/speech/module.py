@@ -154,7 +154,7 @@ def run_fn(fn_args) -> None:
     train, evaluation = datasets(fn_args, config)
     decay_steps = config.trainer.epochs * math.ceil(len(clips["train"][1]) / config.trainer.batch_size)
     model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
-    training.fit(model, train, evaluation, config, fn_args.model_run_dir)
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args))
     decode = decoder(config, clips["train"][1])
     print(f"speech decoder: {config.speech.decoder}" + (
         f" over the {len(set(clips['train'][1]))} distinct train transcripts" if config.speech.decoder == "lexicon" else ""))

@@ -12,6 +12,7 @@ SPEC = TaskSpec(
     schema_problems="tasks.speech.schema_check.problems",
     draft_schema="tasks.speech.schema_draft.draft",
     eval_config="tasks.speech.gate.eval_config",
+    gate="tasks.speech.gate.gate",
     score_fn="tasks.speech.scores.score",
     scores_key="speech_scores",
     predictor="tasks.speech.predict.predict_speech",

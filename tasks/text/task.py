@@ -11,6 +11,7 @@ SPEC = TaskSpec(
     schema_problems="tasks.text.schema_check.problems",
     draft_schema="tasks.text.schema_draft.draft",
     eval_config="tasks.text.gate.eval_config",
+    gate="tasks.text.gate.gate",
     score_fn="components.classification.score",
     scores_key="text_scores",
     predictor="tasks.text.predict.predict_text",

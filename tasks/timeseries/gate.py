@@ -3,29 +3,22 @@ from __future__ import annotations
 
 import json
 
+from types import SimpleNamespace
+
 import numpy as np
 import tensorflow_model_analysis as tfma
 
-from components import export
-from components.gate_config import checked_min_improvement, number
+from components import export, paired_gate
+from components.gate_config import gate_settings
 from data.config import PipelineConfig
-from tasks.timeseries import challengers, features, forecast_metrics
-
-
-def challenger_ratio_bound(min_improvement: float) -> float:
-    """Largest passing `<challenger>_ratio`: the model's MAE must be below the challenger's
-    by at least `min_improvement` (a fraction); with 0 it must be strictly below."""
-    return float(np.nextafter(1.0 - checked_min_improvement(min_improvement, "a fraction"), 0.0))
+from tasks.timeseries import challengers, features, forecast_metrics, scores
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """Forecast errors of the candidate and of every challenger on the same eval windows.
-
-    Bless only when the candidate's MAE beats each challenger's (persistence, seasonal
-    naive, linear) by `evaluation.min_improvement`, and is at most `max_mae_increase`
-    above the deployed model's. The Evaluator reads the `evaluation` signature, which
-    returns the linear challenger's forecasts beside the model's."""
-    series, limits = config.series, config.evaluation
+    """Forecast errors (MAE, RMSE) of the candidate and of every challenger on the same eval
+    windows, reported; the blessing is the paired gate's (`gate`). The Evaluator reads the
+    `evaluation` signature, which returns the linear challenger's forecasts beside the model's."""
+    series = config.series
     # TFMA collapses a single-output dict to its value: one target uses label/prediction
     # keys, several targets use per-output label keys. The metric reads labels from the
     # raw features and forecasts from the output dict, so both work.
@@ -41,26 +34,12 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
             signature_name=export.EVALUATION_SIGNATURE,
             label_keys={features.forecast_output_key(c): features.target_key(c) for c in series.target_columns},
         )
-    bound = challenger_ratio_bound(limits.get("min_improvement", 0.0))
-    thresholds = {
-        forecast_metrics.challenger_metric(c, "ratio"): tfma.MetricThreshold(
-            value_threshold=tfma.GenericValueThreshold(upper_bound={"value": bound})
-        )
-        for c in challengers.CHALLENGERS
-    }
-    thresholds[forecast_metrics.FORECAST_MAE] = tfma.MetricThreshold(
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.LOWER_IS_BETTER,
-            absolute={"value": limits.get("max_mae_increase", 0.0)},
-        )
-    )
     options = {"columns": list(series.target_columns), "season": series.season}
     metrics = [
         tfma.MetricConfig(
             class_name=forecast_metrics.ForecastErrors.__name__,
             module=forecast_metrics.__name__,
             config=json.dumps({**options, "name": name}),
-            threshold=thresholds.get(name),
         )
         for name in forecast_metrics.METRIC_NAMES
     ]
@@ -71,21 +50,44 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     )
 
 
-def rule(name: str, upper: float | None, lower: float | None) -> str | None:
-    """A challenger's ratio threshold in words (pipeline/evaluation_results.py asks)."""
-    del lower
-    forecaster = forecast_metrics.ratio_challenger(name)
-    if forecaster is None or upper is None:
-        return None
-    return f"MAE below {number(upper)} × the {forecaster} challenger's MAE"
+LINEAR_LABEL = "the linear challenger (ridge on the standardized windows)"
+START_LABEL = "the ridge forecaster inside RevIN (its linear path's start)"
 
 
-def reason(failure: dict, candidate: dict) -> str | None:
-    """Why a challenger's ratio failed: the challenger and both eval MAEs."""
-    forecaster = forecast_metrics.ratio_challenger(failure["metric"])
-    if forecaster is None:
-        return None
-    ours = candidate.get(forecast_metrics.FORECAST_MAE)
-    theirs = candidate.get(forecast_metrics.challenger_metric(forecaster, "mae"))
-    figures = f": eval MAE {ours:.4f} vs {theirs:.4f}" if None not in (ours, theirs) else ""
-    return f"stopped by the {forecaster} challenger{figures}"
+def gate(config: PipelineConfig) -> paired_gate.GateSpec:
+    """MAE per eval window, in time order: better than persistence and seasonal naive
+    (superiority), not worse than the ridge challenger by more than `evaluation.margin` of its
+    MAE (or better, with `beat_strong`), nor than the deployed model by `deployed_margin`.
+    Overlapping windows are resampled in blocks at least a horizon long."""
+    settings = gate_settings(config, paired_gate.RELATIVE_UNIT)
+    series = config.series
+    return paired_gate.GateSpec(
+        losses=f"{__name__}.losses",
+        comparisons=(
+            paired_gate.Comparison(challengers.PERSISTENCE, "the persistence challenger", paired_gate.SUPERIORITY),
+            paired_gate.Comparison(challengers.SEASONAL_NAIVE, "the seasonal-naive challenger", paired_gate.SUPERIORITY),
+            settings.strong(challengers.LINEAR, LINEAR_LABEL),
+        ),
+        deployed_margin=settings.deployed_margin,
+        relative=True,
+        unit=paired_gate.RELATIVE_UNIT,
+        block=int(series.horizon),
+        # the patch model's linear path starts at the ridge solution: the challenger is its start
+        start=challengers.LINEAR if config.model.get("variant", "patch") == "patch" else None,
+        start_label=START_LABEL,
+        config={"series": {k: getattr(series, k) for k in ("target_columns", "lookback", "horizon", "season")}},
+    )
+
+
+def losses(outputs: dict, records: list[bytes], config: dict) -> dict[str, np.ndarray]:
+    """Absolute error per eval window (mean over horizon steps and target columns) of the
+    candidate (`model`), the linear challenger and the two naive challengers."""
+    series = SimpleNamespace(**config["series"])
+    _, windows, truth = scores.read_split_records(records, series)
+    forecasts = {
+        challengers.MODEL: [features.forecast_output_key(c) for c in series.target_columns],
+        challengers.LINEAR: [features.challenger_output_key(challengers.LINEAR, c) for c in series.target_columns],
+    }
+    found = {name: np.stack([outputs[k] for k in keys], axis=-1) for name, keys in forecasts.items() if keys[0] in outputs}
+    found.update(challengers.naive_forecasts(windows, series.horizon, series.season))
+    return {name: np.abs(truth - f).mean(axis=(1, 2)) for name, f in found.items()}  # (N,) per window

@@ -20,7 +20,12 @@ SPLITS = ("eval", "test")
 
 def read_split(examples_uri: str, split: str, series: SeriesConfig) -> tuple[list[bytes], np.ndarray, np.ndarray]:
     """(serialized examples, windows (N, T, C), truth (N, H, C)) of the target columns."""
-    records = examples_io.read_split(examples_uri, split)
+    return read_split_records(examples_io.read_split(examples_uri, split), series)
+
+
+def read_split_records(records: list[bytes], series) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """(records, windows (N, T, C), truth (N, H, C)) of the target columns (`series` needs
+    target_columns, lookback and horizon)."""
     spec = {}
     for column in series.target_columns:
         spec[features.window_key(column)] = tf.io.FixedLenFeature([series.lookback], tf.float32)

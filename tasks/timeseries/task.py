@@ -11,6 +11,7 @@ SPEC = TaskSpec(
     schema_problems="tasks.timeseries.schema_check.problems",
     draft_schema="tasks.timeseries.schema_draft.draft",
     eval_config="tasks.timeseries.gate.eval_config",
+    gate="tasks.timeseries.gate.gate",
     gate_words="tasks.timeseries.gate",
     score_fn="tasks.timeseries.scores.score",
     scores_key="forecast_scores",

@@ -12,6 +12,7 @@ SPEC = TaskSpec(
     schema_problems="tasks.vision.schema_check.problems",
     draft_schema="tasks.vision.schema_draft.draft",
     eval_config="tasks.vision.gate.eval_config",
+    gate="tasks.vision.gate.gate",
     score_fn="components.classification.score",
     scores_key="vision_scores",
     predictor="tasks.vision.predict.predict_vision",
