@@ -19,12 +19,13 @@ import sys
 from typing import Any
 
 import tasks
+from components import paired_gate
 from components.evaluator import BASELINE_SKIPPED
 from components.scoring import SCORES_PROPERTY
 from pipeline import evaluation_results, mlmd, run_config, scores
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
-HIDDEN = {"tfx_version", "is_external", "series_report", "stats_dashboard_link"}
+HIDDEN = {"tfx_version", "is_external", "series_report", "stats_dashboard_link", paired_gate.GATE_PROPERTY}
 
 
 class InspectError(RuntimeError):
@@ -126,7 +127,42 @@ def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = (), spec=No
         evaluation_results.failure_line(f, results["metrics"], decision["thresholds"], challenger, words)
         for f in results["failures"]
     ]
+    judged = mlmd.custom(blessing, paired_gate.GATE_PROPERTY)
+    if judged:
+        decision.update(paired_decision(json.loads(judged), results["failures"], decision))
     return decision
+
+
+def paired_decision(judged: dict, tfma_failures: list, decision: dict) -> dict[str, Any]:
+    """The paired gate's verdicts (components/paired_gate.py) as the decision shows them: `gate`
+    and `transformer_gain` as in its JSON, each comparison in words (`gate_lines`), what the
+    deployed model is (`statement`), and why it was (not) blessed."""
+    if decision["blessed"]:
+        why = "every paired rule passed"
+        if paired_gate.DEPLOYED not in judged["gate"]:
+            why += " (no deployed model compared: " + ("it could not be" if decision.get("baseline_skipped") else "first blessed model") + ")"
+    else:
+        why = "; ".join(judged["reasons"] + ([decision["why"]] if tfma_failures else [])) or decision["why"]
+    return {
+        "gate": judged["gate"],
+        "gate_unit": judged["unit"],
+        "gate_lines": judged["lines"],
+        "transformer_gain": judged.get("transformer_gain"),
+        "statement": judged.get("statement"),
+        "why": why,
+    }
+
+
+def gate_lines(decision: dict[str, Any]) -> list[str]:
+    """The paired gate's comparisons in words (gain of the candidate, 95 % interval, rule) and
+    what the transformer added to its start."""
+    if not decision.get("gate_lines"):
+        return []
+    lines = [f"  gate (paired, 95 % intervals; gain of the candidate, {decision['gate_unit']}):"]
+    lines += [f"    {line}" for line in decision["gate_lines"]]
+    if decision.get("statement"):
+        lines.append(f"  {decision['statement']}")
+    return lines
 
 
 def baseline_line(decision: dict[str, Any]) -> str:
@@ -247,6 +283,7 @@ def render(report: dict[str, Any]) -> str:
         for name, rule in (decision.get("rules") or {}).items():
             lines.append(f"  rule {name}: {rule}")
         lines += [f"  {line}" for line in decision.get("failure_lines", [])]
+        lines += gate_lines(decision)
     if report.get("scores_key"):
         lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]], task_spec(report.get("task")))]
     lines += ["", "Pushed models (oldest first):"]

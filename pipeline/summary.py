@@ -4,7 +4,7 @@ from __future__ import annotations
 from pipeline import inspect_mlmd, mlmd, scores
 
 NOTHING_DEPLOYED = (
-    "Pushed: nothing, and no model is deployed yet: no candidate has beaten every challenger. "
+    "Pushed: nothing, and no model is deployed yet: no candidate has passed the gate's rules. "
     "See 'When nothing is deployed' in the README."
 )
 
@@ -32,7 +32,8 @@ def evaluation_lines(decision: dict) -> list[tuple[str, str]]:
             lines.append((text, FULL if is_sliced(name) else BOTH))
     if hidden:
         lines.append((f"  ({hidden} metrics of slices: make report, or the full log)", TERMINAL))
-    return lines + [(f"  {line}", BOTH) for line in decision.get("failure_lines", [])]
+    lines += [(f"  {line}", BOTH) for line in decision.get("failure_lines", [])]
+    return lines + [(line, BOTH) for line in inspect_mlmd.gate_lines(decision)]
 
 
 def summaries(metadata_path: str, task: str | None = None) -> tuple[str, str]:

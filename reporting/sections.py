@@ -172,7 +172,35 @@ def evaluation_section(report: dict) -> str:
         ax.set_title("Evaluation (eval split)")
         parts.append(png(figure))
     parts += [f"<p>{html.escape(line)}</p>" for line in decision.get("failure_lines", [])]
-    return "".join(parts)
+    return "".join(parts + gate_parts(decision))
+
+
+def gate_parts(decision: dict) -> list[str]:
+    """The paired gate: each comparison's gain with its 95 % interval, as a table and a chart
+    whose dashed lines are the rules' bounds (0 for superiority, -margin for non-inferiority)."""
+    gate = decision.get("gate")
+    if not gate:
+        return []
+    relative = decision.get("gate_unit", "").startswith("fraction")
+    scale, unit = (100.0, "% of the other's MAE") if relative else (100.0, "accuracy points")
+    rows = [[entry["label"], entry["verdict"], scale * entry["diff"], f"[{scale * entry['ci_low']:+.2f}, {scale * entry['ci_high']:+.2f}]",
+             entry["rule"].replace("_", "-") + (f" (margin {scale * entry['margin']:.2f})" if entry["rule"] == "non_inferiority" else ""),
+             "passed" if entry["passed"] else "FAILED"] for entry in gate.values()]  # fmt: skip
+    parts = [f"<p>The gate, paired on the same eval examples (gain of the candidate, {unit}; 95 % intervals):</p>",
+             table(["compared with", "verdict", "gain", "95 % interval", "rule", "result"], rows)]  # fmt: skip
+    figure, ax = plt.subplots(figsize=(6, 0.6 * len(gate) + 1.2))
+    for y, entry in enumerate(gate.values()):
+        low, high, mid = (scale * entry[k] for k in ("ci_low", "ci_high", "diff"))
+        ax.errorbar(mid, y, xerr=[[mid - low], [high - mid]], fmt="o", color="green" if entry["passed"] else "red", capsize=4)
+        ax.vlines(-scale * entry["margin"], y - 0.3, y + 0.3, colors="grey", linestyles="--")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(gate)), [entry["label"][:40] for entry in gate.values()])
+    ax.set_xlabel(f"gain of the candidate ({unit})")
+    ax.set_title("Paired evidence (dashed: the rule's bound)")
+    parts.append(png(figure))
+    if decision.get("statement"):
+        parts.append(f"<p><b>What the transformer added:</b> {html.escape(decision['statement'])}</p>")
+    return parts
 
 
 CONFUSION_MAX_CLASSES = 30  # more distinct labels (open-vocabulary transcripts): a table of the commonest errors
