@@ -20,7 +20,7 @@ from tfx.dsl.components.base.base_node import BaseNode
 import tasks
 from components.anomaly_gate import AnomalyGate
 from components.curated_schema import CuratedSchemaGen
-from components.evaluator import Evaluator
+from components.evaluator import REPLACE_BROKEN_DEPLOYED, Evaluator
 from components.example_gen import ExampleGen
 from components.pusher import Pusher
 from components.scoring import Scorer
@@ -172,6 +172,7 @@ def create_pipeline(
                 eval_config, source_fingerprint(Evaluator.__module__, *evaluation.custom_metric_modules(eval_config))
             ),
             example_splits=["eval"],
+            replace_broken_deployed=bool(config.evaluation.get(REPLACE_BROKEN_DEPLOYED, False)),
         )
     pusher = Pusher(
         model=trainer.outputs["model"],
