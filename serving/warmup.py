@@ -15,6 +15,7 @@ kernels, and a failure there is not held against the version.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import tensorflow as tf
@@ -44,7 +45,10 @@ def one_example(specs: dict[str, tf.TensorSpec], string: bytes) -> dict[str, np.
     values = {}
     for key, spec in specs.items():
         shape = [d or 1 for d in spec.shape.as_list()[1:]]
-        values[key] = np.full(shape, string, dtype=object) if spec.dtype == tf.string else np.zeros(shape, spec.dtype.as_numpy_dtype)
+        if spec.dtype == tf.string:  # objects, not np.full: numpy's bytes dtype drops trailing NULs (a WAV's silence)
+            values[key] = np.array([string] * math.prod(shape), dtype=object).reshape(shape)
+        else:
+            values[key] = np.zeros(shape, spec.dtype.as_numpy_dtype)
     return values
 
 
