@@ -4,12 +4,19 @@ The baseline (the latest blessed model) was trained on the examples of its own r
 When `lookback`, `horizon`, the columns or the label set change, it cannot parse the
 new examples, or its outputs no longer match the candidate's, and TFMA would crash
 the run deep inside Beam. This executor calls both models' evaluation signature on a
-few eval examples first. If the baseline fails, or its outputs differ in name or
-shape, the run evaluates without it, as on a first run: the candidate must still
-beat every challenger, and the change thresholds against the deployed model are
-skipped. The reason is printed, recorded on the evaluation and blessing artifacts
-in ML Metadata (`baseline_skipped`), and shown by the summary, `make inspect` and
-the report.
+few eval examples first, and tells two cases apart:
+- *incompatible*: it loads, but this run's examples lack a feature it reads or hold
+  another number of values (checked against its own raw features, its `predict_raw`
+  inputs), or its outputs differ in name or shape. The run evaluates without it, as on
+  a first run: the candidate must still beat every challenger, and the comparison
+  with the deployed model is skipped. The reason is printed, recorded on the
+  evaluation and blessing artifacts in ML Metadata (`baseline_skipped`), and shown by
+  the summary, `make inspect` and the report.
+- *broken*: its SavedModel cannot be loaded, or its signature fails on examples that
+  carry every feature it reads with the shapes it expects. The run stops with an error
+  naming the model's path, since a blessed candidate would otherwise silently replace a
+  deployment that someone should look at; `evaluation.replace_broken_deployed: true`
+  evaluates without it instead, and records why (`baseline_skipped`).
 
 The blessing itself comes from the paired gate (components/paired_gate.py): after TFMA has
 computed its metrics (and any threshold a user adds), the executor scores the candidate,
@@ -24,38 +31,62 @@ import os
 
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
+from tfx import types as tfx_types
 from tfx import v1 as tfx
-from tfx.components.evaluator import executor as tfx_evaluator
 from tfx.components.evaluator import constants
-from tfx.dsl.components.base import executor_spec
+from tfx.components.evaluator import executor as tfx_evaluator
+from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
+from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import io_utils, json_utils, path_utils, proto_utils
 
-from components import examples_io, paired_gate, training
+from components import examples_io, paired_gate, raw_features, tf_errors, training
 from components.export import call_in_batches
 from components.scoring import load_function
 from data.notices import notices
 
 BASELINE_SKIPPED = "baseline_skipped"  # custom property: why the deployed model was not compared
+REPLACE_BROKEN_DEPLOYED = "replace_broken_deployed"  # config `evaluation.<this>` and the Evaluator's exec property
 PROBE_EXAMPLES = 8  # eval examples both models are called on
 
 
-def outputs_on(model_dir: str, signature_name: str, records: list[bytes]) -> dict:
-    signatures = tf.saved_model.load(model_dir).signatures
-    if signature_name not in signatures:
-        raise KeyError(f"it has no '{signature_name}' signature (it has {sorted(signatures)})")
-    return call_in_batches(signatures[signature_name], records)
+class BrokenDeployedModel(RuntimeError):
+    """The deployed model cannot be loaded, or fails on examples it should read."""
+
+
+def is_parse_error(error: Exception) -> bool:
+    """An error of ParseExample (a feature missing or of another length): the examples, not the model."""
+    return isinstance(error, tf.errors.InvalidArgumentError) and "ParseExample" in str(error)
+
+
+def unreadable(records: list[bytes], signatures, error: Exception) -> str | None:
+    """Why the examples are not what the model reads, or None when they are (then its failure is its own).
+    Checked against its raw features when it has `predict_raw`, else told by the error (a parse error)."""
+    specs = raw_features.raw_feature_specs(signatures)
+    found = raw_features.mismatch(records, specs) if specs is not None else None
+    return found or (tf_errors.summary(error) if is_parse_error(error) else None)
 
 
 def incompatibility(candidate_dir: str, baseline_dir: str, signature_name: str, records: list[bytes]) -> str | None:
-    """Why the baseline cannot be compared with the candidate on `records`, or None."""
-    candidate = outputs_on(candidate_dir, signature_name, records)
+    """Why the baseline cannot be compared with the candidate on `records`, or None.
+    Raises BrokenDeployedModel when the baseline is broken rather than incompatible."""
+    candidate = call_in_batches(tf.saved_model.load(candidate_dir).signatures[signature_name], records)
     try:
-        baseline = outputs_on(baseline_dir, signature_name, records)
-    except (tf.errors.OpError, KeyError, ValueError, TypeError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return f"it cannot read this run's examples ({first_line[:300]})"
+        signatures = tf.saved_model.load(baseline_dir).signatures
+    except Exception as error:  # noqa: BLE001  (whatever the class, a model that does not load is broken)
+        raise BrokenDeployedModel(f"its SavedModel cannot be loaded ({tf_errors.summary(error)})") from error
+    if signature_name not in signatures:
+        return f"it has no '{signature_name}' signature (it has {sorted(signatures)})"
+    try:
+        baseline = call_in_batches(signatures[signature_name], records)
+    except (tf.errors.OpError, ValueError, TypeError) as error:
+        reason = unreadable(records, signatures, error)
+        if reason is None:
+            raise BrokenDeployedModel(
+                f"its '{signature_name}' signature fails on this run's examples, which carry every feature it "
+                f"reads with the shapes it expects ({tf_errors.summary(error)})"
+            ) from error
+        return f"it cannot read this run's examples ({reason})"
     missing = sorted(set(candidate) - set(baseline))
     if missing:
         return f"it has no output {missing} (the columns or classes changed)"
@@ -72,7 +103,8 @@ def eval_splits(exec_properties) -> list[str]:
 
 
 def baseline_problem(input_dict, exec_properties) -> str | None:
-    """Why the baseline model cannot be compared on this run's examples, or None (also when there is none)."""
+    """Why the baseline model is not compared on this run's examples, or None (also when there is none).
+    Raises BrokenDeployedModel for a broken baseline, unless `replace_broken_deployed` is set."""
     specs = standard_component_specs
     if not input_dict.get(specs.BASELINE_MODEL_KEY):
         return None
@@ -81,19 +113,32 @@ def baseline_problem(input_dict, exec_properties) -> str | None:
     examples = artifact_utils.get_single_instance(input_dict[specs.EXAMPLES_KEY])
     records = examples_io.read_split(examples.uri, (eval_splits(exec_properties) or ["eval"])[0], PROBE_EXAMPLES)
     candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
-    baseline = artifact_utils.get_single_instance(input_dict[specs.BASELINE_MODEL_KEY])
-    reason = incompatibility(
-        path_utils.serving_model_path(candidate.uri),
-        path_utils.serving_model_path(baseline.uri),
-        eval_config.model_specs[0].signature_name or "serving_default",
-        records,
-    )
+    baseline_dir = path_utils.serving_model_path(artifact_utils.get_single_instance(input_dict[specs.BASELINE_MODEL_KEY]).uri)
+    signature_name = eval_config.model_specs[0].signature_name or "serving_default"
+    try:
+        reason = incompatibility(path_utils.serving_model_path(candidate.uri), baseline_dir, signature_name, records)
+    except BrokenDeployedModel as error:
+        if not exec_properties.get(REPLACE_BROKEN_DEPLOYED):
+            raise BrokenDeployedModel(
+                f"the deployed model at {baseline_dir} is broken: {error}. The run stops rather than replace it "
+                "unseen: restore that model, or rerun with SET=\"evaluation.replace_broken_deployed=true\" to "
+                "evaluate without it (the candidate, if blessed, then replaces it)."
+            ) from error
+        return (
+            f"the deployed model ({baseline_dir}) was not compared: it is broken: {error}. Evaluated against the "
+            "challengers only (evaluation.replace_broken_deployed); if blessed, this model replaces it."
+        )
     if reason is None:
         return None
     return (
-        f"the deployed model ({baseline.uri}) was not compared: {reason}. Evaluated against the "
+        f"the deployed model ({baseline_dir}) was not compared: {reason}. Evaluated against the "
         "challengers only, as on a first run; if blessed, this model replaces it."
     )
+
+
+def outputs_on(model_dir: str, signature_name: str, records: list[bytes]) -> dict:
+    """Every output of a model's signature on `records`."""
+    return call_in_batches(tf.saved_model.load(model_dir).signatures[signature_name], records)
 
 
 def paired_judgement(input_dict, exec_properties) -> dict | None:
@@ -163,32 +208,43 @@ class Executor(tfx_evaluator.Executor):
 
 
 class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
-    """TFX's Evaluator spec plus the paired gate (a GateSpec as JSON)."""
+    """TFX's Evaluator spec plus the paired gate (a GateSpec as JSON) and `replace_broken_deployed` (0 or 1)."""
 
     PARAMETERS = {
         **standard_component_specs.EvaluatorSpec.PARAMETERS,
         paired_gate.PAIRED_GATE_KEY: ExecutionParameter(type=str, optional=True),
+        REPLACE_BROKEN_DEPLOYED: ExecutionParameter(type=int, optional=True),
     }
-    INPUTS: dict[str, ChannelParameter] = standard_component_specs.EvaluatorSpec.INPUTS
-    OUTPUTS = standard_component_specs.EvaluatorSpec.OUTPUTS
 
 
 class Evaluator(tfx.components.Evaluator):
-    """TFX's Evaluator with the executor above: TFMA's metrics, then the paired gate's blessing."""
+    """TFX's Evaluator with the executor above: the same inputs and outputs, the arguments this
+    project uses, the paired gate that blesses (`gate`), and `replace_broken_deployed` (evaluate
+    without a broken deployed model instead of stopping)."""
 
     SPEC_CLASS = EvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
 
-    def __init__(self, examples, model, baseline_model, eval_config: tfma.EvalConfig, example_splits: list[str],
-                 gate: paired_gate.GateSpec | None = None):  # fmt: skip
+    def __init__(
+        self,
+        examples: tfx_types.BaseChannel,
+        model: tfx_types.BaseChannel,
+        eval_config: tfma.EvalConfig,
+        baseline_model: tfx_types.BaseChannel | None = None,
+        example_splits: list[str] | None = None,
+        replace_broken_deployed: bool = False,
+        gate: paired_gate.GateSpec | None = None,
+    ):
         spec = EvaluatorSpec(
             examples=examples,
             model=model,
             baseline_model=baseline_model,
-            eval_config=eval_config,
+            fairness_indicator_thresholds=json_utils.dumps(None),
             example_splits=json_utils.dumps(example_splits),
-            evaluation=tfx.dsl.Channel(type=standard_artifacts.ModelEvaluation),
-            blessing=tfx.dsl.Channel(type=standard_artifacts.ModelBlessing),
+            eval_config=eval_config,
+            evaluation=tfx_types.Channel(type=standard_artifacts.ModelEvaluation),
+            blessing=tfx_types.Channel(type=standard_artifacts.ModelBlessing),
+            **{REPLACE_BROKEN_DEPLOYED: int(bool(replace_broken_deployed))},
             **({paired_gate.PAIRED_GATE_KEY: gate.to_json()} if gate is not None else {}),
         )
-        super(tfx.components.Evaluator, self).__init__(spec=spec)
+        base_beam_component.BaseBeamComponent.__init__(self, spec=spec)  # TFX's __init__ would build its own spec

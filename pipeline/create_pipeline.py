@@ -18,10 +18,10 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
 import tasks
+from components import paired_evidence, paired_gate
 from components.anomaly_gate import AnomalyGate
 from components.curated_schema import CuratedSchemaGen
-from components import paired_evidence, paired_gate
-from components.evaluator import Evaluator
+from components.evaluator import REPLACE_BROKEN_DEPLOYED, Evaluator
 from components.example_gen import ExampleGen
 from components.pusher import Pusher
 from components.scoring import Scorer
@@ -177,6 +177,7 @@ def create_pipeline(
                 ),  # fmt: skip
             ),
             example_splits=["eval"],
+            replace_broken_deployed=bool(config.evaluation.get(REPLACE_BROKEN_DEPLOYED, False)),
             gate=spec.call("gate", config) if spec.gate else None,
         )
     pusher = Pusher(

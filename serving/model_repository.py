@@ -1,11 +1,15 @@
-"""The served model: the newest complete version under a serving directory, swapped in when a new one lands.
+"""The served model: the newest complete version under a serving directory that passes warm-up.
 
 Like TF Serving's "latest" version policy: a thread polls the directory (1 s by
-default); a new version is loaded and warmed up (each signature called once on a
-one-example input) *before* it replaces the current one, so no request waits on a
-load or sees a half-loaded model. A request holds the `Loaded` it started with, so a
-swap never drops it. Only complete versions are seen (export.serving_versions: the
-Pusher renames a finished copy into place).
+default); a new version is loaded and warmed up *before* it replaces the current one,
+so no request waits on a load or sees a half-loaded model. Warm-up calls each signature
+on requests built from the model's own raw features (serving/warmup.py); a version that
+fails to load or to answer them is not served: the current version keeps serving, or,
+with none yet, the newest older version that passes, else nothing (and /healthz says
+why). A failed version is not tried again, and is listed in `failed` (and reported to
+`on_failed`, which counts it in /metrics). A request holds the `Loaded` it started
+with, so a swap never drops it. Only complete versions are seen
+(export.serving_versions: the Pusher renames a finished copy into place).
 """
 from __future__ import annotations
 
@@ -13,10 +17,13 @@ import dataclasses
 import os
 import threading
 import time
+from collections.abc import Callable
 
 import tensorflow as tf
 
-from components.export import EXAMPLES_INPUT, serving_versions
+from components import tf_errors
+from components.export import serving_versions
+from serving import warmup
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,49 +41,44 @@ class Loaded:
         return dict(self.signatures[signature].structured_outputs)
 
 
-def warmup_value(spec: tf.TensorSpec) -> tf.Tensor:
-    """One example of the signature's input: an empty text, zeros, or an empty tf.Example."""
-    shape = [1] + [d or 1 for d in spec.shape.as_list()[1:]]
-    if spec.dtype == tf.string:
-        empty = tf.train.Example().SerializeToString() if spec.name == EXAMPLES_INPUT else b""
-        return tf.fill(shape, tf.constant(empty))
-    return tf.zeros(shape, spec.dtype)
-
-
 def load(path: str, version: int) -> Loaded:
+    """The version at `path`, loaded and warmed up; raises when it does not load or fails warm-up."""
     model = tf.saved_model.load(path)
     signatures = dict(model.signatures)
-    for function in signatures.values():  # warm up: trace caches, kernels, lookup tables
-        inputs = {k: warmup_value(s) for k, s in function.structured_input_signature[1].items()}
-        try:
-            function(**inputs)
-        except (tf.errors.InvalidArgumentError, ValueError):
-            pass  # a signature that rejects the placeholder input still got its kernels loaded
+    warmup.warm_up(signatures)
     return Loaded(version, path, signatures, time.time(), model)
 
 
 class ModelRepository:
-    def __init__(self, serving_dir: str, poll_seconds: float = 1.0):
+    def __init__(self, serving_dir: str, poll_seconds: float = 1.0, on_failed: Callable[[int, str], None] | None = None):
         self.serving_dir = serving_dir
         self.poll_seconds = poll_seconds
+        self.on_failed = on_failed  # called once per version that fails to load or warm up
         self.current: Loaded | None = None
+        self.failed: dict[int, str] = {}  # version -> why it is not served
         self.last_error: str | None = None
         self._halt = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def refresh(self) -> bool:
-        """Load the newest version if it is not the current one; True when a new one was swapped in."""
-        found = serving_versions(self.serving_dir)
-        if not found or (self.current and self.current.version == found[-1]):
-            return False
-        version = found[-1]
-        try:
-            loaded = load(os.path.join(self.serving_dir, str(version)), version)
-        except Exception as error:  # noqa: BLE001  (keep serving the current version)
-            self.last_error = f"version {version} failed to load: {error}"
-            return False
-        self.current, self.last_error = loaded, None  # one reference assignment: atomic for readers
-        return True
+        """Serve the newest version newer than the current one that loads and warms up; True when one was swapped in."""
+        for version in reversed(serving_versions(self.serving_dir)):
+            if self.current and version <= self.current.version:
+                return False
+            if version in self.failed:
+                continue
+            try:
+                loaded = load(os.path.join(self.serving_dir, str(version)), version)
+            except Exception as error:  # noqa: BLE001  (whatever the cause, this version is not served)
+                reason = str(error) if isinstance(error, warmup.WarmupFailed) else f"it does not load ({tf_errors.summary(error)})"
+                self.failed = {**self.failed, version: reason}  # a new dict: readers on other threads see one or the other
+                self.last_error = f"version {version} is not served: {reason}"
+                if self.on_failed:
+                    self.on_failed(version, reason)
+                continue
+            self.current = loaded  # one reference assignment: atomic for readers
+            return True
+        return False
 
     def start(self) -> None:
         self.refresh()

@@ -6,7 +6,9 @@ version the Pusher writes later replaces it without dropping a request
 - GET  /v1/models/<name>[/versions/<v>]            version status
 - GET  /v1/models/<name>[/versions/<v>]/metadata   signatures, inputs and outputs
 - POST /v1/models/<name>[/versions/<v>]:predict    row (`instances`) or columnar (`inputs`)
-and /healthz and /metrics (Prometheus text format: request count and latency).
+and /healthz (200 with the version served; 503 and the reason when none is) and /metrics
+(Prometheus text format: request count and latency, the version served, and warm-up
+failures per version: a version that fails warm-up is not served).
 `signature_name` picks a signature: `serving_default` takes serialized tf.Examples
 (`{"b64": ...}`), `predict_raw` takes the raw features as plain JSON values. Without
 `signature_name`, a request whose inputs are exactly the raw features goes to
@@ -46,6 +48,18 @@ class Metrics:
             "serving_request_seconds", "Request latency by endpoint", ["endpoint"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )  # fmt: skip
+        self.warmup_failures = prometheus_client.Counter(
+            "serving_warmup_failures", "Versions not served: failed to load or warm up, by version", ["version"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.served_version = prometheus_client.Gauge(
+            "serving_model_version", "The version being served (0: none)", registry=self.registry
+        )
+
+    def watch(self, repository: ModelRepository) -> None:
+        """Report `repository`: its failed versions as they fail, the served version when scraped."""
+        repository.on_failed = lambda version, _reason: self.warmup_failures.labels(str(version)).inc()
+        self.served_version.set_function(lambda: repository.current.version if repository.current else 0)
 
 
 class Handler(tornado.web.RequestHandler):
@@ -169,10 +183,15 @@ class HealthHandler(Handler):
     endpoint = "healthz"
 
     def get(self) -> None:
-        current = self.repository.current
+        current, failed = self.repository.current, self.repository.failed
         self.set_status(200 if current else 503)
-        self.finish({"status": "ok" if current else "no model", "model": self.name,
-                     "version": str(current.version) if current else None})  # fmt: skip
+        self.finish({
+            "status": "ok" if current else "no model",
+            "model": self.name,
+            "version": str(current.version) if current else None,
+            "reason": None if current else (self.repository.last_error or "no version pushed yet"),
+            "failed_versions": {str(v): why for v, why in sorted(failed.items())},  # not served, and why
+        })  # fmt: skip
 
 
 class MetricsHandler(Handler):
@@ -211,6 +230,7 @@ class Server:
         self.name, self.host, self.port = name, host, port
         self.repository = ModelRepository(serving_dir, poll_seconds)
         self.metrics = Metrics()
+        self.metrics.watch(self.repository)
         self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS)
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
