@@ -4,7 +4,11 @@ from __future__ import annotations
 import tensorflow_model_analysis as tfma
 
 from components import paired_gate
-from components.gate_config import classification_eval_config, classification_gate, classifier_losses
+from components.gate_config import (
+    classification_eval_config,
+    classification_gate,
+    classifier_losses,
+)
 from data.config import PipelineConfig
 from tasks.text import features
 

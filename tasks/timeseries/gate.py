@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-
 from types import SimpleNamespace
 
 import numpy as np
