@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from data.config import config_section
+from tasks.speech.vocabulary import VOCABULARIES
 
 
 @config_section("speech", task="speech")
@@ -24,8 +25,9 @@ class SpeechConfig:
     frame_ms: float = 32.0  # spectrogram window
     step_ms: float = 5.0  # spectrogram hop: 200 frames a second, halved by the model's convolutions
     mel_bins: int = 40
-    decoder: str = "greedy"  # "greedy": any string over the alphabet (best symbol per step);
-    # "lexicon": the train transcript the model finds likeliest; for a closed vocabulary (commands, digits) only
+    vocabulary: str = "open"  # "open": any string over the alphabet (greedy decoding); "closed": every clip says
+    # a train transcript (commands, digits), so the likeliest one is written (lexicon decoding); "closed_if_vendored":
+    # closed for the vendored digits (data: null), open for your recordings (tasks/speech/vocabulary.py)
     max_examples: int | None = None  # seeded subsample (None: every clip)
 
     @property
@@ -62,8 +64,8 @@ class SpeechConfig:
             )
         if self.split_by not in ("dataset", "random", "speaker"):
             raise ValueError(f"speech.split_by '{self.split_by}' must be dataset, random or speaker")
-        if self.decoder not in ("greedy", "lexicon"):
-            raise ValueError(f"speech.decoder '{self.decoder}' must be greedy or lexicon")
+        if self.vocabulary not in VOCABULARIES:
+            raise ValueError(f"speech.vocabulary '{self.vocabulary}' must be one of {', '.join(VOCABULARIES)}")
         if not 0 < self.min_seconds < self.max_seconds or self.sample_rate < 1000:
             raise ValueError(
                 f"speech: need 0 < min_seconds ({self.min_seconds}) < max_seconds ({self.max_seconds}) "

@@ -15,3 +15,4 @@ AUDIO_CHANNELS_KEY = "audio_channels"  # raw: the file's channels (mixed down in
 SPECTROGRAM_KEY = "spectrogram"  # transformed: (frames, mel_bins) standardized log-mel
 FRAMES_KEY = "frames"  # transformed: the number of real (unpadded) spectrogram frames
 CHARACTERS_KEY = "characters"  # transformed: the transcript as character ids, 1-based, 0-padded (CTC blank = 0)
+GREEDY_TRANSCRIPT_KEY = "greedy_transcript"  # evaluation output: the candidate's logits read greedily (any spelling)

@@ -27,7 +27,7 @@ from models.speech_transformer import (
     build_speech_transformer,
     crop_batches,
 )
-from tasks.speech import baseline, features
+from tasks.speech import baseline, features, vocabulary
 from tasks.speech.preprocessing import preprocessing_fn  # noqa: F401  (Transform entry point)
 
 MODEL_INPUTS = (features.SPECTROGRAM_KEY, features.FRAMES_KEY)
@@ -60,14 +60,18 @@ def transcripts_of(ids: np.ndarray, alphabet: str) -> np.ndarray:
 
 
 def decoder(config: PipelineConfig, train_transcripts) -> Callable[[tf.Tensor], tf.Tensor]:
-    """(B, T, A + 1) logits -> (B,) transcripts, as `speech.decoder` says: greedy, or "lexicon": the
-    likeliest of the distinct train transcripts (README, "Speech": on the digits, greedy decoding's
-    errors were near misses such as "eigh" or "twor")."""
-    alphabet = config.speech.alphabet
-    if config.speech.decoder == "lexicon":
-        lexicon = sorted(set(train_transcripts))
-        return lambda logits: lexicon_decode(logits, lexicon, alphabet)
-    return lambda logits: ids_to_text(greedy_decode(logits), alphabet)
+    """(B, T, A + 1) logits -> (B,) transcripts, as `speech.vocabulary` declares (tasks/speech/vocabulary.py):
+    greedy for an open vocabulary, or the likeliest of the distinct train transcripts for a closed one
+    (README, "Speech": on the digits, greedy decoding's errors were near misses such as "eigh" or "twor")."""
+    if vocabulary.decoding(config) == vocabulary.LEXICON:
+        lexicon = vocabulary.lexicon_of(train_transcripts)
+        return lambda logits: lexicon_decode(logits, lexicon, config.speech.alphabet)
+    return greedy_decoder(config)
+
+
+def greedy_decoder(config: PipelineConfig) -> Callable[[tf.Tensor], tf.Tensor]:
+    """(B, T, A + 1) logits -> (B,) transcripts: the best symbol per step (any spelling)."""
+    return lambda logits: ids_to_text(greedy_decode(logits), config.speech.alphabet)
 
 
 def model_config(
@@ -155,13 +159,23 @@ def run_fn(fn_args) -> None:
     decay_steps = config.trainer.epochs * math.ceil(len(clips["train"][1]) / config.trainer.batch_size)
     model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
     training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args))
-    decode = decoder(config, clips["train"][1])
-    print(f"speech decoder: {config.speech.decoder}" + (
-        f" over the {len(set(clips['train'][1]))} distinct train transcripts" if config.speech.decoder == "lexicon" else ""))
+    decode, greedy = decoder(config, clips["train"][1]), greedy_decoder(config)
+    how, lexicon = vocabulary.decoding(config), vocabulary.lexicon_of(clips["train"][1])
+    print(f"speech decoding: {how}; {vocabulary.count_outside(clips['eval'][1], lexicon)} of {len(clips['eval'][1])} "
+          f"eval transcripts are outside the {len(lexicon)} distinct train transcripts")  # fmt: skip
 
     def transcribe(transformed: dict) -> dict:
         logits = model(model_inputs(transformed), training=False)  # (B, T, A + 1)
         return {features.TRANSCRIPT_KEY: decode(logits)}  # (B,)
+
+    def evaluate(transformed: dict) -> dict:
+        """What serving writes, the same logits read greedily (greedy CER beside lexicon CER), the challenger's."""
+        logits = model(model_inputs(transformed), training=False)  # (B, T, A + 1)
+        return {
+            features.TRANSCRIPT_KEY: decode(logits),  # (B,)
+            features.GREEDY_TRANSCRIPT_KEY: greedy(logits),  # (B,)
+            features.baseline_output_key(features.TRANSCRIPT_KEY): challenger(transformed),  # (B,)
+        }
 
     export.export_serving_model(
         model,
@@ -169,11 +183,11 @@ def run_fn(fn_args) -> None:
         RAW_ONLY_KEYS,
         transcribe,
         fn_args.serving_model_dir,
-        evaluate=lambda t: {
-            **transcribe(t),
-            features.baseline_output_key(features.TRANSCRIPT_KEY): challenger(t),
+        evaluate=evaluate,
+        tracked={  # the challenger's weights, and what the Scorer reports the decoding by, travel in the SavedModel
+            "mfcc_challenger": challenger,
+            vocabulary.LEXICON_ATTRIBUTE: tf.Variable(lexicon, dtype=tf.string, trainable=False),
+            vocabulary.DECODING_ATTRIBUTE: tf.Variable(how, dtype=tf.string, trainable=False),
         },
-        tracked={"mfcc_challenger": challenger},  # its weights travel in the SavedModel
         adapters={SAMPLES_SIGNATURE: samples_to_raw()},
     )
-

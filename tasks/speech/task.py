@@ -18,6 +18,7 @@ SPEC = TaskSpec(
     predictor="tasks.speech.predict.predict_speech",
     predict_options=(Option("--file", "FILE", "a WAV file", repeat=True),),
     report_sections=(
+        ("Decoding: the lexicon and greedy decoding (eval and test)", "tasks.speech.report.decoding_section"),
         ("Test clips: spectrograms and transcripts", "tasks.speech.report.spectrogram_section"),
         ("Confusions (test split)", "tasks.speech.report.confusions_section"),
     ),

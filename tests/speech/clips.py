@@ -16,6 +16,7 @@ from tasks.speech.source import wav_bytes
 RATE = 8000
 TONES = {"a": 500.0, "b": 1500.0}  # Hz
 WORDS = ("ab", "ba")
+UNSEEN_WORD = "aba"  # said by no train clip (write_folder's `unseen`)
 
 
 def tone_clip(word: str, rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
@@ -30,8 +31,12 @@ def tone_clip(word: str, rng: np.random.Generator, rate: int = RATE) -> np.ndarr
     return clip + rng.normal(0, 0.01, clip.shape)
 
 
-def write_folder(folder: pathlib.Path, per_word: int, seed: int = 0) -> pathlib.Path:
-    """`folder` with per_word clips of each word as WAV files and a transcripts.csv (speakers s0..s3)."""
+def write_folder(folder: pathlib.Path, per_word: int, seed: int = 0, unseen: int = 0) -> pathlib.Path:
+    """`folder` with per_word clips of each word as WAV files and a transcripts.csv (speakers s0..s3).
+
+    With `unseen` > 0, also that many clips of UNSEEN_WORD, and a split column: every fifth clip of
+    each word and every unseen clip in test, the rest in train, so that the test split holds
+    transcripts that no train clip says (outside a lexicon of the train transcripts)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -39,9 +44,15 @@ def write_folder(folder: pathlib.Path, per_word: int, seed: int = 0) -> pathlib.
         for index in range(per_word):
             name = f"{word}_{index:03d}.wav"
             (folder / name).write_bytes(wav_bytes(tone_clip(word, rng), RATE))
-            rows.append({"file": name, "transcript": word.upper() if index == 0 else word, "speaker": f"s{index % 4}"})
+            rows.append({"file": name, "transcript": word.upper() if index == 0 else word, "speaker": f"s{index % 4}",
+                         "split": "test" if index % 5 == 0 else "train"})  # fmt: skip
+    for index in range(unseen):
+        name = f"{UNSEEN_WORD}_{index:03d}.wav"
+        (folder / name).write_bytes(wav_bytes(tone_clip(UNSEEN_WORD, rng), RATE))
+        rows.append({"file": name, "transcript": UNSEEN_WORD, "speaker": f"s{index % 4}", "split": "test"})
+    columns = ["file", "transcript", "speaker", *(["split"] if unseen else [])]
     with open(folder / "transcripts.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, ["file", "transcript", "speaker"])
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     return folder

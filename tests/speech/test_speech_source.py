@@ -135,8 +135,8 @@ def test_speech_config_rejects_what_it_cannot_use():
         SpeechConfig(split_by="voice").validate()
     with pytest.raises(ValueError, match="lower-case"):
         SpeechConfig(alphabet="ABC").validate()
-    with pytest.raises(ValueError, match="decoder 'beam' must be greedy or lexicon"):
-        SpeechConfig(decoder="beam").validate()
+    with pytest.raises(ValueError, match="vocabulary 'lexicon' must be one of open, closed, closed_if_vendored"):
+        SpeechConfig(vocabulary="lexicon").validate()
     assert tf.io.gfile.exists(str(speech_source.DEFAULT_FOLDER))
 
 
