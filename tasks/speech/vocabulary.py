@@ -55,11 +55,17 @@ def count_outside(transcripts: Iterable[str], lexicon: Iterable[str]) -> int:
 
 
 def warning(how: str, lexicon_size: int, outside: dict[str, int], examples: dict[str, int]) -> str | None:
-    """What to tell a user whose lexicon-decoded model meets eval or test transcripts it cannot write
-    (None when there are none, or when decoding is greedy: an open vocabulary expects new ones)."""
-    if how != LEXICON or not any(outside.values()):
+    """What to tell a user whose eval or test transcripts are not among the train transcripts
+    (None when there are none): lexicon decoding can never write them; greedy decoding can,
+    but the model never heard them said."""
+    if not any(outside.values()):
         return None
     counts = ", ".join(f"{outside[split]} of {examples[split]} {split}" for split in outside)
+    if how != LEXICON:
+        return (
+            f"{counts} transcripts are not among the {lexicon_size} train transcripts: greedy decoding may spell "
+            "them, but the model never heard them said in training; their scores show how it does on new words"
+        )
     return (
         f"{counts} transcripts are not among the {lexicon_size} train transcripts, and lexicon decoding "
         "can never write them (they count as errors). If new words are expected, set speech.vocabulary: open "
