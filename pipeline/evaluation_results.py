@@ -78,15 +78,12 @@ def read_evaluation(uri: str, has_baseline: bool, classes: list[str] = ()) -> di
     return {"metrics": metrics, "failures": failures}
 
 
-def reason(failure: dict, candidate: dict[str, float | None], challenger: str = "in-run baseline", words=None) -> str:
+def reason(failure: dict, candidate: dict[str, float | None], challenger: str = "in-run baseline") -> str:
     """Why one threshold failed; a classifier's margin names its `challenger` (the EvalConfig's
-    description) and both accuracies; a task's own metrics are put in words by its `words`
-    module (its TaskSpec's `gate_words`: `reason(failure, candidate) -> str | None`)."""
+    description) and both accuracies (for a TFMA threshold a user adds to the EvalConfig; the
+    paired gate states its own reasons, components/paired_gate.py)."""
     from components import classifier_metrics
 
-    told = words.reason(failure, candidate) if words is not None else None
-    if told:
-        return told
     if failure["metric"].startswith(classifier_metrics.ACCURACY_OVER_BASELINE):
         ours = candidate.get(classifier_metrics.ACCURACY_OVER_BASELINE)
         theirs = candidate.get(classifier_metrics.BASELINE_ACCURACY)
@@ -97,12 +94,11 @@ def reason(failure: dict, candidate: dict[str, float | None], challenger: str = 
 
 def verdict(
     blessed: bool, failures: list[dict], has_baseline: bool, metrics: dict | None = None, challenger: str | None = None,
-    words=None,
 ) -> str:
     if blessed:
         return "every threshold passed" + ("" if has_baseline else " (no baseline: first blessed model)")
     candidate = (metrics or {}).get("candidate", {})
-    return "; ".join(reason(f, candidate, challenger or "in-run baseline", words) for f in failures) or "validation failed"
+    return "; ".join(reason(f, candidate, challenger or "in-run baseline") for f in failures) or "validation failed"
 
 
 def challenger_of(eval_config) -> str | None:
@@ -134,19 +130,14 @@ def _subject(name: str, challenger: str | None) -> str:
     return name
 
 
-def rule(name: str, threshold: dict, challenger: str | None = None, words=None) -> str:
-    """A threshold as a sentence ("MAE below 1 × the linear challenger's MAE"), not protobuf JSON;
-    a task's own metrics are put in words by its `words` module (`rule(name, upper, lower) -> str | None`)."""
+def rule(name: str, threshold: dict, challenger: str | None = None) -> str:
+    """A threshold as a sentence ("MAE below 1 × the linear challenger's MAE"), not protobuf JSON;"""
     parts = []
     upper, lower = _bound(threshold, "upperBound"), _bound(threshold, "lowerBound")
-    told = words.rule(name, upper, lower) if words is not None and (upper, lower) != (None, None) else None
-    if told:
-        parts.append(told)
-    else:
-        if upper is not None:
-            parts.append(f"{_subject(name, challenger)} at most {number(upper)}")
-        if lower is not None:
-            parts.append(f"{_subject(name, challenger)} above {number(lower)}")
+    if upper is not None:
+        parts.append(f"{_subject(name, challenger)} at most {number(upper)}")
+    if lower is not None:
+        parts.append(f"{_subject(name, challenger)} above {number(lower)}")
     change = threshold.get("changeThreshold")
     if change:
         allowed = float(change.get("absolute", 0.0))
@@ -157,7 +148,7 @@ def rule(name: str, threshold: dict, challenger: str | None = None, words=None) 
     return "; ".join(parts) or "no bound"
 
 
-def failure_line(failure: dict, metrics: dict, thresholds: dict, challenger: str | None = None, words=None) -> str:
+def failure_line(failure: dict, metrics: dict, thresholds: dict, challenger: str | None = None) -> str:
     """`FAILED <metric>`, with its value, its bound, and the rule it broke."""
     name = failure["metric"]
     threshold = thresholds.get(name.split("{")[0], {})
@@ -172,6 +163,6 @@ def failure_line(failure: dict, metrics: dict, thresholds: dict, challenger: str
         broken = f", above its bound {number(upper)}"
     elif value is not None and lower is not None and value < lower:
         broken = f", not above its bound {number(lower)}"
-    rule_text = f" (rule: {rule(name.split('{')[0], threshold, challenger, words)})" if threshold else ""
+    rule_text = f" (rule: {rule(name.split('{')[0], threshold, challenger)})" if threshold else ""
     message = f": {failure['message']}" if failure.get("message") and not threshold else ""
     return f"FAILED {name}{shown}{broken}{rule_text}{message}"

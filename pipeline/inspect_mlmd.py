@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
 import json
 import pathlib
 import sys
@@ -114,17 +113,16 @@ def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = (), spec=No
             raise InspectError(f"the Evaluator of this run wrote no TFMA evaluation, and task {spec and spec.name} reads no other")
         decision.update(spec.call("verdict", json.loads(raw) if raw else {}))
         return decision
-    words = importlib.import_module(spec.gate_words) if spec is not None and spec.gate_words else None
     results = evaluation_results.read_evaluation(info.outputs["evaluation"][0].uri, compared, classes)
     decision.update(results)
     eval_config = parse_eval_config(mlmd.properties(info.execution).get("eval_config"))
     challenger = evaluation_results.challenger_of(eval_config) if eval_config is not None else None
     decision["why"] = evaluation_results.verdict(
-        decision["blessed"], results["failures"], compared, results["metrics"], challenger, words
+        decision["blessed"], results["failures"], compared, results["metrics"], challenger
     )
-    decision["rules"] = {n: evaluation_results.rule(n, t, challenger, words) for n, t in decision["thresholds"].items()}
+    decision["rules"] = {n: evaluation_results.rule(n, t, challenger) for n, t in decision["thresholds"].items()}
     decision["failure_lines"] = [
-        evaluation_results.failure_line(f, results["metrics"], decision["thresholds"], challenger, words)
+        evaluation_results.failure_line(f, results["metrics"], decision["thresholds"], challenger)
         for f in results["failures"]
     ]
     judged = mlmd.custom(blessing, paired_gate.GATE_PROPERTY)

@@ -55,8 +55,6 @@ class TaskSpec:
     scores_key: str = "scores"  # those scores' name in `make inspect JSON=1`
     score_lines: str | None = None  # (name, scores) -> lines; None: the shared table of splits
     verdict: str | None = None  # (the gate's scores) -> its metrics, failures and why, for a gate without TFMA
-    gate_words: str | None = None  # a module putting the task's own gate metrics in words: `rule(name, upper,
-    # lower)` and `reason(failure, candidate metrics)`, each None for a metric it does not know
     # -- what users see after a run ------------------------------------------------------------
     predictor: str | None = None  # (config, argparse namespace) -> prints predictions of the pushed model
     predict_options: tuple[Option, ...] = ()

@@ -12,7 +12,6 @@ SPEC = TaskSpec(
     draft_schema="tasks.timeseries.schema_draft.draft",
     eval_config="tasks.timeseries.gate.eval_config",
     gate="tasks.timeseries.gate.gate",
-    gate_words="tasks.timeseries.gate",
     score_fn="tasks.timeseries.scores.score",
     scores_key="forecast_scores",
     predictor="tasks.timeseries.predict.predict_timeseries",

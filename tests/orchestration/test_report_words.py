@@ -1,42 +1,47 @@
-"""What a run's report and summary say: rules in words, failures with their value and bound, class names."""
+"""What a run's report and summary say: the paired verdicts in words, TFMA failures with their value and bound, class names."""
 import numpy as np
-import tensorflow_model_analysis as tfma
-from google.protobuf import json_format
 
+from components import paired_gate
 from pipeline import evaluation_results, inspect_mlmd
-from pipeline.config import load_config
 from reporting import sections
-from tasks.timeseries import gate as timeseries_gate
+
+JUDGED = {
+    "gate": {
+        "persistence": {"diff": 0.0073, "ci_low": -0.0013, "ci_high": 0.0158, "verdict": "no_difference",
+                        "label": "the persistence challenger", "rule": "superiority", "margin": 0.0, "passed": False},
+        "linear": {"diff": 0.0012, "ci_low": -0.0008, "ci_high": 0.0032, "verdict": "no_difference",
+                   "label": "the linear challenger", "rule": "non_inferiority", "margin": 0.02, "passed": True},
+    },
+    "unit": paired_gate.RELATIVE_UNIT,
+    "transformer_gain": {"diff": 0.0012, "ci_low": -0.0008, "ci_high": 0.0032, "kept_epoch": 0, "over": "its ridge start"},
+    "statement": "KeepBest kept epoch 0: ...",
+}  # fmt: skip
 
 
-def thresholds_of(eval_config) -> dict:
-    """As `make inspect` reads them from the Evaluator's eval_config property."""
-    return inspect_mlmd.thresholds(json_format.MessageToJson(eval_config))
+def test_paired_verdicts_read_as_words():
+    entries = JUDGED["gate"]
+    assert paired_gate.in_words(entries["persistence"], paired_gate.RELATIVE_UNIT) == (
+        "no significant difference from the persistence challenger: +0.73% [-0.13%, +1.58%] (must be better: FAILED)")
+    assert paired_gate.in_words(entries["linear"], paired_gate.RELATIVE_UNIT).endswith("(may lose at most 2.00%: passed)")
+    points = {**entries["linear"], "diff": 0.012, "ci_low": 0.004, "ci_high": 0.02, "verdict": "better"}
+    assert paired_gate.in_words(points, paired_gate.POINTS_UNIT).startswith("better than the linear challenger: +1.20 points")
 
 
-def test_forecast_thresholds_read_as_rules():
-    rules = {
-        name: evaluation_results.rule(name, threshold, words=timeseries_gate)
-        for name, threshold in thresholds_of(timeseries_gate.eval_config(load_config("timeseries"))).items()
-    }
-    assert rules["linear_ratio"] == "MAE below 1 × the linear challenger's MAE"  # 0.9999999999999999, strictly below 1
-    assert rules["seasonal_naive_ratio"] == "MAE below 1 × the seasonal_naive challenger's MAE"
-    assert rules["forecast_mae"] == "forecast_mae at most 0.01 above the deployed model's"
-    assert not any("Threshold" in r or "Bound" in r for r in rules.values())
+def test_the_decision_says_why_from_the_paired_verdicts():
+    lines = [paired_gate.in_words(e, JUDGED["unit"]) for e in JUDGED["gate"].values()]
+    judged = {**JUDGED, "lines": lines, "reasons": lines[:1]}
+    refused = inspect_mlmd.paired_decision(judged, [], {"blessed": False, "why": "validation failed"})
+    assert refused["why"] == lines[0] and refused["gate"] is JUDGED["gate"]
+    blessed = inspect_mlmd.paired_decision({**judged, "reasons": []}, [], {"blessed": True, "why": ""})
+    assert blessed["why"] == "every paired rule passed (no deployed model compared: first blessed model)"
+    shown = inspect_mlmd.gate_lines(refused)
+    assert shown[1:3] == [f"    {line}" for line in lines] and shown[-1] == "  KeepBest kept epoch 0: ..."
 
 
-def test_a_margin_shows_in_the_rule():
-    bound = json_format.MessageToDict(
-        tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(upper_bound={"value": timeseries_gate.challenger_ratio_bound(0.05)}))
-    )
-    assert evaluation_results.rule("linear_ratio", bound, words=timeseries_gate) == "MAE below 0.95 × the linear challenger's MAE"
-
-
-def test_a_failed_threshold_names_its_value_and_bound():
-    thresholds = {"linear_ratio": {"valueThreshold": {"upperBound": float(np.nextafter(1.0, 0.0))}}}
-    metrics = {"candidate": {"linear_ratio": 1.0001, "forecast_mae": 1.7198}}
-    line = evaluation_results.failure_line({"metric": "linear_ratio", "message": ""}, metrics, thresholds, words=timeseries_gate)
-    assert line == "FAILED linear_ratio = 1.0001, above its bound 1 (rule: MAE below 1 × the linear challenger's MAE)"
+def test_the_report_shows_each_comparison_with_its_interval():
+    html = "".join(sections.gate_parts({**JUDGED, "gate_unit": JUDGED["unit"]}))
+    assert "the persistence challenger" in html and "[-0.13, +1.58]" in html and "FAILED" in html
+    assert "What the transformer added" in html
 
 
 def test_a_failed_accuracy_margin_and_change_threshold_read_as_words():

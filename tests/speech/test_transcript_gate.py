@@ -2,10 +2,11 @@
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types
 
-from components import classifier_metrics
+from components import classifier_metrics, paired_gate
 from pipeline.config import load_config
 from tasks.speech import features
 from tasks.speech.gate import eval_config as speech_eval_config
+from tasks.speech.gate import gate as speech_gate
 
 TRUTH = ["seven", "three", "nine", "one"]
 OURS = ["seven", "thre", "nine", "one"]
@@ -49,16 +50,10 @@ def test_a_missing_challenger_output_fails_the_metric_instead_of_counting_as_wro
         combiner.add_input(combiner.create_accumulator(), element)
 
 
-def test_the_speech_gate_needs_a_margin_over_the_challenger_and_no_drop_against_the_deployed_model():
-    config = load_config("speech", overrides=["evaluation.min_improvement=0.02", "evaluation.max_accuracy_drop=0.01"])
-    eval_config = speech_eval_config(config)
-    thresholds = {}
-    for spec in eval_config.metrics_specs:
-        for metric in spec.metrics:
-            for per_slice in metric.per_slice_thresholds:
-                thresholds[metric.config] = per_slice.threshold
-    margin = next(t for c, t in thresholds.items() if '"accuracy_over_baseline"' in c)
-    assert margin.value_threshold.lower_bound.value > 0.02
-    drop = next(t for c, t in thresholds.items() if '"name": "accuracy"' in c)
-    assert drop.change_threshold.absolute.value == -0.01
-    assert {tuple(s.feature_keys) for s in eval_config.slicing_specs} == {(), (features.SPEAKER_KEY,)}
+def test_the_speech_gate_needs_better_than_the_challenger_and_no_loss_against_the_deployed_model():
+    config = load_config("speech", overrides=["evaluation.deployed_margin=0.01"])
+    spec = speech_gate(config)
+    rules = {c.name: c.rule for c in spec.comparisons}
+    assert rules == {"majority": paired_gate.SUPERIORITY, "baseline": paired_gate.SUPERIORITY}  # beat_strong by default
+    assert spec.deployed_margin == 0.01
+    assert {tuple(s.feature_keys) for s in speech_eval_config(config).slicing_specs} == {(), (features.SPEAKER_KEY,)}

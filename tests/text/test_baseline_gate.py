@@ -1,14 +1,11 @@
-"""The text gate against the bag-of-n-grams challenger, through TFMA's own validator."""
+"""The text gate against the bag-of-n-grams challenger: TFMA's agreement metric (reported) and the paired rule (what blesses)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow_model_analysis as tfma
-from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
-from components import classifier_metrics
-from pipeline import evaluation_results
+from components import classifier_metrics, examples_io, paired_gate
 from pipeline.config import load_config
 from tasks.text import features
 from tasks.text import gate as text_gate
@@ -30,22 +27,20 @@ def _metrics(truth, ours, theirs) -> dict:
     return values
 
 
-def _verdict(metrics: dict, min_improvement=0.0) -> tuple[bool, str]:
-    config = load_config("text", overrides=[f"evaluation.min_improvement={min_improvement}"])
-    text_config = text_gate.eval_config(config)
-    eval_config = tfma.utils.update_eval_config_with_defaults(text_config, has_baseline=False, rubber_stamp=True)
-    result = metrics_validator.validate_metrics(((), metrics), eval_config)
-    failures = [{"metric": evaluation_results.metric_name(f.metric_key), "message": f.message}
-                for s in result.metric_validations_per_slice for f in s.failures]  # fmt: skip
-    candidate = {k.name: v for k, v in metrics.items()}
-    challenger = evaluation_results.challenger_of(text_config)  # as inspect reads it from the Evaluator's EvalConfig
-    return result.validation_ok, evaluation_results.verdict(
-        result.validation_ok, failures, False, {"candidate": candidate}, challenger
-    )
+def _judge(truth, ours, theirs, *overrides, wide=None) -> dict:
+    """The paired classification gate as the Evaluator runs it, on serialized eval examples."""
+    config = load_config("text", overrides=list(overrides))
+    spec = text_gate.gate(config)
+    records = [examples_io.to_tf_example({features.LABEL_KEY: [t.decode()]}).SerializeToString() for t in truth]
+    outputs = {features.PREDICTED_LABEL_KEY: np.array(ours),
+               features.baseline_output_key(features.PREDICTED_LABEL_KEY): np.array(theirs)}  # fmt: skip
+    if wide is not None:
+        outputs[features.WIDE_PREFIX + features.PREDICTED_LABEL_KEY] = np.array(wide)
+    return paired_gate.judge(spec, text_gate.losses(outputs, records, spec.config))
 
 
 RNG = np.random.default_rng(0)
-TRUTH = RNG.choice([b"fresh", b"rotten"], size=200)
+TRUTH = RNG.choice([b"fresh", b"rotten"], size=1000, p=[0.6, 0.4])
 FLIP = {b"fresh": b"rotten", b"rotten": b"fresh"}
 
 
@@ -60,14 +55,25 @@ def test_accuracies_are_counted():
     assert metrics[classifier_metrics.ACCURACY_OVER_BASELINE] == pytest.approx(0.1)
 
 
-def test_a_candidate_that_loses_to_the_baseline_is_stopped_and_the_baseline_named():
-    blessed, why = _verdict(_metrics(TRUTH, _with_accuracy(0.75), _with_accuracy(0.78)))
-    assert not blessed
-    assert "stopped by the bag-of-n-grams baseline" in why and "0.7500 vs 0.7800" in why
+def test_a_candidate_that_clearly_loses_to_the_baseline_is_stopped_and_the_baseline_named():
+    judged = _judge(TRUTH, _with_accuracy(0.70), _with_accuracy(0.80))
+    assert not judged["blessed"]
+    assert judged["gate"]["baseline"]["verdict"] == "worse"
+    assert len(judged["reasons"]) == 1 and "bag-of-n-grams baseline" in judged["reasons"][0]
 
 
-def test_a_tie_is_not_a_win_and_the_margin_is_honoured():
-    assert not _verdict(_metrics(TRUTH, _with_accuracy(0.8), _with_accuracy(0.8)))[0]
-    metrics = _metrics(TRUTH, _with_accuracy(0.8), _with_accuracy(0.78))
-    assert _verdict(metrics)[0]
-    assert not _verdict(metrics, min_improvement=0.03)[0]
+def test_a_tie_passes_non_inferiority_but_not_beat_strong():
+    ours = _with_accuracy(0.8)
+    judged = _judge(TRUTH, ours, ours[:900] + _with_accuracy(0.8)[900:])  # equal but for noise
+    assert judged["blessed"], judged["reasons"]
+    assert judged["gate"]["baseline"]["verdict"] == "no_difference"
+    assert judged["gate"]["majority"]["verdict"] == "better"  # 0.8 against the majority's 0.6
+    assert not _judge(TRUTH, ours, ours, "evaluation.beat_strong=true")["blessed"]
+
+
+def test_the_transformer_gain_is_over_its_wide_part():
+    ours = _with_accuracy(0.85)
+    judged = _judge(TRUTH, ours, _with_accuracy(0.8), wide=ours)  # the model is its wide part
+    gain = judged["transformer_gain"]
+    assert gain["diff"] == 0 and gain["ci_low"] <= 0 <= gain["ci_high"] and "wide part" in gain["over"]
+    assert "did not improve" in judged["statement"]

@@ -2,7 +2,6 @@
 import json
 
 import pytest
-import tensorflow_model_analysis as tfma
 
 import tasks
 from pipeline.config import load_config
@@ -46,19 +45,15 @@ def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
     assert splits == {"analyze": ["train"], "transform": ["train", "eval", "test"]}  # train statistics only
 
 
-def test_eval_config_slices_by_length_and_gates_on_the_baseline(tmp_path):
-    config = load_config("text", output_dir=str(tmp_path), overrides=["evaluation.min_improvement=0.01"])
+def test_eval_config_slices_by_length_and_the_gate_is_paired(tmp_path):
+    config = load_config("text", output_dir=str(tmp_path), overrides=["evaluation.margin=0.01"])
     eval_config = text_gate.eval_config(config)
     assert [list(s.feature_keys) for s in eval_config.slicing_specs] == [[], [features.LENGTH_BUCKET_KEY]]
-    gated = [m for spec in eval_config.metrics_specs for m in spec.metrics if m.per_slice_thresholds]
-    assert [m.class_name for m in gated] == ["SparseCategoricalAccuracy", "BaselineAgreement"]
-    assert not any(m.threshold.ByteSize() for spec in eval_config.metrics_specs for m in spec.metrics)
-    for metric in gated:  # gated on the whole eval split only, not on each length slice
-        assert [list(s.slicing_specs) for s in metric.per_slice_thresholds] == [[tfma.SlicingSpec()]]
-    vs_deployed, vs_baseline = (m.per_slice_thresholds[0].threshold for m in gated)
-    assert vs_deployed.change_threshold.absolute.value == -0.01
-    assert vs_baseline.value_threshold.lower_bound.value == pytest.approx(0.01)  # vs TF-IDF + LR
-    assert vs_baseline.value_threshold.lower_bound.value > 0.01  # strictly more
+    # TFMA reports; it gates on nothing (a point estimate decided by noise): the paired rule blesses
+    assert not any(m.per_slice_thresholds or m.threshold.ByteSize() for spec in eval_config.metrics_specs for m in spec.metrics)
+    spec = text_gate.gate(config)
+    assert {c.name: (c.rule, c.margin) for c in spec.comparisons} == {"majority": ("superiority", 0.0), "baseline": ("non_inferiority", 0.01)}
+    assert spec.start == "wide"  # the default model learns over a wide part with character n-grams
     binarized = [s for s in eval_config.metrics_specs if s.binarize.class_ids.values]
     assert list(binarized[0].binarize.class_ids.values) == [0, 1]  # fresh, rotten from the schema
 

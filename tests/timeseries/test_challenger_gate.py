@@ -1,18 +1,17 @@
-"""The Evaluator's gate against the challengers: TFMA's own validator on our metric and EvalConfig.
+"""The time-series gate: its TFMA metrics (reported) and its paired rule (what blesses).
 
 Examples are built where persistence is exact (every future value equals the last
 observed one), so any candidate with an error is worse than persistence and must be
-stopped, with persistence named. The metric's values are checked against numpy.
+stopped, with persistence named. The metric's values are checked against numpy; the
+paired rule reads serialized examples as the Evaluator does.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import tensorflow_model_analysis as tfma
-from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
-from pipeline import evaluation_results
+from components import examples_io, paired_gate
 from pipeline.config import load_config
 from tasks.timeseries import challengers, features, forecast_metrics
 from tasks.timeseries import gate as timeseries_gate
@@ -21,7 +20,7 @@ LOOKBACK, HORIZON, SEASON = 8, 4, 4
 COLUMNS = ["a", "b"]
 
 
-def _fixture(seed=0, n=40):
+def _fixture(seed=0, n=400):
     """windows (N, T, C) of random walks, truth (N, H, C) = the last value (persistence is exact)."""
     rng = np.random.default_rng(seed)
     windows = np.cumsum(rng.normal(size=(n, LOOKBACK, len(COLUMNS))), axis=1)
@@ -52,31 +51,35 @@ def _metrics(windows, truth, model, linear, model_name="") -> dict:
     return values
 
 
-def _config(min_improvement=0.0):
+def _config(*overrides):
     return load_config(
         "timeseries",
         overrides=[
             f"series.input_columns={COLUMNS}", f"series.target_columns={COLUMNS}", f"series.lookback={LOOKBACK}",
-            f"series.horizon={HORIZON}", f"series.season={SEASON}", f"evaluation.min_improvement={min_improvement}",
+            f"series.horizon={HORIZON}", f"series.season={SEASON}", *overrides,
         ],
     )  # fmt: skip
 
 
-def _verdict(metrics: dict, config) -> tuple[bool, str]:
-    """TFMA's validator on the EvalConfig as TFX's Evaluator prepares it for a first run (no baseline)."""
-    eval_config = tfma.utils.update_eval_config_with_defaults(
-        timeseries_gate.eval_config(config), has_baseline=False, rubber_stamp=True
-    )
-    result = metrics_validator.validate_metrics(((), metrics), eval_config)
-    failures = [
-        {"metric": evaluation_results.metric_name(f.metric_key), "message": f.message}
-        for per_slice in result.metric_validations_per_slice
-        for f in per_slice.failures
-    ]
-    candidate = {key.name: value for key, value in metrics.items()}
-    return result.validation_ok, evaluation_results.verdict(
-        result.validation_ok, failures, False, {"candidate": candidate}, words=timeseries_gate
-    )
+def _judge(windows, truth, model, linear, config, deployed=None) -> dict:
+    """The paired gate as the Evaluator runs it: the task's losses on serialized eval examples
+    and the evaluation signature's outputs (the candidate's and the linear challenger's)."""
+    records = [
+        examples_io.to_tf_example({
+            **{features.window_key(c): windows[i, :, j].astype(np.float32) for j, c in enumerate(COLUMNS)},
+            **{features.target_key(c): truth[i, :, j].astype(np.float32) for j, c in enumerate(COLUMNS)},
+        }).SerializeToString()
+        for i in range(len(windows))
+    ]  # fmt: skip
+    def outputs(forecast):
+        return {
+            **{features.forecast_output_key(c): forecast[:, :, j] for j, c in enumerate(COLUMNS)},
+            **{features.challenger_output_key("linear", c): linear[:, :, j] for j, c in enumerate(COLUMNS)},
+        }
+    spec = timeseries_gate.gate(config)
+    losses = timeseries_gate.losses(outputs(model), records, spec.config)
+    deployed_losses = None if deployed is None else timeseries_gate.losses(outputs(deployed), records, spec.config)["model"]
+    return paired_gate.judge(spec, losses, deployed_losses)
 
 
 def test_metric_values_match_numpy():
@@ -97,35 +100,52 @@ def test_metric_values_match_numpy():
             assert metrics[f"{name}_ratio"] == pytest.approx(metrics["forecast_mae"] / mae, rel=1e-9)
 
 
+def test_the_gate_losses_are_the_absolute_errors_per_window():
+    rng, windows, truth = _fixture(n=20)
+    truth = truth + rng.normal(size=truth.shape)
+    model, linear = truth + rng.normal(size=truth.shape), truth + 2 * rng.normal(size=truth.shape)
+    judged = _judge(windows, truth, model, linear, _config())
+    naive = challengers.naive_forecasts(windows, HORIZON, SEASON)
+    for name, forecast in {"persistence": naive["persistence"], "linear": linear}.items():
+        gains = (np.abs(truth - forecast).mean(axis=(1, 2)) - np.abs(truth - model).mean(axis=(1, 2)))
+        expected = gains.mean() / np.abs(truth - forecast).mean()  # as a fraction of the challenger's MAE
+        assert judged["gate"][name]["diff"] == pytest.approx(expected, rel=1e-5)
+
+
 def test_a_candidate_worse_than_persistence_is_stopped_and_persistence_named():
     rng, windows, truth = _fixture()
     model = truth + 0.1 * rng.normal(size=truth.shape)  # close, but persistence is exact
     linear = truth + rng.normal(size=truth.shape)
-    blessed, why = _verdict(_metrics(windows, truth, model, linear), _config())
-    assert not blessed
-    assert "stopped by the persistence challenger" in why
-    assert "linear" not in why and "seasonal_naive" not in why  # those two it does beat
+    judged = _judge(windows, truth, model, linear, _config())
+    assert not judged["blessed"]
+    assert judged["gate"]["persistence"]["verdict"] == "worse"
+    assert judged["reasons"] and all("persistence" in r for r in judged["reasons"])
+    assert judged["gate"]["linear"]["passed"] and judged["gate"]["seasonal_naive"]["passed"]  # those two it does beat
 
 
-def test_a_candidate_that_beats_every_challenger_passes_unless_the_margin_asks_more():
+def test_at_the_level_of_ridge_it_passes_unless_beat_strong_asks_for_better():
     rng, windows, truth = _fixture()
     truth = truth + rng.normal(size=truth.shape)  # persistence is no longer exact
-    model = truth + 0.05 * rng.normal(size=truth.shape)
-    linear = truth + 0.5 * rng.normal(size=truth.shape)
-    metrics = _metrics(windows, truth, model, linear)
-    assert _verdict(metrics, _config())[0]
-    ratio = max(v for k, v in metrics.items() if k.name.endswith("_ratio"))
-    blessed, why = _verdict(metrics, _config(min_improvement=1 - ratio / 2))
-    assert not blessed and "stopped by the linear challenger" in why  # linear is the strongest here
+    model = truth + 0.3 * rng.normal(size=truth.shape)
+    linear = model + 0.01 * rng.normal(size=truth.shape)  # the candidate is its ridge start, give or take
+    judged = _judge(windows, truth, model, linear, _config())
+    assert judged["blessed"], judged["reasons"]
+    assert judged["gate"]["linear"]["verdict"] == "no_difference"
+    strict = _judge(windows, truth, model, linear, _config("evaluation.beat_strong=true"))
+    assert not strict["blessed"] and "linear challenger" in strict["reasons"][0]
 
 
-def test_equal_to_a_challenger_is_not_better():
-    _, windows, truth = _fixture()
-    persistence = challengers.persistence(windows, HORIZON)
-    blessed, why = _verdict(_metrics(windows, truth + 1.0, persistence, persistence), _config())
-    assert not blessed and "persistence" in why
+def test_a_candidate_far_worse_than_the_deployed_model_is_refused():
+    rng, windows, truth = _fixture()
+    truth = truth + rng.normal(size=truth.shape)
+    model = truth + 0.3 * rng.normal(size=truth.shape)
+    deployed = truth + 0.1 * rng.normal(size=truth.shape)
+    judged = _judge(windows, truth, model, model, _config(), deployed=deployed)
+    assert judged["gate"]["deployed"]["verdict"] == "worse" and not judged["blessed"]
+    assert _judge(windows, truth, model, model, _config(), deployed=model)["gate"]["deployed"]["passed"]
 
 
-def test_min_improvement_must_be_a_fraction():
-    with pytest.raises(ValueError, match=r"evaluation.min_improvement \(1.5\)"):
-        timeseries_gate.challenger_ratio_bound(1.5)
+def test_windows_are_resampled_in_blocks_at_least_a_horizon_long():
+    rng, windows, truth = _fixture()
+    judged = _judge(windows, truth + rng.normal(size=truth.shape), truth, truth, _config())
+    assert all(entry["block"] >= HORIZON for entry in judged["gate"].values())
