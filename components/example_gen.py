@@ -25,7 +25,7 @@ from components import examples_io
 from components.scoring import load_function
 from data.config import PipelineConfig
 from data.notices import notices
-from data.splits import SPLITS
+from data.splits import GATE_SPLIT, SPLITS
 
 
 @dataclasses.dataclass
@@ -37,6 +37,9 @@ class Written:
     properties: dict[str, int | str] = dataclasses.field(default_factory=dict)  # custom properties in MLMD
     summary: str = ""  # one line for the run's log
     notice: str | None = None  # what a user should act on (the run's terminal shows it)
+    gate_split: bool = True  # cut eval into selection and gate parts (False: a task judged otherwise, by acting)
+    ordered: bool = False  # examples are in time order (forecast windows): the gate takes the later part
+    purge: int = 0  # ordered: examples dropped at the cut, whose targets overlap the selection part's
 
 
 def write(writer: str, config: PipelineConfig, source: str, output_uri: str) -> Written:
@@ -59,8 +62,13 @@ def ExampleGen(
     (the config's JSON: only what the writer reads, so that training settings keep it cached)."""
     del data_fingerprint, source_fingerprint  # only part of the cache key
     write_examples = load_function(writer)  # first: the task's modules register its config sections
-    written = write_examples(PipelineConfig.from_dict(json.loads(task_config)), source, examples.uri)
-    examples_io.describe(examples, SPLITS, source, written.counts, written.unit)
+    config = PipelineConfig.from_dict(json.loads(task_config))
+    written = write_examples(config, source, examples.uri)
+    splits = list(SPLITS)
+    if written.gate_split:
+        written.counts.update(examples_io.carve_gate(examples.uri, written.ordered, written.purge, config.seed))
+        splits.append(GATE_SPLIT)
+    examples_io.describe(examples, splits, source, written.counts, written.unit)
     for name, value in written.properties.items():
         if isinstance(value, int):
             examples.set_int_custom_property(name, value)

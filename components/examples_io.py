@@ -9,12 +9,13 @@ reads a split back for the Scorer, the report and the benchmarks.
 import os
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import tensorflow as tf
 from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from data.splits import SPLITS
+from data.splits import GATE_FRACTION, GATE_SPLIT, SPLITS
 
 SPLIT_FILE = "data_tfrecord-00000-of-00001.gz"
 
@@ -39,6 +40,35 @@ def write_frame(output_uri: str, frame, splits, features_of: Callable) -> dict[s
         split: write_split(output_uri, split, (to_tf_example(features_of(row)) for row in frame[splits == split].itertuples(index=False)))
         for split in SPLITS
     }
+
+
+def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0) -> dict[str, int]:
+    """Cut the written eval split into `eval` (selection) and `gate` (the paired gate's), GATE_FRACTION
+    of it for the gate: for `ordered` examples (forecast windows in time order) the later part, after
+    dropping `purge` windows at the cut whose targets overlap the selection part's; otherwise a seeded
+    random part, each part keeping the file order. Returns the two parts' counts."""
+    records = read_split(output_uri, "eval")
+    n = len(records)
+    size = int(round(n * GATE_FRACTION))
+    if n - size - (purge if ordered else 0) < 2 or size < 2:
+        raise ValueError(
+            f"the eval split has {n} examples: too few to keep a selection part and a gate part of at least 2 "
+            "each (the gate judges on examples nothing was chosen on). Use more data or a larger eval fraction."
+        )
+    if ordered:
+        gate = set(range(n - size, n))
+        selection = records[: n - size - purge]
+    else:
+        gate = set(np.random.default_rng(seed).permutation(n)[:size].tolist())
+        selection = [r for i, r in enumerate(records) if i not in gate]
+    gated = [r for i, r in enumerate(records) if i in gate]
+    for split, part in (("eval", selection), (GATE_SPLIT, gated)):
+        split_dir = os.path.join(output_uri, f"Split-{split}")
+        tf.io.gfile.makedirs(split_dir)
+        with tf.io.TFRecordWriter(os.path.join(split_dir, SPLIT_FILE), options="GZIP") as writer:
+            for record in part:
+                writer.write(record)
+    return {"eval": len(selection), GATE_SPLIT: len(gated)}
 
 
 def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[bytes]:

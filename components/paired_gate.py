@@ -162,12 +162,13 @@ def statement(gain: dict, unit: str, grows_from_start: bool = True) -> str:
     if gain.get("kept_epoch") == 0:
         return (f"KeepBest kept epoch 0: the transformer did not improve on its start on eval; "
                 f"the model is {gain['over']} ({figures} against it)")  # fmt: skip
+    kept = f" (KeepBest kept epoch {gain.get('kept_epoch')})"
     if gain["verdict"] == pe.BETTER:
-        return f"the transformer improved on its start, {gain['over']}: {figures}"
+        return f"the transformer improved on its start, {gain['over']}: {figures}{kept}"
     if gain["verdict"] == pe.WORSE:
-        return f"the transformer is worse than its start, {gain['over']}, on eval: {figures}"
-    return (f"the transformer did not improve significantly on its start, {gain['over']}: {figures}; "
-            "the deployed model is in effect its start")  # fmt: skip
+        return f"the transformer is worse than its start, {gain['over']}, on the gate's examples: {figures}{kept}"
+    return (f"the transformer did not improve significantly on its start, {gain['over']}: {figures}{kept}; "
+            "the model is in effect its start")  # fmt: skip
 
 
 def write(result: dict, evaluation_uri: str, artifacts) -> None:

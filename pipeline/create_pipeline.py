@@ -27,6 +27,7 @@ from components.pusher import Pusher
 from components.scoring import Scorer
 from data import schemas
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
+from data.splits import GATE_SPLIT
 from pipeline import evaluation
 from pipeline.fingerprint import file_fingerprint, source_fingerprint
 from pipeline.profile import Deployment, is_uri, training_components
@@ -176,7 +177,7 @@ def create_pipeline(
                     *([spec.gate.rpartition(".")[0]] if spec.gate else []), *evaluation.custom_metric_modules(eval_config),
                 ),  # fmt: skip
             ),
-            example_splits=["eval"],
+            example_splits=[GATE_SPLIT],  # the part of eval nothing was chosen on (data/splits.py)
             replace_broken_deployed=bool(config.evaluation.get(REPLACE_BROKEN_DEPLOYED, False)),
             gate=spec.call("gate", config) if spec.gate else None,
         )

@@ -46,4 +46,6 @@ def write_examples(config: PipelineConfig, csv_path: str, output_uri: str) -> Wr
         properties={"series_report": json.dumps(report.__dict__), "missing_timestamps": report.missing_timestamps},
         summary=f"Frequency {report.frequency}.",
         notice=notice,
+        ordered=True,  # the gate judges on the later part of eval, in time
+        purge=-(-config.series.horizon // config.series.stride) - 1,  # windows whose targets reach back into the selection part
     )
