@@ -1,0 +1,39 @@
+"""The eval split cut into a selection part and a gate part (components/examples_io.carve_gate)."""
+import pytest
+import tensorflow as tf
+
+from components import examples_io
+from data.splits import GATE_SPLIT
+
+
+def _write_eval(uri, n: int) -> None:
+    examples_io.write_split(str(uri), "eval", (examples_io.to_tf_example({"i": [i]}) for i in range(n)))
+
+
+def _ids(uri, split: str) -> list[int]:
+    return [tf.train.Example.FromString(r).features.feature["i"].int64_list.value[0] for r in examples_io.read_split(str(uri), split)]
+
+
+def test_ordered_examples_give_the_gate_the_later_half_and_purge_the_overlap(tmp_path):
+    _write_eval(tmp_path, 20)
+    counts = examples_io.carve_gate(str(tmp_path), ordered=True, purge=3)
+    assert _ids(tmp_path, GATE_SPLIT) == list(range(10, 20))  # the later half, in time order
+    assert _ids(tmp_path, "eval") == list(range(0, 7))  # 7, 8, 9 share targets with the gate's first windows
+    assert counts == {"eval": 7, GATE_SPLIT: 10}
+
+
+def test_unordered_examples_are_cut_by_a_seeded_draw_and_keep_their_order(tmp_path):
+    _write_eval(tmp_path / "a", 100)
+    _write_eval(tmp_path / "b", 100)
+    examples_io.carve_gate(str(tmp_path / "a"), ordered=False, seed=1)
+    examples_io.carve_gate(str(tmp_path / "b"), ordered=False, seed=1)
+    selection, gate = _ids(tmp_path / "a", "eval"), _ids(tmp_path / "a", GATE_SPLIT)
+    assert sorted(selection + gate) == list(range(100)) and not set(selection) & set(gate)
+    assert len(gate) == 50 and gate == sorted(gate) and gate != list(range(50, 100))  # not simply the later half
+    assert _ids(tmp_path / "b", GATE_SPLIT) == gate  # the same seed, the same cut
+
+
+def test_an_eval_split_too_small_to_cut_is_an_error(tmp_path):
+    _write_eval(tmp_path, 3)
+    with pytest.raises(ValueError, match="eval split has 3 examples"):
+        examples_io.carve_gate(str(tmp_path), ordered=False)
