@@ -9,18 +9,29 @@ from tasks.vision.source import png_bytes
 
 SIZE = 16
 CLASSES = ("horizontal", "vertical")
+GREY, NOISE, CONTRAST = 128, 30, 122  # background GREY +- NOISE; a stroke GREY +- CONTRAST
 
 
 def stroke(rng: np.random.Generator, label: str, size: int = SIZE) -> np.ndarray:
-    """A full-length bright stroke at a random row or column on a noisy dark background:
-    no linear function of the pixels tells the two classes apart, a ViT's patches do."""
-    image = rng.integers(0, 60, (size, size)).astype(np.uint8)
-    where = rng.integers(1, size - 1)
+    """A full-length stroke, bright or dark at random, at a random row or column (any of them)
+    on a noisy grey background: a ViT's (or a CNN's) patches find it, a linear function of
+    the pixels cannot.
+
+    Why no linear function: the image minus GREY has the same distribution as its negative,
+    in both classes (the noise is symmetric around GREY and the stroke's sign a coin flip),
+    so any weighted sum of the pixels is distributed symmetrically around one and the same
+    centre for both classes, and a threshold on it is right at most 75 % of the time (one
+    class can sit on one side at best half the time). With bright strokes only, a stroke
+    crossing column 0 once and never row 0 made "column 0 minus row 0" a near-perfect rule.
+    """
+    image = rng.integers(GREY - NOISE, GREY + NOISE + 1, (size, size))  # symmetric around GREY
+    where = rng.integers(0, size)
+    value = GREY + CONTRAST * rng.choice([-1, 1])
     if label == "horizontal":
-        image[where, :] = 230
+        image[where, :] = value
     else:
-        image[:, where] = 230
-    return image
+        image[:, where] = value
+    return image.astype(np.uint8)
 
 
 def write_folder(root: pathlib.Path, per_class: int, seed: int = 0) -> pathlib.Path:
