@@ -197,14 +197,17 @@ class Executor(tfx_evaluator.Executor):
         judgement = paired_judgement(input_dict, exec_properties)
         tfma_properties = {k: v for k, v in exec_properties.items() if k != paired_gate.PAIRED_GATE_KEY}
         super().Do(input_dict, output_dict, tfma_properties)
-        if judgement is None:
-            return
         blessing = artifact_utils.get_single_instance(output_dict[specs.BLESSING_KEY])
+        key = constants.ARTIFACT_PROPERTY_BLESSED_KEY  # absent when TFMA had no threshold to validate
+        validated = blessing.get_int_custom_property(key) == constants.BLESSED_VALUE if blessing.has_custom_property(key) else None
+        if judgement is None:
+            if validated is None:  # fail closed: no rule at all blesses nothing
+                notices().warning("Evaluator: the task sets no gate (TaskSpec.gate) and its EvalConfig no threshold: nothing is blessed")
+                write_blessing(blessing, input_dict, False)
+            return
         evaluation = artifact_utils.get_single_instance(output_dict[specs.EVALUATION_KEY])
         paired_gate.write(judgement, evaluation.uri, [evaluation, blessing])
-        key = constants.ARTIFACT_PROPERTY_BLESSED_KEY  # absent when TFMA had no threshold to validate
-        validated = not blessing.has_custom_property(key) or blessing.get_int_custom_property(key) == constants.BLESSED_VALUE
-        write_blessing(blessing, input_dict, validated and judgement["blessed"])  # TFMA's own thresholds still count
+        write_blessing(blessing, input_dict, validated is not False and judgement["blessed"])  # TFMA's own thresholds still count
 
 
 class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
