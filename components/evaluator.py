@@ -48,6 +48,7 @@ from data.notices import notices
 BASELINE_SKIPPED = "baseline_skipped"  # custom property: why the deployed model was not compared
 REPLACE_BROKEN_DEPLOYED = "replace_broken_deployed"  # config `evaluation.<this>` and the Evaluator's exec property
 PROBE_EXAMPLES = 8  # eval examples both models are called on
+MIN_GATE_EXAMPLES = 10  # fewer gate examples give no usable interval
 
 
 class BrokenDeployedModel(RuntimeError):
@@ -152,7 +153,13 @@ def paired_judgement(input_dict, exec_properties) -> dict | None:
     proto_utils.json_to_proto(exec_properties[specs.EVAL_CONFIG_KEY], eval_config)
     signature = eval_config.model_specs[0].signature_name or "serving_default"
     examples = artifact_utils.get_single_instance(input_dict[specs.EXAMPLES_KEY])
-    records = examples_io.read_split(examples.uri, (eval_splits(exec_properties) or ["eval"])[0])  # in file (time) order
+    split = (eval_splits(exec_properties) or ["eval"])[0]
+    records = examples_io.read_split(examples.uri, split)  # in file (time) order
+    if len(records) < MIN_GATE_EXAMPLES:
+        raise ValueError(
+            f"the '{split}' split (the part of eval the gate judges on, data/splits.py) has {len(records)} examples "
+            f"under {examples.uri}: at least {MIN_GATE_EXAMPLES} are needed for an interval. Use more data or a larger eval fraction."
+        )
     losses_of = load_function(spec.losses)
     candidate = artifact_utils.get_single_instance(input_dict[specs.MODEL_KEY])
     losses = losses_of(outputs_on(path_utils.serving_model_path(candidate.uri), signature, records), records, spec.config)

@@ -46,15 +46,13 @@ def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0) ->
     """Cut the written eval split into `eval` (selection) and `gate` (the paired gate's), GATE_FRACTION
     of it for the gate: for `ordered` examples (forecast windows in time order) the later part, after
     dropping `purge` windows at the cut whose targets overlap the selection part's; otherwise a seeded
-    random part, each part keeping the file order. Returns the two parts' counts."""
+    random part, each part keeping the file order. Returns the two parts' counts. Too small a part is
+    not an error here: data validation names what is wrong with such data first, and the Evaluator
+    refuses a gate part too small to judge on."""
     records = read_split(output_uri, "eval")
     n = len(records)
     size = int(round(n * GATE_FRACTION))
-    if n - size - (purge if ordered else 0) < 2 or size < 2:
-        raise ValueError(
-            f"the eval split has {n} examples: too few to keep a selection part and a gate part of at least 2 "
-            "each (the gate judges on examples nothing was chosen on). Use more data or a larger eval fraction."
-        )
+    purge = min(purge, max(0, n - size - 1)) if ordered else 0
     if ordered:
         gate = set(range(n - size, n))
         selection = records[: n - size - purge]
