@@ -135,13 +135,13 @@ def interval_words(evidence: paired_evidence.Evidence) -> str:
 def compared(name: str, label: str, evidence: paired_evidence.Evidence, mean: float, margin: float | None) -> dict:
     """One comparison of the gate: its evidence, its rule, whether it passes, and a sentence.
     `margin` None: superiority (must be better); else non-inferiority by `margin` returns."""
-    passed = evidence.superior() if margin is None else evidence.non_inferior(margin)
+    passed = bool(evidence.superior() if margin is None else evidence.non_inferior(margin))  # not numpy's bool: JSON
     rule = "must be better" if margin is None else f"must not be worse by more than {margin:.1f}"
     sentence = (f"{label} ({mean:.1f}): {VERDICT_WORDS[evidence.verdict]}, {interval_words(evidence)}; "
                 f"{rule}: {'passes' if passed else 'fails'}")  # fmt: skip
     rule_name = "superiority" if margin is None else "non_inferiority"
     return {"name": name, "evidence": evidence, "passed": passed, "sentence": sentence, "rule": rule_name,
-            "margin": margin, "challenger_mean_return": mean}  # fmt: skip
+            "margin": None if margin is None else float(margin), "challenger_mean_return": mean}  # fmt: skip
 
 
 def gate_comparisons(gate_rule: DecisionGate, model: np.ndarray, data_mean: float, challengers: dict) -> list[dict]:

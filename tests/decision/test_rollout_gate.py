@@ -1,6 +1,8 @@
 """The decision gate: which targets it asks for, and when it blesses (real CartPole rollouts)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -59,6 +61,7 @@ DATA = {"mean_return": 195.7, "max_return": 500.0, "episodes": 300}
 def test_a_policy_better_than_the_data_and_no_worse_than_the_clonings_is_blessed():
     scores = judge(config(), Policy(acts_well=True, clones_well=False, filtered_well={FILTERED_10: False, FILTERED_25: True}), None, DATA)
     assert scores["blessed"] and scores["reasons"] == []
+    assert json.loads(json.dumps(scores)) == scores  # the Scores artifact is JSON
     assert scores["model"]["returns"] == [500.0] * EPISODES and scores["model"]["target_return"] == 500.0
     assert scores["behaviour_cloning"]["mean_return"] < 100
     assert [p["target_return"] for p in scores["curve"]] == [125.0, 250.0, 375.0, 500.0]
@@ -143,8 +146,6 @@ def test_the_removed_gate_keys_are_an_error_naming_their_replacement(key, replac
 
 def test_missing_episode_returns_are_an_error_not_a_data_return_of_zero():
     """Fail closed: the data's mean return is the bar; an artifact without it cannot be judged."""
-    import json
-
     from tfx.types import standard_artifacts
 
     from tasks.decision.rollout_evaluator import data_returns
