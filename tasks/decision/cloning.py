@@ -24,9 +24,9 @@ from tasks.decision.serving import BEHAVIOUR_CLONING, filtered_name
 from tasks.decision.windows import Episodes
 
 FILTER_FRACTIONS = (0.10, 0.25)  # %BC's fractions of episodes kept, as in the Decision Transformer paper
-# Upper bound: KeepBest ends sooner. On the default data plain cloning's eval loss stops
-# falling near epoch 60; %BC-10's (a deterministic controller) still falls at 300, slowly:
-# 100 bounds the Trainer's time (README, "Cloning's epochs").
+# Upper bound: KeepBest usually ends sooner. On the default data the eval losses fall slowly
+# for long (plain cloning's lowest at epoch 62 to 100, %BC-10's, a deterministic controller,
+# still falling at 300): 100 bounds the Trainer's time (README, "Cloning's epochs").
 EPOCHS = 100
 PATIENCE = 10  # epochs without a lower eval loss before stopping
 BATCH = 256
