@@ -4,9 +4,9 @@ The decision pipeline runs once per environment, in a fresh OUTPUT_DIR under ben
 (`--reuse-runs`: the runs already there): on CartPole-v1 (discrete actions, the default
 data) and on Pendulum-v1 (continuous actions: the tanh head), each on data logged by a
 seeded mix of behaviour policies. From each run's RolloutEvaluator: the return the Decision
-Transformer earns when asked for the environment's maximum, behaviour cloning's on the
-same 20 seeded episodes (trained in the same run, on the same train episodes), and the
-logged data's mean and best. Goal on CartPole: a mean of 490 or more from data averaging
+Transformer earns when asked for the environment's maximum, behaviour cloning's and
+filtered behaviour cloning's on the same seeded episodes (trained in the same run, on the
+same train episodes), the logged data's mean and best, and the gate's paired verdicts. Goal on CartPole: a mean of 490 or more from data averaging
 under 250.
 """
 from __future__ import annotations
@@ -43,12 +43,16 @@ def row(env_id: str, output_dir: str, overrides: list[str]) -> dict:
     by_node = {e.node: e for e in executions}
     scores = json.loads(mlmd.custom(by_node["Evaluator"].outputs["scores"][0], SCORES_PROPERTY))
     model, clone, data = scores["model"], scores["behaviour_cloning"], scores["data"]
+    filtered = scores.get("filtered_behaviour_cloning", {})
+    gate = scores.get("gate", {})
     return {
         "environment": env_id,
         "asked for": model["target_return"],
         "episodes": model["episodes"],
         "decision transformer": f"{model['mean_return']:.1f} ± {model['std_return']:.1f}",
         "behaviour cloning": f"{clone['mean_return']:.1f} ± {clone['std_return']:.1f}",
+        "filtered cloning": f"{filtered['mean_return']:.1f} ± {filtered['std_return']:.1f}" if filtered else "-",
+        "verdicts": ", ".join(f"{name} {v['verdict']} [{v['ci_low']:+.1f}, {v['ci_high']:+.1f}]" for name, v in gate.items()),
         "data mean": round(data["mean_return"], 1),
         "data best": round(data["max_return"], 1),
         "blessed": scores["blessed"],

@@ -2,8 +2,8 @@
 
 Thin adapters: returns-to-go and standardized states are made in
 `tasks.decision.preprocessing`, context windows in `tasks.decision.windows`, the
-model in `models.decision_transformer`, the behaviour-cloning baseline in
-`models.behaviour_cloning`, the SavedModel in `tasks.decision.serving`. The Tuner
+model in `models.decision_transformer`, the cloning challengers (plain and filtered) in
+`tasks.decision.cloning`, the SavedModel in `tasks.decision.serving`. The Tuner
 searches the context length K too, so each trial cuts its own windows (`DecisionHyperModel.fit`).
 The pipeline passes `PipelineConfig.to_dict()` as `custom_config`.
 """
@@ -20,9 +20,8 @@ from tfx.components.tuner.component import TunerFnResult
 
 from components import training
 from data.config import PipelineConfig
-from models.behaviour_cloning import build_behaviour_cloning
 from models.decision_transformer import DecisionTransformerConfig, build_decision_transformer
-from tasks.decision import serving
+from tasks.decision import cloning, serving
 from tasks.decision.preprocessing import (
     preprocessing_fn,  # noqa: F401  (Transform entry point)
 )
@@ -30,8 +29,6 @@ from tasks.decision.rollout import action_space_info
 from tasks.decision.windows import Episodes, context_windows, read_episodes
 
 TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")
-BEHAVIOUR_CLONING_EPOCHS = 20
-BEHAVIOUR_CLONING_BATCH = 256
 
 
 def max_timestep(config: PipelineConfig, space: dict) -> int:
@@ -121,22 +118,18 @@ def tuner_fn(fn_args) -> TunerFnResult:
     return training.random_search(fn_args, config, hypermodel, TUNER_OBJECTIVE, None, None)
 
 
-def fit_behaviour_cloning(train: Episodes, space: dict, seed: int) -> keras.Model:
-    """The baseline: every logged (standardized state, action) pair of the train split imitated alike."""
-    keras.utils.set_random_seed(seed)
-    states = np.concatenate(train.states)  # (N, S)
-    actions = np.concatenate(train.actions)  # (N, A)
-    targets = np.rint(actions[:, 0]).astype(np.int32) if space["discrete"] else actions
-    model = build_behaviour_cloning(
-        space["state_dim"], space["action_dim"], space["discrete"], space["action_low"], space["action_high"]
-    )
-    model.fit(states, targets, batch_size=BEHAVIOUR_CLONING_BATCH, epochs=BEHAVIOUR_CLONING_EPOCHS, shuffle=True, verbose=0)
-    return model
+def kept_epoch(val_losses: list[float], final_loss: float, rtol: float = 1e-4) -> int:
+    """The epoch `components.training.fit` kept (KeepBest), read from what it leaves: the eval
+    loss of the weights it restored (`final_loss`) is that epoch's `val_loss` (the same
+    evaluation of the same weights); when no epoch's matches, the start's (epoch 0)."""
+    close = [(abs(v - final_loss), epoch) for epoch, v in enumerate(val_losses, start=1)
+             if math.isclose(v, final_loss, rel_tol=rtol, abs_tol=1e-7)]  # fmt: skip
+    return min(close)[1] if close else 0
 
 
 def run_fn(fn_args) -> None:
-    """Train the best Decision Transformer (the best epoch on eval kept) and the behaviour-cloning
-    baseline on the same episodes; export both in one SavedModel."""
+    """Train the best Decision Transformer (the best epoch on eval kept) and the cloning
+    challengers on the same episodes; export them in one SavedModel, with the epochs kept."""
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     space, train, evaluation, tf_transform_output = read_splits(fn_args, config)
@@ -145,14 +138,11 @@ def run_fn(fn_args) -> None:
     chosen = model_config(config, space, training.hyperparameters_from(fn_args), decay_steps)
     print(f"decision: {len(train)} train episodes ({train.steps} steps), {len(evaluation)} eval; model {chosen}")
     model = build_decision_transformer(chosen)
-    training.fit(
-        model,
-        window_dataset(train, chosen, batch, config.seed),
-        window_dataset(evaluation, chosen, batch, None),
-        config,
-        fn_args.model_run_dir,
-    )
-    behaviour_cloning = fit_behaviour_cloning(train, space, config.seed)
+    eval_windows = window_dataset(evaluation, chosen, batch, None)
+    history = training.fit(model, window_dataset(train, chosen, batch, config.seed), eval_windows, config, fn_args.model_run_dir)
+    kept = kept_epoch(history.history.get("val_loss", []), model.evaluate(eval_windows, verbose=0, return_dict=True)["loss"])
+    clones = cloning.fit_clones(train, evaluation, space, config.seed)
+    print("decision: kept epoch", kept, "of the Decision Transformer; cloning:", {k: c.info() for k, c in clones.items()})
     info = {
         "env_id": config.decision.env_id,
         **{k: space[k] for k in ("discrete", "state_dim", "action_dim", "action_low", "action_high")},
@@ -161,5 +151,8 @@ def run_fn(fn_args) -> None:
         "return_scale": config.decision.return_scale,
         "data_best_return": float(np.max(train.episode_returns)),
         "max_return": config.decision.max_return,
+        "kept_epoch": kept,  # KeepBest's epoch of the Decision Transformer (0: its untrained start)
+        "cloning": {name: clone.info() for name, clone in clones.items()},  # each signature's fraction and epoch
     }
-    serving.export_decision_model(model, behaviour_cloning, tf_transform_output, info, fn_args.serving_model_dir)
+    models = {name: clone.model for name, clone in clones.items()}
+    serving.export_decision_model(model, models, tf_transform_output, info, fn_args.serving_model_dir)

@@ -3,17 +3,27 @@
 An offline metric cannot say whether a policy is worth deploying; the return it earns can.
 The candidate's SavedModel is rolled out in `decision.env_id`, conditioned on target
 returns (the data's best and the environment's maximum, and a few below for the report's
-curve), over `decision.rollout_episodes` seeded episodes each; the same number of
-episodes from other seeds, which choose nothing, give its test return. The behaviour-cloning
-baseline inside the same SavedModel, and the deployed model when there is one, act on the
-same seeds. The candidate is blessed only if its mean return at the highest target beats
-the data's mean return and behaviour cloning's (by `evaluation.min_return_improvement`),
-and does not fall below the deployed model's by more than `evaluation.max_return_drop`.
+curve), over `decision.rollout_episodes` seeded episodes each. Its challengers act on the
+same seeds: plain behaviour cloning and filtered behaviour cloning (%BC), both inside the
+same SavedModel (tasks/decision/cloning.py), and the deployed model when there is one.
+Which %BC variant (top 10 % or 25 % of episodes) is the challenger is chosen by its return
+on other seeds, which the gate never sees, so that choosing it does not inflate its number.
+
+Every comparison is paired by seed: gain = the candidate's return - the other's on the same
+seed (for the data, its mean return), with a 95 % interval (components/paired_evidence.py).
+The candidate is blessed only if it is *better* than the data's mean (superiority), and no
+worse than each cloning challenger and the deployed model by more than a margin
+(non-inferiority: `evaluation.return_margin`, `evaluation.deployed_margin`, fractions of
+that challenger's mean return; `evaluation.beat_strong` also asks for *better* than both
+clonings; tasks/decision/config.py `DecisionGate`). As many episodes again, from other
+seeds, give test returns, which choose nothing.
 
 Its outputs are TFX's: a ModelBlessing the Pusher and the LatestBlessedModel resolver
-read, and a Scores artifact (`decision_scores` in `make inspect JSON=1`).
+read, and a Scores artifact (`decision_scores` in `make inspect JSON=1`: its `gate`, each
+comparison's verdict with its interval, and `transformer_gain`).
 """
 
+import dataclasses
 import json
 import os
 
@@ -24,6 +34,7 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 from tfx.utils import path_utils
 
+from components import paired_evidence
 from components.evaluator import BASELINE_SKIPPED
 from components.scoring import Scores, record
 from data.config import PipelineConfig
@@ -32,10 +43,17 @@ from tasks.decision import (
     config as _sections,  # noqa: F401  (registers `decision:`: this runs in its own process)
 )
 from tasks.decision import rollout
-from tasks.decision.serving import ServedPolicy
+from tasks.decision.config import DecisionGate
+from tasks.decision.serving import BEHAVIOUR_CLONING, FILTERED_PREFIX, ServedPolicy
 
 CURVE_POINTS = 4  # targets below the highest one, for the achieved-vs-target curve
+SELECTION_SEED_OFFSET = 250_000  # %BC's variant is chosen on episodes this far after the gate's
 TEST_SEED_OFFSET = 500_000  # test episodes start this far after the gate's: other starts, chosen by nothing
+DATA_MEAN = "data_mean_return"  # the gate's names of its comparisons (`gate` in the scores)
+FILTERED = "filtered_behaviour_cloning"
+DEPLOYED = "deployed"
+VERDICT_WORDS = {paired_evidence.BETTER: "better", paired_evidence.NO_DIFFERENCE: "no significant difference",
+                 paired_evidence.WORSE: "worse"}  # fmt: skip
 
 
 def data_returns(examples) -> dict:
@@ -75,46 +93,134 @@ def targets(info: dict) -> list[float]:
     return sorted({round(float(t), 3) for t in [*curve, *top]})
 
 
-def acted(policy: ServedPolicy, target: float, seeds: list[int], max_steps: int | None) -> dict:
-    """The Decision Transformer asked for `target` on `seeds`: {"target_return", "mean_return", "std_return", "episodes"}."""
+def acted_returns(policy: ServedPolicy, target: float, seeds: list[int], max_steps: int | None) -> np.ndarray:
+    """(n,) returns of the Decision Transformer asked for `target`, one per seed."""
     info = policy.info
-    returns = rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
-    return {"target_return": target, **rollout.summary(returns)}
+    return rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
 
 
-def cloned(policy: ServedPolicy, seeds: list[int], max_steps: int | None) -> dict:
-    """The SavedModel's behaviour-cloning baseline on `seeds`."""
-    return rollout.summary(rollout.rollout_markov(policy.info["env_id"], policy.clone, seeds, max_steps))
+def cloned_returns(policy: ServedPolicy, name: str, seeds: list[int], max_steps: int | None) -> np.ndarray:
+    """(n,) returns of the SavedModel's cloning challenger `name`, one per seed."""
+    return rollout.rollout_markov(policy.info["env_id"], lambda states: policy.clone(states, name), seeds, max_steps)
+
+
+def described(returns: np.ndarray, **extra) -> dict:
+    """{"mean_return", "std_return", "episodes", "returns" (per seed, in seed order), **extra}."""
+    return {**extra, **rollout.summary(returns), "returns": [float(r) for r in returns]}
+
+
+def filtered_variants(candidate: ServedPolicy) -> list[str]:
+    """The %BC signatures the candidate holds. Fails closed: a gate without its challengers
+    must not bless, so a SavedModel without plain or filtered cloning is an error."""
+    names = candidate.clones()
+    filtered = [name for name in names if name.startswith(FILTERED_PREFIX)]
+    if BEHAVIOUR_CLONING not in names or not filtered:
+        raise ValueError(
+            f"the candidate's SavedModel holds the cloning challengers {names}; the gate needs '{BEHAVIOUR_CLONING}' "
+            f"and at least one '{FILTERED_PREFIX}*' (tasks/decision/cloning.py): it cannot judge the candidate without them"
+        )
+    return filtered
+
+
+def chosen_filtered(candidate: ServedPolicy, seeds: list[int], max_steps: int | None) -> tuple[str, dict]:
+    """(the %BC variant of highest mean return on `seeds`, every variant's mean there); ties: the first by name."""
+    means = {name: float(np.mean(cloned_returns(candidate, name, seeds, max_steps))) for name in filtered_variants(candidate)}
+    return max(means, key=means.get), means
+
+
+def interval_words(evidence: paired_evidence.Evidence) -> str:
+    return f"{evidence.diff:+.1f} per episode (95 % interval {evidence.ci_low:+.1f} to {evidence.ci_high:+.1f})"
+
+
+def compared(name: str, label: str, evidence: paired_evidence.Evidence, mean: float, margin: float | None) -> dict:
+    """One comparison of the gate: its evidence, its rule, whether it passes, and a sentence.
+    `margin` None: superiority (must be better); else non-inferiority by `margin` returns."""
+    passed = bool(evidence.superior() if margin is None else evidence.non_inferior(margin))  # not numpy's bool: JSON
+    rule = "must be better" if margin is None else f"must not be worse by more than {margin:.1f}"
+    sentence = (f"{label} ({mean:.1f}): {VERDICT_WORDS[evidence.verdict]}, {interval_words(evidence)}; "
+                f"{rule}: {'passes' if passed else 'fails'}")  # fmt: skip
+    rule_name = "superiority" if margin is None else "non_inferiority"
+    return {"name": name, "evidence": evidence, "passed": passed, "sentence": sentence, "rule": rule_name,
+            "margin": None if margin is None else float(margin), "challenger_mean_return": mean}  # fmt: skip
+
+
+def gate_comparisons(gate_rule: DecisionGate, model: np.ndarray, data_mean: float, challengers: dict) -> list[dict]:
+    """The gate's comparisons of the candidate's per-seed returns `model` (n,): with the data's
+    mean, then each of `challengers` ({name: (label, (n,) returns on the same seeds)})."""
+    found = [compared(DATA_MEAN, "against the data's mean return", paired_evidence.interval(model - data_mean), data_mean, None)]
+    for name, (label, returns) in challengers.items():
+        mean = float(np.mean(returns))
+        fraction = gate_rule.deployed_margin if name == DEPLOYED else gate_rule.return_margin
+        evidence = paired_evidence.interval(model - returns)
+        found.append(compared(name, label, evidence, mean, fraction * abs(mean)))
+        if name != DEPLOYED and gate_rule.beat_strong:
+            found.append(compared(name, label, evidence, mean, None))
+    return found
+
+
+def transformer_gain(evidence: paired_evidence.Evidence, kept_epoch: int | None) -> dict:
+    """The Decision Transformer's gain over plain behaviour cloning, its nearest simple start,
+    and the epoch KeepBest kept (0: its untrained start), with one line in words."""
+    if evidence.superior():
+        words = f"the Decision Transformer earned more than plain behaviour cloning: {interval_words(evidence)}"
+    else:
+        words = (f"the Decision Transformer did not earn significantly more than plain behaviour cloning "
+                 f"({interval_words(evidence)}): conditioning on a return added nothing measurable on these seeds")  # fmt: skip
+    if kept_epoch == 0:
+        words += "; KeepBest kept epoch 0, the untrained start"
+    return {**evidence.as_dict(), "kept_epoch": kept_epoch, "words": words}
 
 
 def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolicy | None, data: dict) -> dict:
     """Every rollout and the gate's decision, as plain JSON-able data."""
-    decision = config.decision
+    gate_rule = DecisionGate.from_evaluation(config.evaluation)
+    decision, steps = config.decision, config.decision.max_steps
     seeds = [decision.rollout_seed + i for i in range(decision.rollout_episodes)]
-    curve = [acted(candidate, target, seeds, decision.max_steps) for target in targets(candidate.info)]
-    model = dict(curve[-1])  # the highest target
-    highest = model["target_return"]
-    clone = cloned(candidate, seeds, decision.max_steps)
-    scores = {"model": model, "behaviour_cloning": clone, "data": data, "curve": curve, "seeds": [seeds[0], seeds[-1]]}
-    margin = float(config.evaluation.get("min_return_improvement", 0.0))
-    reasons = []
-    if not model["mean_return"] > data["mean_return"] + margin:
-        reasons.append(f"mean return {model['mean_return']:.1f} does not beat the data's {data['mean_return']:.1f}")
-    if not model["mean_return"] > clone["mean_return"] + margin:
-        reasons.append(f"mean return {model['mean_return']:.1f} does not beat behaviour cloning's {clone['mean_return']:.1f}")
+    filtered_name, selection = chosen_filtered(candidate, [s + SELECTION_SEED_OFFSET for s in seeds], steps)
+    asked = targets(candidate.info)
+    by_target = {target: acted_returns(candidate, target, seeds, steps) for target in asked}
+    curve = [{"target_return": t, **rollout.summary(r)} for t, r in by_target.items()]
+    highest = asked[-1]
+    model = by_target[highest]  # (n,) the candidate is judged at the highest target
+    clone = cloned_returns(candidate, BEHAVIOUR_CLONING, seeds, steps)
+    filtered = cloned_returns(candidate, filtered_name, seeds, steps)
+    challengers = {
+        BEHAVIOUR_CLONING: ("against behaviour cloning", clone),
+        FILTERED: (f"against filtered behaviour cloning ({filtered_name[len(FILTERED_PREFIX):]} % of episodes)", filtered),
+    }
     if deployed is not None:
-        scores["deployed"] = acted(deployed, highest, seeds, decision.max_steps)
-        drop = float(config.evaluation.get("max_return_drop", 0.0))
-        if model["mean_return"] < scores["deployed"]["mean_return"] - drop:
-            reasons.append(
-                f"mean return {model['mean_return']:.1f} is below the deployed model's {scores['deployed']['mean_return']:.1f}"
-                f" by more than {drop}"
-            )
-    scores["blessed"], scores["reasons"] = not reasons, reasons
+        challengers[DEPLOYED] = ("against the deployed model", acted_returns(deployed, highest, seeds, steps))
+    comparisons = gate_comparisons(gate_rule, model, data["mean_return"], challengers)
+    cloning = candidate.info.get("cloning", {})
+    scores = {
+        "model": described(model, target_return=highest),
+        "behaviour_cloning": described(clone, kept_epoch=cloning.get(BEHAVIOUR_CLONING, {}).get("kept_epoch")),
+        FILTERED: described(filtered, variant=filtered_name, selection_means=selection,
+                            kept_epoch=cloning.get(filtered_name, {}).get("kept_epoch")),  # fmt: skip
+        "data": data,
+        "curve": curve,
+        "seeds": [seeds[0], seeds[-1]],
+        "selection_seeds": [seeds[0] + SELECTION_SEED_OFFSET, seeds[-1] + SELECTION_SEED_OFFSET],
+        "cloning": cloning,
+        "rule": dataclasses.asdict(gate_rule),
+    }
+    if deployed is not None:
+        scores[DEPLOYED] = described(challengers[DEPLOYED][1], target_return=highest)
+    scores["gate"] = {}
+    for c in comparisons:  # one entry per challenger; with beat_strong, its superiority rule is added
+        entry = scores["gate"].setdefault(c["name"], {**c["evidence"].as_dict(), "challenger_mean_return": c["challenger_mean_return"], "rules": []})
+        entry["rules"].append({"rule": c["rule"], "margin": c["margin"], "passed": c["passed"]})
+        entry["passed"] = all(r["passed"] for r in entry["rules"])
+    over_cloning = next(c["evidence"] for c in comparisons if c["name"] == BEHAVIOUR_CLONING)
+    scores["transformer_gain"] = transformer_gain(over_cloning, candidate.info.get("kept_epoch"))
+    scores["verdicts"] = [c["sentence"] for c in comparisons]
+    scores["reasons"] = [c["sentence"] for c in comparisons if not c["passed"]]
+    scores["blessed"] = not scores["reasons"]
     test_seeds = [seed + TEST_SEED_OFFSET for seed in seeds]  # reported, never gated on
     scores["test"] = {
-        "model": acted(candidate, highest, test_seeds, decision.max_steps),
-        "behaviour_cloning": cloned(candidate, test_seeds, decision.max_steps),
+        "model": rollout.summary(acted_returns(candidate, highest, test_seeds, steps)),
+        "behaviour_cloning": rollout.summary(cloned_returns(candidate, BEHAVIOUR_CLONING, test_seeds, steps)),
+        FILTERED: rollout.summary(cloned_returns(candidate, filtered_name, test_seeds, steps)),
         "seeds": [test_seeds[0], test_seeds[-1]],
     }
     return scores
@@ -165,16 +271,20 @@ def RolloutEvaluator(
     if deployed is not None:
         blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY, baseline_model.uri)
         blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY, baseline_model.id)
-    verdict = "blessed" if blessed else "not blessed: " + "; ".join(result["reasons"])
     print(
         f"RolloutEvaluator: model {result['model']['mean_return']:.1f} ± {result['model']['std_return']:.1f} "
         f"(target {result['model']['target_return']:g}), behaviour cloning {result['behaviour_cloning']['mean_return']:.1f}, "
-        f"data {result['data']['mean_return']:.1f}: {verdict}"
+        f"filtered behaviour cloning {result[FILTERED]['mean_return']:.1f} ({result[FILTERED]['variant']}), "
+        f"data {result['data']['mean_return']:.1f}: {'blessed' if blessed else 'NOT blessed'}"
     )
+    for line in [*result["verdicts"], result["transformer_gain"]["words"]]:
+        print(f"  {line}")
 
 
 def evaluator(config, examples, model, baseline_model, task_config: str, fingerprint: str):
-    """The decision task's gate node (its TaskSpec's `evaluator`); `fingerprint`: this module's code, the cache key."""
+    """The decision task's gate node (its TaskSpec's `evaluator`); `fingerprint`: this module's code, the cache key.
+    The gate's `evaluation:` keys are checked here, as the pipeline is built, before anything runs."""
+    DecisionGate.from_evaluation(config.evaluation)
     return RolloutEvaluator(
         examples=examples,
         model=model,

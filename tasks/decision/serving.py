@@ -9,9 +9,11 @@ under the same names; the contexts of one batch have the same L), `predict_raw` 
 tensors (JSON clients); both return the next `action` (and `logits` for discrete actions).
 Longer contexts are cut to the last K steps. States are standardized by Transform's own
 graph (train's statistics), returns-to-go divided by `decision.return_scale`: a client sends
-nothing the pipeline computed. `behaviour_cloning` takes states (B, S): the baseline trained
-on the same data, kept in the SavedModel so that the gate scores both from one artifact.
-`assets.extra/decision_model.json` says what the model expects (environment, K, targets).
+nothing the pipeline computed. `behaviour_cloning` and the filtered ones
+(`filtered_behaviour_cloning_10`, `_25`: %BC, tasks/decision/cloning.py) take states (B, S):
+the challengers trained on the same data, kept in the SavedModel so that the gate scores them
+all from one artifact. `assets.extra/decision_model.json` says what the model expects
+(environment, K, targets), and the epochs kept for each model.
 """
 from __future__ import annotations
 
@@ -26,9 +28,15 @@ from components.export import EXAMPLES_INPUT, RAW_SIGNATURE, SERVING_SIGNATURE
 from models.decision_transformer import next_action
 from tasks.decision import features
 
-BEHAVIOUR_CLONING_SIGNATURE = "behaviour_cloning"
+BEHAVIOUR_CLONING = "behaviour_cloning"  # plain cloning's signature, and its name in the gate's scores
+FILTERED_PREFIX = "filtered_behaviour_cloning_"  # + percent of the episodes kept: a %BC signature
 INFO_FILE = os.path.join("assets.extra", "decision_model.json")
 LOGITS_KEY = "logits"  # discrete models: (B, A) action scores of the last step
+
+
+def filtered_name(fraction: float) -> str:
+    """The signature of %BC on the top `fraction` of episodes: 0.1 -> "filtered_behaviour_cloning_10"."""
+    return f"{FILTERED_PREFIX}{round(100 * fraction)}"
 
 
 def standardize(tft_layer, states: tf.Tensor, state_dim: int) -> tf.Tensor:
@@ -79,10 +87,13 @@ def parse_contexts(examples: tf.Tensor, state_dim: int, action_values: int) -> d
     }
 
 
-def export_decision_model(model, behaviour_cloning, tf_transform_output: tft.TFTransformOutput, info: dict, export_dir: str) -> None:
-    """Save the Decision Transformer and the behaviour-cloning baseline with the signatures above."""
+def export_decision_model(model, clones: dict, tf_transform_output: tft.TFTransformOutput, info: dict, export_dir: str) -> None:
+    """Save the Decision Transformer and the cloning challengers (signature name -> Keras model,
+    `behaviour_cloning` among them) with the signatures above."""
+    if BEHAVIOUR_CLONING not in clones:
+        raise ValueError(f"the cloning challengers {sorted(clones)} lack '{BEHAVIOUR_CLONING}', which the gate compares with")
     root = tf.Module()
-    root.model, root.behaviour_cloning = model, behaviour_cloning
+    root.model, root.clones = model, dict(clones)
     root.tft_layer = tf_transform_output.transform_features_layer()
     state_dim, action_dim, context = info["state_dim"], info["action_dim"], info["context_length"]
     discrete, scale = info["discrete"], float(info["return_scale"])
@@ -107,10 +118,13 @@ def export_decision_model(model, behaviour_cloning, tf_transform_output: tft.TFT
         }
         return outputs(root.model(model_inputs, training=False)[:, -1])
 
-    @tf.function(input_signature=[tf.TensorSpec([None, state_dim], tf.float32, name=features.STATES_KEY)])
-    def clone(states):
-        standardized = standardize(root.tft_layer, states[:, None, :], state_dim)[:, 0]  # (B, S)
-        return outputs(root.behaviour_cloning(standardized, training=False))
+    def clone_signature(name: str):
+        @tf.function(input_signature=[tf.TensorSpec([None, state_dim], tf.float32, name=features.STATES_KEY)])
+        def clone(states):
+            standardized = standardize(root.tft_layer, states[:, None, :], state_dim)[:, 0]  # (B, S)
+            return outputs(root.clones[name](standardized, training=False))
+
+        return clone
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
     def serve_examples(examples):
@@ -125,7 +139,7 @@ def export_decision_model(model, behaviour_cloning, tf_transform_output: tft.TFT
     signatures = {
         SERVING_SIGNATURE: serve_examples,
         RAW_SIGNATURE: serve.get_concrete_function(specs),
-        BEHAVIOUR_CLONING_SIGNATURE: clone,
+        **{name: clone_signature(name) for name in clones},
     }
     tf.saved_model.save(root, export_dir, signatures=signatures)
     os.makedirs(os.path.join(export_dir, "assets.extra"), exist_ok=True)
@@ -142,7 +156,6 @@ class ServedPolicy:
         loaded = tf.saved_model.load(model_dir)
         self._loaded = loaded  # keeps the signatures' variables alive
         self._serve = loaded.signatures[RAW_SIGNATURE]
-        self._clone = loaded.signatures[BEHAVIOUR_CLONING_SIGNATURE]
 
     def _action(self, outputs: dict) -> np.ndarray:
         return outputs[features.ACTION_KEY].numpy()  # (n,) or (n, A)
@@ -161,6 +174,12 @@ class ServedPolicy:
             )
         )
 
-    def clone(self, states: np.ndarray) -> np.ndarray:
-        """The behaviour-cloning baseline's action for each state (n, S)."""
-        return self._action(self._clone(states=tf.constant(states, tf.float32)))
+    def clones(self) -> list[str]:
+        """The cloning challengers this SavedModel holds (their signature names)."""
+        return sorted(self.info.get("cloning", {BEHAVIOUR_CLONING: {}}))
+
+    def clone(self, states: np.ndarray, name: str = BEHAVIOUR_CLONING) -> np.ndarray:
+        """The cloning challenger `name`'s action for each state (n, S); an error when it is not here."""
+        if name not in self._loaded.signatures:
+            raise ValueError(f"the SavedModel holds no '{name}' signature (it holds {sorted(self._loaded.signatures)})")
+        return self._action(self._loaded.signatures[name](states=tf.constant(states, tf.float32)))

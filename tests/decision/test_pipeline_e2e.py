@@ -1,16 +1,20 @@
 """End-to-end decision pipeline on logged CartPole episodes (LocalDagRunner, minutes): `pytest -m e2e`.
 
-A tiny budget: the run must complete, act in the environment and record what it earned,
-whether or not this small model is blessed.
+A tiny budget: the run must complete, act in the environment, earn more than the data
+beyond noise, and record each paired verdict of the gate; whether this small model is
+blessed depends on the clonings, and the blessing must follow the gate's rule either way.
 """
 import base64
 import json
+import os
 
 import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from tfx.components.evaluator.constants import BLESSED_FILE_NAME, NOT_BLESSED_FILE_NAME
 
+from components.scoring import SCORES_FILE
 from pipeline import inspect_mlmd, mlmd
 from pipeline.config import load_config
 from tasks.decision import features, rollout
@@ -22,9 +26,10 @@ from tests.e2e.runs import run_task
 pytestmark = pytest.mark.e2e
 
 EPISODES = 60
+ROLLOUT_EPISODES = 5  # the fewest for an interval that can tell 500 from the data's ~190 (t with 4 df)
 TINY = [
     f"decision.episodes={EPISODES}",
-    "decision.rollout_episodes=3",
+    f"decision.rollout_episodes={ROLLOUT_EPISODES}",
     "model.context_length=5",
     "model.model_dim=32",
     "model.num_layers=1",
@@ -48,22 +53,59 @@ def finished_run(tmp_path_factory):
     return root, config
 
 
-def test_the_run_acts_and_records_rollout_scores(finished_run, capsys):
+def evaluator_outputs(config) -> tuple[dict, bool]:
+    """(the scores file, blessed) as the RolloutEvaluator wrote them, read from its artifacts'
+    files, not through `inspect_mlmd.collect`."""
+    store = mlmd.open_store(config.metadata_path)
+    evaluator = next(e for e in mlmd.run_executions(store, mlmd.runs(store)[0]) if e.node == "Evaluator")
+    with open(os.path.join(evaluator.outputs["scores"][0].uri, SCORES_FILE)) as handle:
+        written = json.load(handle)
+    files = set(os.listdir(evaluator.outputs["blessing"][0].uri))
+    assert len(files & {BLESSED_FILE_NAME, NOT_BLESSED_FILE_NAME}) == 1, files
+    return written, BLESSED_FILE_NAME in files
+
+
+def test_the_gate_compares_by_seed_and_blesses_by_its_rule(finished_run, capsys):
     _, config = finished_run
-    report = inspect_mlmd.collect(config.metadata_path)
+    report = inspect_mlmd.collect(config.metadata_path, run_selector="0")  # the first run (the gap run stops before)
     scores = report["decision_scores"]
-    assert {"model", "behaviour_cloning", "data", "curve"} <= set(scores)
-    assert scores["model"]["episodes"] == 3 and scores["behaviour_cloning"]["episodes"] == 3
-    assert 8 <= scores["model"]["mean_return"] <= 500  # CartPole: at least the shortest episode, at most the limit
+    written, blessed = evaluator_outputs(config)
+    assert scores == written  # what inspect shows is what the evaluator wrote
+    assert report["evaluation"]["blessed"] == blessed == scores["blessed"]
+    model, clone, filtered = scores["model"], scores["behaviour_cloning"], scores["filtered_behaviour_cloning"]
+    for acted in (model, clone, filtered):  # every policy acted on the same seeds, one return each
+        assert len(acted["returns"]) == ROLLOUT_EPISODES and all(0 < r <= 500 for r in acted["returns"])
+        assert abs(acted["mean_return"] - np.mean(acted["returns"])) < 1e-9
+    assert filtered["variant"] in filtered["selection_means"] and set(filtered["selection_means"]) == {
+        "filtered_behaviour_cloning_10", "filtered_behaviour_cloning_25"}
     assert scores["data"]["episodes"] == EPISODES and scores["data"]["mean_return"] < 250
     assert [p["target_return"] for p in scores["curve"]][-1] == 500.0  # the environment's maximum is asked for
-    blessed = report["evaluation"]["blessed"]
-    assert blessed == (not scores["reasons"])
-    assert blessed == (scores["model"]["mean_return"] > max(scores["data"]["mean_return"], scores["behaviour_cloning"]["mean_return"]))
+    gate = scores["gate"]
+    assert set(gate) == {"data_mean_return", "behaviour_cloning", "filtered_behaviour_cloning"}  # nothing deployed before
+    gains = {  # per-seed gains recomputed from the returns: the recorded intervals are around their means
+        "data_mean_return": np.asarray(model["returns"]) - scores["data"]["mean_return"],
+        "behaviour_cloning": np.asarray(model["returns"]) - clone["returns"],
+        "filtered_behaviour_cloning": np.asarray(model["returns"]) - filtered["returns"],
+    }
+    margin = scores["rule"]["return_margin"]
+    for name, entry in gate.items():
+        assert abs(entry["diff"] - gains[name].mean()) < 1e-6, name
+        assert entry["ci_low"] <= entry["diff"] <= entry["ci_high"], (name, entry)
+        expected = "better" if entry["ci_low"] > 0 else "worse" if entry["ci_high"] < 0 else "no_difference"
+        assert entry["verdict"] == expected, (name, entry)
+        mean = np.mean(clone["returns"] if name == "behaviour_cloning" else filtered["returns"])
+        passes = entry["verdict"] == "better" if name == "data_mean_return" else entry["ci_low"] > -margin * abs(mean)
+        assert entry["passed"] == passes, (name, entry)
+    assert blessed == all(entry["passed"] for entry in gate.values())  # the blessing follows the rule
+    assert gate["data_mean_return"]["verdict"] == "better"  # the candidate earns more than the data, beyond noise
+    gain = scores["transformer_gain"]
+    same = ("diff", "ci_low", "ci_high")
+    assert {k: gain[k] for k in same} == {k: gate["behaviour_cloning"][k] for k in same}  # its gain over its nearest start
+    assert gain["kept_epoch"] in (0, 1)  # trainer.epochs=1: the start or the one epoch
     assert len(report["pushed_models"]) == (1 if blessed else 0)
-    assert inspect_mlmd.main(["--task", "decision", "--output-dir", config.output_dir, "--json"]) == 0
+    assert inspect_mlmd.main(["--task", "decision", "--output-dir", config.output_dir, "--run", "0"]) == 0
     text = capsys.readouterr().out
-    assert json.loads(text[text.index("{"):])["decision_scores"]["model"]["mean_return"] == scores["model"]["mean_return"]
+    assert "Gate (paired by seed" in text and "against the data's mean return" in text and "95 % interval" in text
 
 
 def candidate_dir(config) -> str:

@@ -1,10 +1,14 @@
 """The decision gate: which targets it asks for, and when it blesses (real CartPole rollouts)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 
 from data.config import PipelineConfig
-from tasks.decision.rollout_evaluator import judge, targets
+from tasks.decision.config import DecisionGate
+from tasks.decision.rollout_evaluator import gate_comparisons, judge, targets
 
 CARTPOLE_INFO = {"env_id": "CartPole-v1", "context_length": 4, "data_best_return": 500.0, "max_return": 500.0, "return_scale": 500.0}
 
@@ -16,12 +20,19 @@ def test_targets_reach_the_maximum_and_below_it_for_the_curve():
     assert targets(pendulum) == [-750.0, -500.0, -250.0, -0.5, 0.0]
 
 
-class Policy:
-    """A fixed CartPole controller standing where a SavedModel would: `act` reads the newest state."""
+FILTERED_10, FILTERED_25 = "filtered_behaviour_cloning_10", "filtered_behaviour_cloning_25"
 
-    def __init__(self, acts_well: bool, clones_well: bool):
-        self.info = CARTPOLE_INFO
-        self.acts_well, self.clones_well = acts_well, clones_well
+
+class Policy:
+    """Fixed CartPole controllers standing where a SavedModel would: `act` (the Decision
+    Transformer) and each cloning signature read the newest state, and act well or badly."""
+
+    def __init__(self, acts_well: bool, clones_well: bool, filtered_well: dict | None = None):
+        filtered = {FILTERED_10: False, FILTERED_25: False} if filtered_well is None else filtered_well
+        self.well = {"behaviour_cloning": clones_well, **filtered}
+        cloning = {name: {"kept_epoch": 1} for name in self.well}
+        self.info = {**CARTPOLE_INFO, "kept_epoch": 3, "cloning": cloning}
+        self.acts_well = acts_well
 
     @staticmethod
     def control(states: np.ndarray, well: bool) -> np.ndarray:  # (n, S) -> (n,)
@@ -30,43 +41,111 @@ class Policy:
     def act(self, context: dict) -> np.ndarray:
         return self.control(context["states"][:, -1], self.acts_well)
 
-    def clone(self, states: np.ndarray) -> np.ndarray:
-        return self.control(states, self.clones_well)
+    def clones(self) -> list[str]:
+        return sorted(self.well)
+
+    def clone(self, states: np.ndarray, name: str = "behaviour_cloning") -> np.ndarray:
+        return self.control(states, self.well[name])
 
 
-def config() -> PipelineConfig:
-    return PipelineConfig.from_dict({"task": "decision", "decision": {"rollout_episodes": 2}})
+EPISODES = 5  # enough for the t interval (4 degrees of freedom) to separate 500 from a poor controller's ~30
+
+
+def config(**evaluation) -> PipelineConfig:
+    return PipelineConfig.from_dict({"task": "decision", "decision": {"rollout_episodes": EPISODES}, "evaluation": evaluation})
 
 
 DATA = {"mean_return": 195.7, "max_return": 500.0, "episodes": 300}
 
 
-def test_a_policy_that_beats_the_data_and_cloning_is_blessed():
-    scores = judge(config(), Policy(acts_well=True, clones_well=False), None, DATA)
+def test_a_policy_better_than_the_data_and_no_worse_than_the_clonings_is_blessed():
+    scores = judge(config(), Policy(acts_well=True, clones_well=False, filtered_well={FILTERED_10: False, FILTERED_25: True}), None, DATA)
     assert scores["blessed"] and scores["reasons"] == []
-    assert scores["model"] == {"target_return": 500.0, "mean_return": 500.0, "std_return": 0.0, "episodes": 2}
+    assert json.loads(json.dumps(scores)) == scores  # the Scores artifact is JSON
+    assert scores["model"]["returns"] == [500.0] * EPISODES and scores["model"]["target_return"] == 500.0
     assert scores["behaviour_cloning"]["mean_return"] < 100
     assert [p["target_return"] for p in scores["curve"]] == [125.0, 250.0, 375.0, 500.0]
     assert scores["test"]["model"]["mean_return"] == 500.0 and scores["test"]["seeds"][0] != scores["seeds"][0]
+    # %BC: the better variant on seeds the gate does not use, then compared on the gate's seeds
+    assert scores["filtered_behaviour_cloning"]["variant"] == FILTERED_25
+    assert scores["filtered_behaviour_cloning"]["selection_means"][FILTERED_25] == 500.0
+    assert scores["filtered_behaviour_cloning"]["selection_means"][FILTERED_10] < 100
+    assert not set(range(*scores["selection_seeds"])) & set(range(*scores["seeds"]))
+    gate = scores["gate"]
+    assert set(gate) == {"data_mean_return", "behaviour_cloning", "filtered_behaviour_cloning"}
+    assert gate["data_mean_return"]["verdict"] == "better"
+    assert abs(gate["data_mean_return"]["diff"] - (500.0 - 195.7)) < 1e-6
+    assert gate["behaviour_cloning"]["verdict"] == "better"
+    assert gate["filtered_behaviour_cloning"]["verdict"] == "no_difference"  # both earn 500 on every seed
+    assert gate["filtered_behaviour_cloning"]["rules"] == [{"rule": "non_inferiority", "margin": 25.0, "passed": True}]
+    for entry in gate.values():
+        assert entry["ci_low"] <= entry["diff"] <= entry["ci_high"]
+    gain = scores["transformer_gain"]
+    assert gain["kept_epoch"] == 3 and gain["diff"] == gate["behaviour_cloning"]["diff"]
+    assert gain["words"].startswith("the Decision Transformer earned more than plain behaviour cloning")
+    assert len(scores["verdicts"]) == 3 and "against the data's mean return (195.7): better" in scores["verdicts"][0]
 
 
-def test_losing_to_the_data_to_cloning_or_to_the_deployed_model_is_not_blessed():
+def test_losing_to_the_data_to_a_cloning_or_to_the_deployed_model_is_not_blessed():
     scores = judge(config(), Policy(acts_well=False, clones_well=True), None, DATA)
     assert not scores["blessed"]
-    assert any("does not beat the data's 195.7" in r for r in scores["reasons"])
-    assert any("does not beat behaviour cloning's 500.0" in r for r in scores["reasons"])
-    tied = judge(config(), Policy(acts_well=True, clones_well=True), None, DATA)  # as good as cloning: not better
-    assert not tied["blessed"]
-    worse_than_deployed = judge(config(), Policy(acts_well=False, clones_well=False), Policy(True, False), {**DATA, "mean_return": 5.0})
-    assert any("below the deployed model's 500.0" in r for r in worse_than_deployed["reasons"])
+    assert scores["gate"]["data_mean_return"]["verdict"] == "worse"
+    assert any(r.startswith("against the data's mean return (195.7): worse") and r.endswith("must be better: fails") for r in scores["reasons"])
+    assert any(r.startswith("against behaviour cloning (500.0): worse") for r in scores["reasons"])
+    assert "did not earn significantly more" in scores["transformer_gain"]["words"]
+    worse_than_deployed = judge(config(), Policy(False, False), Policy(True, False), {**DATA, "mean_return": 5.0})
+    assert worse_than_deployed["gate"]["deployed"]["verdict"] == "worse"
+    assert any(r.startswith("against the deployed model (500.0): worse") for r in worse_than_deployed["reasons"])
     assert worse_than_deployed["deployed"]["mean_return"] == 500.0
+
+
+def test_a_tie_with_cloning_passes_non_inferiority_but_not_beat_strong():
+    tied = Policy(acts_well=True, clones_well=True)  # as good as cloning: no difference, within the margin
+    assert judge(config(), tied, None, DATA)["blessed"]
+    strict = judge(config(beat_strong=True), tied, None, DATA)
+    assert not strict["blessed"]
+    assert any(r.startswith("against behaviour cloning (500.0): no significant difference") and "must be better: fails" in r
+               for r in strict["reasons"])  # fmt: skip
+    assert [r["rule"] for r in strict["gate"]["behaviour_cloning"]["rules"]] == ["non_inferiority", "superiority"]
+
+
+def test_the_rule_follows_the_verdicts_on_synthetic_returns():
+    """gate_comparisons on seeded synthetic per-seed returns: superiority over the data,
+    non-inferiority by a margin that is a fraction of the challenger's mean return."""
+    rng = np.random.default_rng(0)
+    challenger = rng.normal(400.0, 50.0, size=200)
+    rule = DecisionGate(return_margin=0.05, deployed_margin=0.01)
+    by_name = lambda found: {c["name"]: c for c in found if c["rule"] == "non_inferiority"}  # noqa: E731
+    slightly_worse = challenger - 5.0 + rng.normal(0.0, 5.0, size=200)  # 5 below, margin 20: non-inferior
+    found = by_name(gate_comparisons(rule, slightly_worse, 300.0, {"behaviour_cloning": ("bc", challenger)}))
+    assert found["behaviour_cloning"]["evidence"].verdict == "worse" and found["behaviour_cloning"]["passed"]
+    assert abs(found["behaviour_cloning"]["margin"] - 0.05 * abs(challenger.mean())) < 1e-9
+    far_worse = challenger - 40.0 + rng.normal(0.0, 5.0, size=200)  # 40 below a margin of 20
+    assert not by_name(gate_comparisons(rule, far_worse, 300.0, {"behaviour_cloning": ("bc", challenger)}))["behaviour_cloning"]["passed"]
+    deployed = by_name(gate_comparisons(rule, slightly_worse, 300.0, {"deployed": ("deployed", challenger)}))["deployed"]
+    assert not deployed["passed"] and abs(deployed["margin"] - 0.01 * abs(challenger.mean())) < 1e-9  # its own margin
+    data = gate_comparisons(rule, slightly_worse, float(slightly_worse.mean()) - 1.0, {})[0]  # 1 above the data's mean
+    assert data["name"] == "data_mean_return" and data["evidence"].verdict == "no_difference" and not data["passed"]
+
+
+def test_a_model_without_filtered_cloning_fails_closed():
+    """A SavedModel without its challengers cannot be judged: an error, not a blessing."""
+    old = Policy(acts_well=True, clones_well=False, filtered_well={})
+    with pytest.raises(ValueError, match="filtered_behaviour_cloning_"):
+        judge(config(), old, None, DATA)
+
+
+@pytest.mark.parametrize("key, replacement", [("min_return_improvement", "return_margin"), ("max_return_drop", "deployed_margin")])
+def test_the_removed_gate_keys_are_an_error_naming_their_replacement(key, replacement):
+    with pytest.raises(ValueError, match=f"evaluation.{key} was replaced by evaluation.{replacement}"):
+        judge(config(**{key: 0.0}), Policy(True, False), None, DATA)
+    with pytest.raises(ValueError, match="return_margin"):
+        DecisionGate.from_evaluation({"return_margin": 1.5})
+    assert DecisionGate.from_evaluation({}) == DecisionGate(return_margin=0.05, deployed_margin=0.05, beat_strong=False)
 
 
 def test_missing_episode_returns_are_an_error_not_a_data_return_of_zero():
     """Fail closed: the data's mean return is the bar; an artifact without it cannot be judged."""
-    import json
-
-    import pytest
     from tfx.types import standard_artifacts
 
     from tasks.decision.rollout_evaluator import data_returns

@@ -1,0 +1,96 @@
+"""The cloning challengers: %BC keeps the best episodes by return, and each clone keeps its best epoch on eval."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tasks.decision import cloning
+from tasks.decision.rollout import action_space_info
+from tasks.decision.serving import BEHAVIOUR_CLONING
+from tasks.decision.windows import Episodes
+
+CARTPOLE = action_space_info("CartPole-v1")
+
+
+def logged(returns: list[float], good_action: int = 1, steps: int = 40, seed: int = 0) -> Episodes:
+    """Episodes on the same kind of states; an episode of return >= 100 always takes
+    `good_action`, the others the other action, so what a clone learns tells which episodes it saw."""
+    rng = np.random.default_rng(seed)
+    parts = {"returns_to_go": [], "states": [], "actions": [], "timesteps": []}
+    for value in returns:
+        action = good_action if value >= 100 else 1 - good_action
+        parts["returns_to_go"].append(np.linspace(value, 1.0, steps).astype(np.float32))
+        parts["states"].append(rng.normal(size=(steps, 4)).astype(np.float32))
+        parts["actions"].append(np.full((steps, 1), float(action), np.float32))
+        parts["timesteps"].append(np.arange(steps, dtype=np.int32))
+    return Episodes(**parts, episode_returns=np.asarray(returns, np.float32))
+
+
+def test_top_episodes_keeps_the_highest_returns_in_their_order():
+    episodes = logged([10.0, 500.0, 30.0, 200.0, 20.0, 480.0, 15.0, 40.0, 12.0, 11.0])
+    top = cloning.top_episodes(episodes, 0.25)  # ceil(2.5) = 3 episodes
+    np.testing.assert_array_equal(top.episode_returns, [500.0, 200.0, 480.0])
+    np.testing.assert_array_equal(top.returns_to_go[0], episodes.returns_to_go[1])  # every field follows its episode
+    np.testing.assert_array_equal(top.states[2], episodes.states[5])
+    np.testing.assert_array_equal(cloning.top_episodes(episodes, 0.1).episode_returns, [500.0])
+    assert len(cloning.top_episodes(logged([5.0, 7.0]), 0.1)) == 1  # at least one episode
+    assert len(cloning.top_episodes(episodes, 1.0)) == len(episodes)
+    with pytest.raises(ValueError, match="fraction"):
+        cloning.top_episodes(episodes, 0.0)
+
+
+def test_filtered_cloning_imitates_the_best_episodes_and_plain_cloning_the_majority():
+    """Nine of ten episodes are poor and act 0; the best act 1: %BC must learn 1, plain cloning 0."""
+    returns = [20.0, 30.0, 500.0, 25.0, 40.0, 35.0, 15.0, 22.0, 18.0, 28.0] * 2
+    train, evaluation = logged(returns, seed=1), logged(returns[:10], seed=2)
+    states = np.random.default_rng(3).normal(size=(200, 4)).astype(np.float32)
+    clones = cloning.fit_clones(train, evaluation, CARTPOLE, seed=0)
+    assert set(clones) == {BEHAVIOUR_CLONING, "filtered_behaviour_cloning_10", "filtered_behaviour_cloning_25"}
+    actions = {name: clone.model.predict(states, verbose=0).argmax(axis=1).mean() for name, clone in clones.items()}
+    assert actions["filtered_behaviour_cloning_10"] > 0.95 and actions[BEHAVIOUR_CLONING] < 0.05, actions
+    top = clones["filtered_behaviour_cloning_10"]
+    assert (top.episodes, top.min_return, top.fraction) == (2, 500.0, 0.1)
+    assert clones["filtered_behaviour_cloning_25"].episodes == 5 and clones[BEHAVIOUR_CLONING].episodes == 20
+    assert all(1 <= clone.kept_epoch <= cloning.EPOCHS for clone in clones.values())  # trained: the start is kept only if no epoch helps
+
+
+def test_the_epoch_is_chosen_on_eval_and_can_be_the_start():
+    """Eval episodes that act against everything train shows: every epoch makes eval worse, so the start stays."""
+    train = logged([500.0] * 6, good_action=1, seed=4)
+    against = logged([500.0] * 3, good_action=0, seed=5)
+    clone = cloning.fit_clone(train, against, CARTPOLE, seed=0)
+    assert clone.kept_epoch == 0
+    agreeing = cloning.fit_clone(train, logged([500.0] * 3, good_action=1, seed=5), CARTPOLE, seed=0)
+    assert agreeing.kept_epoch > 0
+
+
+@pytest.mark.parametrize("learning_rate", [0.05, 3.0])  # learns (epoch 6 kept); diverges (the start kept)
+def test_the_transformers_kept_epoch_is_read_back_as_keep_best_printed_it(learning_rate, tmp_path, capsys):
+    """module.kept_epoch reads the epoch `components.training.fit` kept from the eval losses it leaves."""
+    import re
+
+    import keras
+
+    from components import training
+    from data.config import PipelineConfig
+    from tasks.decision.module import kept_epoch
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(256, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)  # (256, 1)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate), "mse")
+    config = PipelineConfig.from_dict({"task": "decision", "trainer": {"epochs": 6, "patience": 6}})
+    train = tf_batches(x, y, shuffle=True)
+    evaluation = tf_batches(x[:64] + 0.1, y[:64], shuffle=False)
+    history = training.fit(model, train, evaluation, config, str(tmp_path))
+    printed = int(re.search(r"KeepBest: kept epoch (\d+)", capsys.readouterr().out).group(1))
+    final = model.evaluate(evaluation, verbose=0, return_dict=True)["loss"]
+    assert kept_epoch(history.history["val_loss"], final) == printed
+
+
+def tf_batches(x, y, shuffle):
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    return (dataset.shuffle(len(x), seed=0) if shuffle else dataset).batch(32)
