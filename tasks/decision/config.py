@@ -39,7 +39,7 @@ class DecisionConfig:
 
 # `evaluation:` keys the decision gate no longer reads -> what replaced them.
 REPLACED_GATE_KEYS = {
-    "min_return_improvement": "evaluation.return_margin (non-inferiority) and evaluation.beat_strong (superiority)",
+    "min_return_improvement": "evaluation.margin (non-inferiority) and evaluation.beat_strong (superiority)",
     "max_return_drop": "evaluation.deployed_margin (a fraction of the deployed model's mean return)",
 }
 
@@ -54,7 +54,7 @@ class DecisionGate:
     excludes that loss). Margins are fractions of |that challenger's mean return| on the
     same seeds, so that one setting fits CartPole's 0..500 and Pendulum's -1000..0."""
 
-    return_margin: float = 0.05  # non-inferiority margin against (filtered) behaviour cloning
+    margin: float = 0.05  # non-inferiority margin against (filtered) behaviour cloning
     deployed_margin: float = 0.05  # non-inferiority margin against the deployed model
     beat_strong: bool = False  # True: the candidate must be *better* than both clonings (README: why not)
 
@@ -66,7 +66,7 @@ class DecisionGate:
             raise ValueError("decision gate: " + "; ".join(replaced))
         names = {f.name for f in dataclasses.fields(cls)}
         gate = cls(**{k: v for k, v in evaluation.items() if k in names})
-        for name in ("return_margin", "deployed_margin"):
+        for name in ("margin", "deployed_margin"):
             value = getattr(gate, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
                 raise ValueError(f"evaluation.{name} ({value!r}) must be a fraction of a mean return in [0, 1)")

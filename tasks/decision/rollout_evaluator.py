@@ -13,7 +13,7 @@ Every comparison is paired by seed: gain = the candidate's return - the other's 
 seed (for the data, its mean return), with a 95 % interval (components/paired_evidence.py).
 The candidate is blessed only if it is *better* than the data's mean (superiority), and no
 worse than each cloning challenger and the deployed model by more than a margin
-(non-inferiority: `evaluation.return_margin`, `evaluation.deployed_margin`, fractions of
+(non-inferiority: `evaluation.margin`, `evaluation.deployed_margin`, fractions of
 that challenger's mean return; `evaluation.beat_strong` also asks for *better* than both
 clonings; tasks/decision/config.py `DecisionGate`). As many episodes again, from other
 seeds, give test returns, which choose nothing.
@@ -150,7 +150,7 @@ def gate_comparisons(gate_rule: DecisionGate, model: np.ndarray, data_mean: floa
     found = [compared(DATA_MEAN, "against the data's mean return", paired_evidence.interval(model - data_mean), data_mean, None)]
     for name, (label, returns) in challengers.items():
         mean = float(np.mean(returns))
-        fraction = gate_rule.deployed_margin if name == DEPLOYED else gate_rule.return_margin
+        fraction = gate_rule.deployed_margin if name == DEPLOYED else gate_rule.margin
         evidence = paired_evidence.interval(model - returns)
         found.append(compared(name, label, evidence, mean, fraction * abs(mean)))
         if name != DEPLOYED and gate_rule.beat_strong:

@@ -87,7 +87,7 @@ def test_the_gate_compares_by_seed_and_blesses_by_its_rule(finished_run, capsys)
         "behaviour_cloning": np.asarray(model["returns"]) - clone["returns"],
         "filtered_behaviour_cloning": np.asarray(model["returns"]) - filtered["returns"],
     }
-    margin = scores["rule"]["return_margin"]
+    margin = scores["rule"]["margin"]
     for name, entry in gate.items():
         assert abs(entry["diff"] - gains[name].mean()) < 1e-6, name
         assert entry["ci_low"] <= entry["diff"] <= entry["ci_high"], (name, entry)

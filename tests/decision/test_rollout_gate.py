@@ -114,7 +114,7 @@ def test_the_rule_follows_the_verdicts_on_synthetic_returns():
     non-inferiority by a margin that is a fraction of the challenger's mean return."""
     rng = np.random.default_rng(0)
     challenger = rng.normal(400.0, 50.0, size=200)
-    rule = DecisionGate(return_margin=0.05, deployed_margin=0.01)
+    rule = DecisionGate(margin=0.05, deployed_margin=0.01)
     by_name = lambda found: {c["name"]: c for c in found if c["rule"] == "non_inferiority"}  # noqa: E731
     slightly_worse = challenger - 5.0 + rng.normal(0.0, 5.0, size=200)  # 5 below, margin 20: non-inferior
     found = by_name(gate_comparisons(rule, slightly_worse, 300.0, {"behaviour_cloning": ("bc", challenger)}))
@@ -135,13 +135,13 @@ def test_a_model_without_filtered_cloning_fails_closed():
         judge(config(), old, None, DATA)
 
 
-@pytest.mark.parametrize("key, replacement", [("min_return_improvement", "return_margin"), ("max_return_drop", "deployed_margin")])
+@pytest.mark.parametrize("key, replacement", [("min_return_improvement", "margin"), ("max_return_drop", "deployed_margin")])
 def test_the_removed_gate_keys_are_an_error_naming_their_replacement(key, replacement):
     with pytest.raises(ValueError, match=f"evaluation.{key} was replaced by evaluation.{replacement}"):
         judge(config(**{key: 0.0}), Policy(True, False), None, DATA)
-    with pytest.raises(ValueError, match="return_margin"):
-        DecisionGate.from_evaluation({"return_margin": 1.5})
-    assert DecisionGate.from_evaluation({}) == DecisionGate(return_margin=0.05, deployed_margin=0.05, beat_strong=False)
+    with pytest.raises(ValueError, match="margin"):
+        DecisionGate.from_evaluation({"margin": 1.5})
+    assert DecisionGate.from_evaluation({}) == DecisionGate(margin=0.05, deployed_margin=0.05, beat_strong=False)
 
 
 def test_missing_episode_returns_are_an_error_not_a_data_return_of_zero():
