@@ -125,7 +125,7 @@ def measure(output_dir: str, wall: float) -> list[dict]:
             best = (name, scores["mae"])
     for row in rows:
         row["vs_best_challenger"] = row["test_mae"] / best[1]
-    rows.append({"row": "test windows", "note": f"{len(truth)} windows x {config.series.horizon} steps, degC; "
+    rows.append({"row": "test windows", "note": f"{len(truth)} windows x {config.series.horizon} steps, in the series' units; "
                  f"best challenger {best[0]}"})  # fmt: skip
 
     # Speed: the Trainer's throughput and achieved GFLOP/s against a matmul peak, same run.

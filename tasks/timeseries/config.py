@@ -12,11 +12,11 @@ class SeriesConfig:
     """How a CSV becomes forecasting windows (time-series task)."""
 
     time_column: str = "time"  # parsed as timestamps; rows must be sorted by it
-    input_columns: list[str] = dataclasses.field(default_factory=lambda: ["temperature"])  # model inputs
-    target_columns: list[str] = dataclasses.field(default_factory=lambda: ["temperature"])  # forecast; must be inputs too
+    input_columns: list[str] = dataclasses.field(default_factory=lambda: ["glucose"])  # model inputs
+    target_columns: list[str] = dataclasses.field(default_factory=lambda: ["glucose"])  # forecast; must be inputs too
     lookback: int = 48  # time steps the model sees
     horizon: int = 12  # time steps it forecasts
-    stride: int = 3  # steps between consecutive window starts
+    stride: int = 9  # steps between consecutive window starts
     season: int = 48  # period of the seasonal-naive baseline, in steps
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.7, 0.15, 0.15])
     split_dates: list[str] | None = None  # [eval_start, test_start(, test_end)]; when set, replaces split_fractions

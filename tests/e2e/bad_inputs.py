@@ -43,8 +43,8 @@ def snapshot(serving_dir: str) -> dict[str, str]:
 
 def _set(frame, rows, value):
     frame = frame.copy()
-    frame["temperature"] = frame["temperature"].astype(object)
-    frame.loc[rows, "temperature"] = value
+    frame["glucose"] = frame["glucose"].astype(object)
+    frame.loc[rows, "glucose"] = value
     return frame
 
 
@@ -64,26 +64,27 @@ def _drift(frame):
     """Eval and test from another regime, inside the schema's range: only drift can catch it."""
     frame = frame.copy()
     start = int(len(frame) * 0.7)
-    frame.loc[start:, "temperature"] = 36.0 + np.random.RandomState(0).uniform(0, 3, len(frame) - start)
+    # above everything the tiny slice's train rows reach (371 mg/dL), below the monitor's 400
+    frame.loc[start:, "glucose"] = 380.0 + np.random.RandomState(0).uniform(0, 20, len(frame) - start)
     return frame
 
 
 TIMESERIES = [
     ("empty file", lambda f: "", ["is empty"]),
-    ("header only", lambda f: "time,temperature\n", ["has a header", "but no data rows"]),
-    ("missing configured column", lambda f: f.rename(columns={"temperature": "temp"}),
-     ["no column(s) ['temperature']", "columns: ['time', 'temp']"]),
+    ("header only", lambda f: "time,glucose\n", ["has a header", "but no data rows"]),
+    ("missing configured column", lambda f: f.rename(columns={"glucose": "bg"}),
+     ["no column(s) ['glucose']", "columns: ['time', 'bg']"]),
     ("non-numeric value", lambda f: _set(f, [100, 101], "sensor error"),
-     ["feature 'temperature': Unexpected data type"]),
-    ("NaN", lambda f: _set(f, [100], np.nan), ["feature 'temperature'", "NaN"]),
-    ("infinity", lambda f: _set(f, [100], np.inf), ["feature 'temperature'", "Inf"]),
-    ("value outside the schema range", lambda f: _set(f, [100], 99.0), ["feature 'temperature': Out-of-range values"]),
+     ["feature 'glucose': Unexpected data type"]),
+    ("NaN", lambda f: _set(f, [100], np.nan), ["feature 'glucose'", "NaN"]),
+    ("infinity", lambda f: _set(f, [100], np.inf), ["feature 'glucose'", "Inf"]),
+    ("value outside the schema range", lambda f: _set(f, [100], 500.0), ["feature 'glucose': Out-of-range values"]),
     ("unsorted timestamps", _swap, ["rows are not sorted by 'time'", "data row 102"]),
     ("duplicate timestamps", _duplicate_time, ["duplicate timestamp", "data rows [101, 102]"]),
     ("unparseable timestamp", lambda f: f.assign(time=f["time"].where(f.index != 5, "yesterday")),
      ["unparseable timestamp", "data row 6: 'yesterday'"]),
     ("fewer rows than one window", lambda f: f.iloc[:40], ["too few for one window"]),
-    ("eval data drifted from train", _drift, ["[split eval vs train] feature 'temperature'", "Jensen-Shannon"]),
+    ("eval data drifted from train", _drift, ["[split eval vs train] feature 'glucose'", "Jensen-Shannon"]),
 ]  # fmt: skip
 
 

@@ -96,18 +96,18 @@ def test_pushed_model_forecasts_in_original_units(workspace, first_run):
     examples_uri = first_run["ExampleGen"].outputs["examples"][0].uri
     records = tf.data.TFRecordDataset(glob.glob(os.path.join(examples_uri, "Split-test", "*")), "GZIP")
     serialized = tf.constant([r.numpy() for r in records.take(64)])
-    forecast = serve(examples=serialized)[features.forecast_output_key("temperature")].numpy()  # (64, 12)
+    forecast = serve(examples=serialized)[features.forecast_output_key("glucose")].numpy()  # (64, 12)
     labels = np.stack(
-        [tf.train.Example.FromString(s.numpy()).features.feature["temperature_target"].float_list.value for s in serialized]
+        [tf.train.Example.FromString(s.numpy()).features.feature["glucose_target"].float_list.value for s in serialized]
     )
-    values = workspace["frame"]["temperature"]
+    values = workspace["frame"]["glucose"]
     assert forecast.shape == (64, config.series.horizon)
-    assert values.min() - 1 < forecast.min() and forecast.max() < values.max() + 1  # degC, not z-scores
+    assert values.min() - 20 < forecast.min() and forecast.max() < values.max() + 20  # mg/dL, not z-scores
     assert np.abs(forecast - labels).mean() < 0.5 * values.std()
 
     table = predict.forecast_frame(config, workspace["csv"], serve)
     assert len(table) == config.series.horizon
-    assert abs(table["temperature"].iloc[0] - values.iloc[-1]) < 1.0  # next half hour is near the last reading
+    assert abs(table["glucose"].iloc[0] - values.iloc[-1]) < 20.0  # 5 minutes on, near the last reading (mg/dL)
 
 
 def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_run):
@@ -146,8 +146,8 @@ def served(workspace, first_run):
     """The pushed model's serving directory, a few test examples, and the same windows as raw JSON."""
     serving = load_config("timeseries", output_dir=workspace["output"]).serving_dir
     records = read_split(first_run["ExampleGen"].outputs["examples"][0].uri, "test", limit=4)
-    windows = [list(tf.train.Example.FromString(r).features.feature["temperature"].float_list.value) for r in records]
-    return serving, records, {"temperature": windows}
+    windows = [list(tf.train.Example.FromString(r).features.feature["glucose"].float_list.value) for r in records]
+    return serving, records, {"glucose": windows}
 
 
 def test_serving_answers_both_formats_as_the_model_does(served):

@@ -85,7 +85,10 @@ def test_editing_the_schema_in_place_changes_its_key(tmp_path):
     schema = tmp_path / "schema.pbtxt"
     shutil.copy(load_config("timeseries").schema_path, schema)
     first = cache_keys_with_schema(str(tmp_path), str(schema))
-    schema.write_text(schema.read_text().replace("min: -3.0", "min: -5.0"))
+    text = schema.read_text()
+    edited = text.replace("min: 40.0", "min: 30.0")
+    assert edited != text  # the edit must reach the shipped schema's range
+    schema.write_text(edited)
     assert cache_keys_with_schema(str(tmp_path), str(schema)) != first
 
 

@@ -9,9 +9,9 @@ import yaml
 from pipeline import inspect_mlmd, predict, report, run_config, serve
 from pipeline.config import load_config, pipeline_config_path
 from tests.e2e.runs import run_task
-from tests.e2e.tiny import write_tiny_csv
+from tests.e2e.tiny import TINY_STRIDE, write_tiny_csv
 
-SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
+SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1", TINY_STRIDE]
 COMPONENTS = {
     "ExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
     "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
@@ -36,7 +36,7 @@ def test_report_missing_store_exits_nonzero(tmp_path, capsys):
     assert "no ML Metadata store" in capsys.readouterr().err
 
 
-USER_COLUMNS = {"time": "stamp", "temperature": "sea_temp"}  # the default series under a user's names
+USER_COLUMNS = {"time": "stamp", "glucose": "bg"}  # the default series under a user's names
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +51,7 @@ def small_run(tmp_path_factory):
     frame.rename(columns=USER_COLUMNS).to_csv(root / "plant.csv", index=False)
     config = yaml.safe_load(pipeline_config_path("timeseries").read_text())
     config["schema"] = str(root / "plant_schema.pbtxt")
-    config["series"].update(time_column="stamp", input_columns=["sea_temp"], target_columns=["sea_temp"])
+    config["series"].update(time_column="stamp", input_columns=["bg"], target_columns=["bg"])
     (root / "plant.yaml").write_text(yaml.safe_dump(config))
     output_dir = root / "output"
     data, user_config = root / "plant.csv", root / "plant.yaml"
@@ -87,7 +87,7 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     assert chain == [("PushedModel", "Pusher"), ("Model", "Trainer"), ("Examples", "Transform"),
                      ("Examples", "ExampleGen")]  # fmt: skip
     assert data["lineage"][-1]["source"].endswith("plant.csv")
-    assert data["config"]["series"]["input_columns"] == ["sea_temp"]  # the run's own config
+    assert data["config"]["series"]["input_columns"] == ["bg"]  # the run's own config
     assert data["config_file"].endswith(run_config.RUN_CONFIG_FILE)
     assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
     text = capsys.readouterr().out
@@ -109,7 +109,7 @@ def test_report_is_one_html_file_with_embedded_plots(small_run):
     for name in ("persistence", "seasonal_naive", "linear"):
         assert f"<td>{name}</td>" in page  # every challenger in the scores table
     assert "Not available" not in page
-    assert "challengers on test windows of sea_temp." in page  # the forecasts section read the user's columns
+    assert "challengers on test windows of bg." in page  # the forecasts section read the user's columns
     assert "valueThreshold" not in page and "upperBound" not in page  # rules, in words
     assert "MAE below 1 × the linear challenger&#x27;s MAE" in page
     assert "fixed in the config (model.variant)" in page
@@ -122,7 +122,7 @@ def test_predict_without_a_config_forecasts_the_runs_columns(small_run, capsys):
     assert predict.main(["--task", "timeseries", "--output-dir", str(small_run), "--data", data]) == 0
     shown = capsys.readouterr()
     header = shown.out.splitlines()[2].split()
-    assert header == ["stamp", "sea_temp"], shown.out
+    assert header == ["stamp", "bg"], shown.out
     assert "notice" not in shown.out + shown.err
 
 
@@ -139,4 +139,4 @@ def test_serve_without_a_config_serves_the_runs_model(small_run, capsys, monkeyp
     assert serve.main(["--task", "timeseries", "--output-dir", str(small_run), "--port", "0"]) == 0
     assert "Serving 'timeseries' (version" in capsys.readouterr().out
     inputs = seen["metadata"]["metadata"]["signature_def"]["signature_def"]["predict_raw"]["inputs"]
-    assert list(inputs) == ["sea_temp"], inputs  # the window of the user's column, under its own name
+    assert list(inputs) == ["bg"], inputs  # the window of the user's column, under its own name

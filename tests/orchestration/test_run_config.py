@@ -40,7 +40,7 @@ def test_a_config_that_differs_from_the_runs_wins_with_a_notice(tmp_path):
     default = run_config.resolve(
         "report", "timeseries", str(tmp_path / "out"), str(pipeline_config_path("timeseries")), notice=notices.append
     )
-    assert default.series.input_columns == ["temperature"]
+    assert default.series.input_columns == ["glucose"]
     assert len(notices) == 1
     for key in ("series.input_columns", "series.time_column", "schema", "CONFIG="):
         assert key in notices[0], key

@@ -22,18 +22,18 @@ def test_a_changed_lookback_names_the_key_the_feature_and_both_sizes(tmp_path):
     config = load_config("timeseries", overrides=["series.lookback=24", "series.season=24"], output_dir=str(tmp_path))
     with pytest.raises(schemas.SchemaMismatch) as error:
         create_pipeline(config)
-    assert "series.lookback is 24, but the schema gives feature 'temperature' shape [48]" in str(error.value)
+    assert "series.lookback is 24, but the schema gives feature 'glucose' shape [48]" in str(error.value)
     assert config.schema in str(error.value) and "make schema" in str(error.value)
 
 
 def test_columns_missing_from_or_extra_in_the_schema_are_named():
-    config = load_config("timeseries", overrides=["series.input_columns=[temperature, salinity]", "series.horizon=6"])
+    config = load_config("timeseries", overrides=["series.input_columns=[glucose, insulin]", "series.horizon=6"])
     problems = timeseries_schema.problems(config, schemas.parse(schema_text(config)))
-    assert "feature 'salinity' (from series columns) is not in the schema" in problems
-    assert "series.horizon is 6, but the schema gives feature 'temperature_target' shape [12]" in problems
+    assert "feature 'insulin' (from series columns) is not in the schema" in problems
+    assert "series.horizon is 6, but the schema gives feature 'glucose_target' shape [12]" in problems
     renamed = load_config("timeseries", overrides=["series.input_columns=[t]", "series.target_columns=[t]"])
     problems = timeseries_schema.problems(renamed, schemas.parse(schema_text(config)))
-    assert any("the schema declares ['temperature', 'temperature_target']" in p for p in problems)
+    assert any("the schema declares ['glucose', 'glucose_target']" in p for p in problems)
 
 
 def test_a_text_schema_needs_a_label_domain():

@@ -52,27 +52,27 @@ def test_clean_data_passes(tmp_path, clean_frame, schema):
 
 
 def _corrupt_nan(frame):
-    frame.loc[50, "temperature"] = np.nan
+    frame.loc[50, "glucose"] = np.nan
     return frame
 
 
 def _corrupt_range(frame):
-    frame.loc[50, "temperature"] = 99.0
+    frame.loc[50, "glucose"] = 500.0  # the monitor reports 40..400 mg/dL
     return frame
 
 
 def _corrupt_type(frame):
-    frame["temperature"] = frame["temperature"].astype(str)
-    frame.loc[50, "temperature"] = "warm"
+    frame["glucose"] = frame["glucose"].astype(str)
+    frame.loc[50, "glucose"] = "HIGH"  # what a monitor shows above its range
     return frame
 
 
 @pytest.mark.parametrize(
     "corrupt, message",
     [
-        (_corrupt_nan, "feature 'temperature': Invalid values: Float feature has NaN"),
-        (_corrupt_range, "feature 'temperature': Out-of-range values"),
-        (_corrupt_type, "feature 'temperature': Unexpected data type: Expected data of type: FLOAT but got STRING"),
+        (_corrupt_nan, "feature 'glucose': Invalid values: Float feature has NaN"),
+        (_corrupt_range, "feature 'glucose': Out-of-range values"),
+        (_corrupt_type, "feature 'glucose': Unexpected data type: Expected data of type: FLOAT but got STRING"),
     ],
     ids=["nan", "out_of_range", "wrong_type"],
 )
@@ -86,8 +86,8 @@ def test_each_anomaly_kind_stops_the_run(tmp_path, clean_frame, schema, corrupt,
 
 def test_a_missing_column_stops_at_the_example_gen_naming_file_and_columns(tmp_path, clean_frame):
     csv = tmp_path / "data.csv"
-    clean_frame.rename(columns={"temperature": "temp"}).to_csv(csv, index=False)
+    clean_frame.rename(columns={"glucose": "bg"}).to_csv(csv, index=False)
     with pytest.raises(windowing.SeriesError) as error:
         write_windows(str(csv), SeriesConfig(), str(tmp_path / "examples"))
     assert str(csv) in str(error.value)
-    assert "no column(s) ['temperature'] (columns: ['time', 'temp'])" in str(error.value)
+    assert "no column(s) ['glucose'] (columns: ['time', 'bg'])" in str(error.value)
