@@ -8,18 +8,19 @@ last two untouched.
 from __future__ import annotations
 
 import glob
+import json
 import os
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from components import paired_gate
 from components.examples_io import read_split
-from pipeline import evaluation_results, mlmd, summary
+from pipeline import mlmd, summary
 from pipeline.config import load_config
 from serving import serving_model
 from tasks.timeseries import features, predict
-from tasks.timeseries import gate as timeseries_gate
 from tests.e2e import bad_inputs, serving_checks
 from tests.e2e.runs import run_task
 from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
@@ -76,7 +77,7 @@ def test_a_first_run_that_blesses_nothing_deploys_nothing_and_says_so(workspace,
     run, out = weak_first_run
     assert mlmd.custom(run["Evaluator"].outputs["blessing"][0], "blessed") == 0
     assert "no model is deployed yet" in out and "When nothing is deployed" in out
-    assert "stopped by the persistence challenger" in out
+    assert "from the persistence challenger: " in out and "(must be better: FAILED)" in out
     assert not glob.glob(os.path.join(workspace["output"], "timeseries", "serving", "*"))
 
 
@@ -115,11 +116,11 @@ def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_r
     assert _run(workspace, *WEAK_MODEL) == 0  # its training is cached; the Evaluator now has a baseline
     run = _last_run(workspace)
     assert mlmd.custom(run["Evaluator"].outputs["blessing"][0], "blessed") == 0
-    results = evaluation_results.read_evaluation(run["Evaluator"].outputs["evaluation"][0].uri, True)
-    failed = {f["metric"] for f in results["failures"]}
-    assert {"persistence_ratio", "linear_ratio"} <= failed  # the challengers stopped it
-    why = evaluation_results.verdict(False, results["failures"], True, results["metrics"], words=timeseries_gate)
-    assert "stopped by the persistence challenger" in why
+    judged = json.loads(mlmd.custom(run["Evaluator"].outputs["blessing"][0], paired_gate.GATE_PROPERTY))
+    assert not judged["gate"]["persistence"]["passed"] and not judged["gate"]["linear"]["passed"]  # the challengers stopped it
+    deployed = judged["gate"]["deployed"]  # the first run's model, on the same gate windows
+    assert deployed["verdict"] == "worse" and not deployed["passed"]
+    assert any("from the persistence challenger" in r or "than the persistence challenger" in r for r in judged["reasons"])
     assert mlmd.custom(run["Pusher"].outputs["pushed_model"][0], "pushed") == 0
     assert run["ExampleGen"].state == "CACHED" and run["Transform"].state == "CACHED"
     assert _serving_snapshot(workspace) == before

@@ -70,17 +70,20 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     decision = data["evaluation"]
     assert isinstance(decision["blessed"], bool) and decision["why"]
     for challenger in ("persistence", "seasonal_naive", "linear"):
-        assert f"{challenger}_ratio" in decision["thresholds"]
+        entry = decision["gate"][challenger]  # the paired gate's verdict, with its interval
+        assert entry["ci_low"] <= entry["diff"] <= entry["ci_high"] and entry["verdict"] in ("better", "no_difference", "worse")
         assert f"{challenger}_mae" in decision["metrics"]["candidate"]
+    gain = decision["transformer_gain"]
+    assert gain["ci_low"] <= gain["diff"] <= gain["ci_high"] and isinstance(gain["kept_epoch"], int)
     scores = data["forecast_scores"]
     for split in ("eval", "test"):
         assert set(scores[split]) == {"model", "persistence", "seasonal_naive", "linear"}
         assert all(v["mae"] > 0 and v["rmse"] >= v["mae"] for v in scores[split].values())
-    # The Scorer and TFMA score the same eval windows with the same arithmetic.
-    assert scores["eval"]["model"]["mae"] == pytest.approx(decision["metrics"]["candidate"]["forecast_mae"], rel=1e-5)
-    assert scores["eval"]["linear"]["mae"] == pytest.approx(decision["metrics"]["candidate"]["linear_mae"], rel=1e-5)
-    # On the default data the model starts at the ridge solution inside RevIN, which beats
-    # every challenger on eval, and KeepBest never ends worse than the start: it is blessed.
+    # TFMA and the paired gate read the same gate windows: the gate's linear gain is TFMA's MAE ratio, rearranged.
+    metrics = decision["metrics"]["candidate"]
+    assert decision["gate"]["linear"]["diff"] == pytest.approx(1 - metrics["forecast_mae"] / metrics["linear_mae"], abs=1e-5)
+    # On the tiny slice the model starts at the ridge solution inside RevIN, which beats
+    # persistence clearly there, and KeepBest never ends worse than the start: it is blessed.
     assert decision["blessed"], decision["why"]
     assert data["pushed_models"] and data["pushed_models"][-1]["version"]
     chain = [(step["type"], step["producer"]) for step in data["lineage"]]
@@ -92,7 +95,7 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
     text = capsys.readouterr().out
     for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen", "Scores (forecast_scores",
-                 "rule linear_ratio: MAE below 1 × the linear challenger's MAE"):  # fmt: skip
+                 "gate (paired, 95 % intervals", "from the linear challenger"):  # fmt: skip
         assert line in text
     assert "valueThreshold" not in text and "upperBound" not in text
 
