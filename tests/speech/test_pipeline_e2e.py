@@ -30,6 +30,7 @@ PER_WORD = 100
 UNSEEN = 4  # UNSEEN_WORD clips, all in test
 TEST_SEEN = len(WORDS) * PER_WORD // 5  # every fifth clip of each word: 40
 EVAL_FRACTION = 0.25  # of the 160 train clips: 40 eval, 120 train
+SELECTION = 20  # the eval split's selection part; the other 20 clips are the gate's (data/splits.py)
 TINY = [  # two tone words, a small model and budget (it reaches eval accuracy 0.97 in-process)
     "speech.split_by=dataset",
     f"speech.eval_fraction={EVAL_FRACTION}",
@@ -72,7 +73,10 @@ def test_a_transcriber_that_beats_the_mfcc_baseline_is_pushed(pushed_run):
     assert report["evaluation"]["blessed"], report["evaluation"].get("why")
     assert len(report["pushed_models"]) == 1
     scores = report["speech_scores"]
-    assert scores["examples"] == {"eval": 40, "test": TEST_SEEN + UNSEEN}
+    assert scores["examples"] == {"eval": SELECTION, "test": TEST_SEEN + UNSEEN}
+    gate = report["evaluation"]["gate"]  # the 20 gate clips: better than the challenger and the commonest word
+    assert gate["baseline"]["verdict"] == "better" and gate["majority"]["verdict"] == "better"
+    assert gate["baseline"]["examples"] == 40 - SELECTION
     for split in ("eval", "test"):
         assert set(scores[split]) == {"model", "model_greedy", "baseline"}
         for row in scores[split].values():
@@ -93,7 +97,7 @@ def test_the_clips_outside_the_lexicon_are_counted_and_the_run_warns(pushed_run)
     scores = inspect_mlmd.collect(config.metadata_path)["speech_scores"]
     assert scores["decoding"] == vocabulary.LEXICON and scores["lexicon_size"] == len(WORDS)
     assert scores["outside_lexicon"] == {"eval": 0, "test": UNSEEN}
-    assert f"0 of 40 eval, {UNSEEN} of {TEST_SEEN + UNSEEN} test transcripts are not among the 2 train" in log
+    assert f"0 of {SELECTION} eval, {UNSEEN} of {TEST_SEEN + UNSEEN} test transcripts are not among the 2 train" in log
 
 
 def test_serving_on_wav_bytes_and_on_samples_equals_the_in_process_transcript(pushed_run):
