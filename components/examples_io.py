@@ -43,7 +43,7 @@ def write_frame(output_uri: str, frame, splits, features_of: Callable) -> dict[s
 
 
 def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0) -> dict[str, int]:
-    """Cut the written eval split into `eval` (selection) and `gate` (the paired gate's), GATE_FRACTION
+    """Cut the written eval split into `eval` (selection) and `eval_gate` (the paired gate's), GATE_FRACTION
     of it for the gate: for `ordered` examples (forecast windows in time order) the later part, after
     dropping `purge` windows at the cut whose targets overlap the selection part's; otherwise a seeded
     random part, each part keeping the file order. Returns the two parts' counts. Too small a part is
