@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
 
 from data.config import PipelineConfig
+from data.notices import progress
 
 TRAINING_RECORD = "keep_best.json"  # in the Model artifact: the epoch KeepBest kept
 
@@ -82,6 +84,36 @@ def choose(fixed: dict[str, Any], name: str, search: Callable[[], Any]) -> Any:
     return fixed[name] if name in fixed else search()
 
 
+class Progress(keras.callbacks.Callback):
+    """One line per epoch on the run's terminal (`Trainer: epoch 3/10, loss .., eval loss .., ~40 s
+    left`): a long Trainer no longer sits silent for minutes; Keras's own lines go to the log."""
+
+    def __init__(self, what: str, epochs: int):
+        super().__init__()
+        self.what, self.epochs = what, epochs
+
+    def on_train_begin(self, logs=None):
+        self.started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        done = epoch + 1
+        left = (time.time() - self.started) / done * max(0, self.epochs - done)
+        losses = ", ".join(f"{name} {logs[key]:.4g}" for name, key in (("loss", "loss"), ("eval loss", "val_loss")) if key in logs)
+        progress().info(f"{self.what}: epoch {done}/{self.epochs}, {losses}, ~{left:.0f} s left at most")
+
+
+class ProgressTuner(keras_tuner.Tuner):
+    """KerasTuner's Tuner, which says each trial's score and the best so far on the terminal."""
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        best = self.oracle.get_best_trials(1)
+        shown = f"{trial.score:.4g}" if trial.score is not None else "no score"
+        found = f", best {best[0].score:.4g}" if best and best[0].score is not None else ""
+        progress().info(f"Tuner: trial {len(self.oracle.trials)}/{self.oracle.max_trials}, {self.oracle.objective.name} {shown}{found}")
+
+
 class DefaultsFirstOracle(keras_tuner.oracles.RandomSearchOracle):
     """Random search whose first trial is the search space's defaults: the recipe measured on
     the default data (README) is always among the candidates, and a random trial replaces it
@@ -108,7 +140,7 @@ def random_search(
     evaluation: tf.data.Dataset,
 ) -> TunerFnResult:
     """KerasTuner random search (the defaults first) within `config.tuner`'s budget (trials, epochs, steps)."""
-    tuner = keras_tuner.Tuner(
+    tuner = ProgressTuner(
         oracle=DefaultsFirstOracle(objective=objective, max_trials=config.tuner.max_trials, seed=config.seed),
         hypermodel=build,
         directory=fn_args.working_dir,
@@ -198,7 +230,7 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
         validation_data=evaluation,
         epochs=config.trainer.epochs,
         verbose=2,
-        callbacks=[keep, keras.callbacks.TensorBoard(log_dir=log_dir)],
+        callbacks=[keep, Progress("Trainer", config.trainer.epochs), keras.callbacks.TensorBoard(log_dir=log_dir)],
     )
     if model_uri is not None:
         tf.io.gfile.makedirs(model_uri)

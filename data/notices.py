@@ -8,5 +8,14 @@ import logging
 NOTICE_LOGGER = "tfx_transformers"
 
 
+PROGRESS_LOGGER = "tfx_transformers_progress"  # one line per trial, epoch or rollout: shown, never acted on
+
+
 def notices() -> logging.Logger:
     return logging.getLogger(NOTICE_LOGGER)
+
+
+def progress() -> logging.Logger:
+    """The logger of progress lines (`Trainer: epoch 3/10 ...`), which the local runner's terminal
+    shows beside each component's start and end; they also reach the run's log."""
+    return logging.getLogger(PROGRESS_LOGGER)

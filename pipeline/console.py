@@ -10,6 +10,7 @@ to the terminal only:
   parsed from TFX's log lines, so no library's log level can hide it);
 - records of the project's own logger (`data/notices.py`) (data gaps, a deployed model that
   could not be compared...): what a user should act on;
+- its progress lines (`data.notices.progress`): the Tuner's trials, the Trainer's epochs;
 - what the runner prints through `Console.say` (the summary, errors).
 Nothing in a library is patched; everything is restored on exit.
 """
@@ -21,7 +22,7 @@ import sys
 import threading
 import time
 
-from data.notices import notices
+from data.notices import notices, progress
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -76,6 +77,10 @@ class Console:
         self._notice_handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         notices().addHandler(self._notice_handler)
         notices().setLevel(logging.INFO)
+        self._progress_handler = logging.StreamHandler(self.out)
+        self._progress_handler.setFormatter(logging.Formatter(f"{'':11s}%(message)s"))  # under `[  12.3s] Trainer ...`
+        progress().addHandler(self._progress_handler)
+        progress().setLevel(logging.INFO)
         return self
 
     def say(self, message: str = "", error: bool = False) -> None:
@@ -89,6 +94,7 @@ class Console:
 
     def __exit__(self, *exc) -> None:
         notices().removeHandler(self._notice_handler)
+        progress().removeHandler(self._progress_handler)
         logging.captureWarnings(False)
         root = logging.getLogger()
         root.handlers, level = self._root_state

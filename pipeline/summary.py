@@ -18,20 +18,23 @@ def is_sliced(name: str) -> bool:
 
 
 def evaluation_lines(decision: dict) -> list[tuple[str, str]]:
-    """(line, where): the verdict and why, the baseline, every metric by model role (those of
-    slices in the full summary only, counted on the terminal), every failed threshold with its
-    value and bound."""
+    """(line, where): the verdict and why, the baseline, every metric by model role (with a paired
+    gate, whose comparisons say the decision, all of them in the full summary only; otherwise
+    those of slices, counted on the terminal), every failed threshold with its value and bound,
+    and the paired gate's comparisons."""
     lines = [(f"Evaluator: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision['why']})", BOTH)]
     if decision["baseline_skipped"]:
         lines.append((f"  baseline: {decision['baseline_skipped']}", BOTH))
-    hidden = 0
+    hidden, paired = 0, bool(decision.get("gate_lines"))
     for role, values in decision["metrics"].items():
         for name, value in values.items():
-            hidden += is_sliced(name)
+            shown_in_full = paired or is_sliced(name)
+            hidden += shown_in_full
             text = f"  {role:9s} {name} = {value:.4f}" if value is not None else f"  {role:9s} {name}"
-            lines.append((text, FULL if is_sliced(name) else BOTH))
+            lines.append((text, FULL if shown_in_full else BOTH))
     if hidden:
-        lines.append((f"  ({hidden} metrics of slices: make report, or the full log)", TERMINAL))
+        what = "TFMA's metrics" if paired else "metrics of slices"
+        lines.append((f"  ({hidden} {what}: make inspect, make report, or the full log)", TERMINAL))
     lines += [(f"  {line}", BOTH) for line in decision.get("failure_lines", [])]
     return lines + [(line, BOTH) for line in inspect_mlmd.gate_lines(decision)]
 

@@ -1,4 +1,5 @@
-"""KeepBest: early stopping that can keep the starting weights when no epoch beats them."""
+"""KeepBest: early stopping that can keep the starting weights when no epoch beats them; and the
+progress lines of training (an epoch, a Tuner trial)."""
 from __future__ import annotations
 
 import keras
@@ -59,3 +60,32 @@ def test_on_accuracy_an_epoch_that_lowers_loss_but_loses_accuracy_is_not_kept():
 def test_an_unknown_metric_names_the_config_key():
     with pytest.raises(ValueError, match=r"trainer.keep_best_on.*'auc'.*\['accuracy', 'loss'\]"):
         KeepBest({"loss": 0.5, "accuracy": 0.9}, patience=2, monitor="auc")
+
+
+def test_progress_says_each_epoch_and_each_trial(tmp_path, caplog):
+    """One line per epoch (`epoch n/N`, losses, time left) and per Tuner trial (score, best so far)."""
+    import logging
+
+    import keras_tuner
+
+    from components.training import DefaultsFirstOracle, Progress, ProgressTuner
+    from data.notices import PROGRESS_LOGGER
+
+    x, y = np.linspace(-1, 1, 64)[:, None], np.linspace(-1, 1, 64)[:, None]
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(hp.Float("lr", 1e-3, 1e-1, default=1e-2)), loss="mse")
+        return model
+
+    with caplog.at_level(logging.INFO, logger=PROGRESS_LOGGER):
+        build(keras_tuner.HyperParameters()).fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[Progress("Trainer", 3)])
+        oracle = DefaultsFirstOracle(objective="val_loss", max_trials=2, seed=0)
+        tuner = ProgressTuner(oracle=oracle, hypermodel=build, directory=str(tmp_path), project_name="t")
+        tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    lines = [r.getMessage() for r in caplog.records if r.name == PROGRESS_LOGGER]
+    epochs = [line for line in lines if line.startswith("Trainer: epoch")]
+    assert [line.split(",")[0] for line in epochs] == ["Trainer: epoch 1/3", "Trainer: epoch 2/3", "Trainer: epoch 3/3"]
+    assert all("eval loss" in line and "s left" in line for line in epochs)
+    trials = [line for line in lines if line.startswith("Tuner: trial")]
+    assert [line.split(",")[0] for line in trials] == ["Tuner: trial 1/2", "Tuner: trial 2/2"] and "best" in trials[-1]

@@ -38,7 +38,7 @@ from components import paired_evidence
 from components.evaluator import BASELINE_SKIPPED
 from components.scoring import Scores, record
 from data.config import PipelineConfig
-from data.notices import notices
+from data.notices import notices, progress
 from tasks.decision import (
     config as _sections,  # noqa: F401  (registers `decision:`: this runs in its own process)
 )
@@ -96,12 +96,16 @@ def targets(info: dict) -> list[float]:
 def acted_returns(policy: ServedPolicy, target: float, seeds: list[int], max_steps: int | None) -> np.ndarray:
     """(n,) returns of the Decision Transformer asked for `target`, one per seed."""
     info = policy.info
-    return rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
+    returns = rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
+    progress().info(f"RolloutEvaluator: {len(seeds)} episodes asking for return {target:g}: mean {np.mean(returns):.1f}")
+    return returns
 
 
 def cloned_returns(policy: ServedPolicy, name: str, seeds: list[int], max_steps: int | None) -> np.ndarray:
     """(n,) returns of the SavedModel's cloning challenger `name`, one per seed."""
-    return rollout.rollout_markov(policy.info["env_id"], lambda states: policy.clone(states, name), seeds, max_steps)
+    returns = rollout.rollout_markov(policy.info["env_id"], lambda states: policy.clone(states, name), seeds, max_steps)
+    progress().info(f"RolloutEvaluator: {len(seeds)} episodes of {name}: mean {np.mean(returns):.1f}")
+    return returns
 
 
 def described(returns: np.ndarray, **extra) -> dict:

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from data.notices import notices
+from data.notices import notices, progress
 from pipeline import console
 
 
@@ -18,13 +18,14 @@ def test_library_output_goes_to_the_log_and_ours_to_the_terminal(tmp_path, capsy
         subprocess.run([sys.executable, "-c", "import sys; sys.stderr.write('beam worker WARN\\n')"], check=True)
         notices().warning("2 gaps in the series")
         terminal.say("[    1.0s] ExampleGen ...")
+        progress().info("Trainer: epoch 1/2, loss 0.5")
         terminal.say("Run FAILED", error=True)
     shown = capsys.readouterr()
-    assert shown.out == "[    1.0s] ExampleGen ...\n"
+    assert shown.out == "[    1.0s] ExampleGen ...\n           Trainer: epoch 1/2, loss 0.5\n"
     assert shown.err == "WARNING: 2 gaps in the series\nRun FAILED\n"
     written = log.read_text()
     for line in ("Unable to register cuFFT", "a library's print", "ArtifactQuery", "beam worker WARN",
-                 "2 gaps in the series", "ExampleGen ...", "Run FAILED"):  # fmt: skip
+                 "2 gaps in the series", "ExampleGen ...", "Run FAILED", "epoch 1/2"):  # fmt: skip
         assert line in written, line
     assert logging.getLogger().handlers == root_handlers  # everything restored
     print("after")

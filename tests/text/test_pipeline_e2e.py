@@ -67,9 +67,10 @@ def test_the_terminal_shows_overall_metrics_and_the_verdict_not_slices(weak_run)
     gate = [line.strip() for line in lines if "bag-of-n-grams baseline" in line and line.startswith("    ")]
     assert len(gate) == 1 and " points [" in gate[0] and "(may lose at most 2.00 points: FAILED)" in gate[0], gate
     assert not [line for line in lines if "{" in line], "metrics of slices on the terminal"
-    assert any("auc[fresh]" in line for line in lines)  # per-class metrics by class name
+    assert any("TFMA's metrics: make inspect" in line for line in lines)  # counted; the gate's lines decide
+    assert any("Trainer: epoch 1/1" in line for line in lines) and any("Tuner: trial 1/1" in line for line in lines)
     log = (load_config("text", output_dir=str(output_dir)).task_dir / run_local.LOG_FILE).read_text()
-    assert "{length_bucket=" in log  # the slices are in the full log
+    assert "{length_bucket=" in log and "auc[fresh]" in log  # slices and per-class metrics (by class name) in the full log
 
 
 def test_a_candidate_that_loses_to_the_baseline_is_not_pushed(weak_run):
