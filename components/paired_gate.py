@@ -60,6 +60,7 @@ class GateSpec:
     relative: bool  # gains as a fraction of the other model's mean loss (forecast MAE), else absolute
     unit: str
     block: int = 1  # shortest resampled block (a horizon for overlapping windows)
+    ordered: bool = False  # examples in time order (windows): blocks follow their autocorrelation; else independent
     start: str | None = None  # the losses' entry the candidate starts from (its linear path, its wide part)
     start_label: str = ""  # "the ridge forecaster inside RevIN"
     grows_from_start: bool = True  # the candidate's weights start at `start` (False: a reference only, as pixel LR for a ViT)
@@ -96,8 +97,10 @@ def gains(candidate: np.ndarray, other: np.ndarray, relative: bool) -> np.ndarra
 
 
 def evidence(candidate, other, spec: GateSpec) -> pe.Evidence:
+    """The paired interval: moving blocks for examples in time order, one by one otherwise (an
+    autocorrelation of examples stored, say, by class would be an artefact of their order)."""
     found = gains(candidate, other, spec.relative)
-    return pe.interval(found, block=pe.block_length(found, minimum=spec.block))
+    return pe.interval(found, block=pe.block_length(found, minimum=spec.block) if spec.ordered else 1)
 
 
 def shown(value: float, unit: str) -> str:

@@ -94,3 +94,13 @@ def test_replaced_thresholds_are_an_error_naming_their_replacement():
         gate_settings(config, pg.RELATIVE_UNIT)
     with pytest.raises(ValueError, match=r"evaluation.margin \(1.5\)"):
         gate_settings(load_config("timeseries", overrides=["evaluation.margin=1.5"]), pg.RELATIVE_UNIT)
+
+
+def test_independent_examples_stored_in_class_order_are_not_taken_for_dependent_ones():
+    """Clips stored word by word: the gains cluster by position, which is not dependence."""
+    losses = {pg.CANDIDATE: np.zeros(20), "majority": np.r_[np.zeros(13), np.ones(7)], "linear": np.zeros(20)}
+    spec = _spec(comparisons=(pg.Comparison("majority", "the majority class", pg.SUPERIORITY),), relative=False)
+    judged = pg.judge(spec, losses)["gate"]["majority"]
+    assert judged["block"] == 1 and judged["verdict"] == "better"  # +35 points, t interval on 20 independent clips
+    windows = pg.judge(_spec(comparisons=spec.comparisons, relative=False, ordered=True, block=1), losses)["gate"]["majority"]
+    assert windows["block"] > 1  # in time order, the same run of gains would be dependence

@@ -57,7 +57,7 @@ def gate(config: PipelineConfig) -> paired_gate.GateSpec:
     """MAE per eval window, in time order: better than persistence and seasonal naive
     (superiority), not worse than the ridge challenger by more than `evaluation.margin` of its
     MAE (or better, with `beat_strong`), nor than the deployed model by `deployed_margin`.
-    Overlapping windows are resampled in blocks at least a horizon long."""
+    Overlapping windows are resampled in blocks at least a horizon long (in time)."""
     settings = gate_settings(config, paired_gate.RELATIVE_UNIT)
     series = config.series
     return paired_gate.GateSpec(
@@ -70,7 +70,8 @@ def gate(config: PipelineConfig) -> paired_gate.GateSpec:
         deployed_margin=settings.deployed_margin,
         relative=True,
         unit=paired_gate.RELATIVE_UNIT,
-        block=int(series.horizon),
+        block=max(1, -(-int(series.horizon) // int(series.stride))),  # windows within a horizon of each other share targets
+        ordered=True,  # windows in time order (the ExampleGen writes them so)
         # the patch model's linear path starts at the ridge solution: the challenger is its start
         start=challengers.LINEAR if config.model.get("variant", "patch") == "patch" else None,
         start_label=START_LABEL,
