@@ -40,6 +40,7 @@ class Written:
     gate_split: bool = True  # cut eval into selection and gate parts (False: a task judged otherwise, by acting)
     ordered: bool = False  # examples are in time order (forecast windows): the gate takes the later part
     purge: int = 0  # ordered: examples dropped at the cut, whose targets overlap the selection part's
+    stratify: str | None = None  # a feature (the label) whose values both parts of eval keep in proportion
 
 
 def write(writer: str, config: PipelineConfig, source: str, output_uri: str) -> Written:
@@ -66,7 +67,7 @@ def ExampleGen(
     written = write_examples(config, source, examples.uri)
     splits = list(SPLITS)
     if written.gate_split:
-        written.counts.update(examples_io.carve_gate(examples.uri, written.ordered, written.purge, config.seed))
+        written.counts.update(examples_io.carve_gate(examples.uri, written.ordered, written.purge, config.seed, written.stratify))
         splits.append(GATE_SPLIT)
     examples_io.describe(examples, splits, source, written.counts, written.unit)
     for name, value in written.properties.items():

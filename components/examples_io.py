@@ -42,11 +42,19 @@ def write_frame(output_uri: str, frame, splits, features_of: Callable) -> dict[s
     }
 
 
-def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0) -> dict[str, int]:
+def _first_value(record: bytes, key: str):
+    feature = tf.train.Example.FromString(record).features.feature[key]
+    values = feature.bytes_list.value or feature.int64_list.value or feature.float_list.value
+    return values[0] if values else None
+
+
+def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, stratify: str | None = None) -> dict[str, int]:
     """Cut the written eval split into `eval` (selection) and `eval_gate` (the paired gate's), GATE_FRACTION
     of it for the gate: for `ordered` examples (forecast windows in time order) the later part, after
     dropping `purge` windows at the cut whose targets overlap the selection part's; otherwise a seeded
-    random part, each part keeping the file order. Returns the two parts' counts. Too small a part is
+    random part, drawn within each value of the feature `stratify` (the label) when given so that
+    both parts keep the eval split's class balance, each part keeping the file order. Returns the
+    two parts' counts. Too small a part is
     not an error here: data validation names what is wrong with such data first, and the Evaluator
     refuses a gate part too small to judge on."""
     records = read_split(output_uri, "eval")
@@ -57,7 +65,13 @@ def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0) ->
         gate = set(range(n - size, n))
         selection = records[: n - size - purge]
     else:
-        gate = set(np.random.default_rng(seed).permutation(n)[:size].tolist())
+        rng = np.random.default_rng(seed)
+        groups: dict = {}
+        for i, record in enumerate(records):
+            groups.setdefault(_first_value(record, stratify) if stratify else None, []).append(i)
+        gate = set()
+        for members in groups.values():  # in first-seen order: deterministic for a seed
+            gate.update(rng.permutation(members)[: int(round(len(members) * GATE_FRACTION))].tolist())
         selection = [r for i, r in enumerate(records) if i not in gate]
     gated = [r for i, r in enumerate(records) if i in gate]
     for split, part in (("eval", selection), (GATE_SPLIT, gated)):

@@ -35,3 +35,12 @@ def test_unordered_examples_are_cut_by_a_seeded_draw_and_keep_their_order(tmp_pa
 def test_a_tiny_eval_split_is_cut_without_error_and_the_purge_never_empties_selection(tmp_path):
     _write_eval(tmp_path, 3)  # data validation, not the cut, says what is wrong with such data
     assert examples_io.carve_gate(str(tmp_path), ordered=True, purge=5) == {"eval": 1, GATE_SPLIT: 2}
+
+
+def test_a_stratified_cut_keeps_each_class_in_proportion(tmp_path):
+    labels = ["a"] * 24 + ["b"] * 12  # stored class by class, as some writers do
+    examples_io.write_split(str(tmp_path), "eval", (examples_io.to_tf_example({"label": [x], "i": [i]}) for i, x in enumerate(labels)))
+    examples_io.carve_gate(str(tmp_path), ordered=False, seed=3, stratify="label")
+    for split in ("eval", GATE_SPLIT):
+        kept = examples_io.first_strings(examples_io.read_split(str(tmp_path), split), "label")
+        assert (kept.count("a"), kept.count("b")) == (12, 6)  # 2:1, as in the whole eval split

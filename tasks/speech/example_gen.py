@@ -101,4 +101,4 @@ def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) 
 def write_examples(config: PipelineConfig, folder: str, output_uri: str) -> Written:
     counts, duplicates, how = write_splits(folder, config.speech, config.seed, output_uri)
     return Written(counts, "clips", {"duplicate_clips": duplicates, "split_method": how},
-                   f"Split by {how}; {duplicates} byte-identical duplicate(s).")  # fmt: skip
+                   f"Split by {how}; {duplicates} byte-identical duplicate(s).", stratify=features.TRANSCRIPT_KEY)  # fmt: skip

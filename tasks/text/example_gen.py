@@ -41,4 +41,5 @@ def write_examples(config: PipelineConfig, csv_path: str, output_uri: str) -> Wr
     source = f"the CSV's split column '{text.split_column}'" if text.split_column else "a seeded split"
     kept = "" if text.split_column else ", each kept in one split"
     return Written(counts, "texts", {"duplicate_texts": duplicates},
-                   f"Split by {source}; {duplicates} duplicate text(s) (same after case and whitespace normalisation){kept}.")  # fmt: skip
+                   f"Split by {source}; {duplicates} duplicate text(s) (same after case and whitespace normalisation){kept}.",
+                   stratify=features.LABEL_KEY)  # fmt: skip

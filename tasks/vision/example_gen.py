@@ -63,4 +63,4 @@ def write_examples(config: PipelineConfig, folder: str, output_uri: str) -> Writ
     counts, duplicates = write_splits(folder, vision, config.seed, output_uri)
     source = "its split folders" if vision.split_folders else "a seeded, stratified split"
     return Written(counts, "images", {"duplicate_images": duplicates},
-                   f"Split by {source}; {duplicates} byte-identical duplicate(s).")  # fmt: skip
+                   f"Split by {source}; {duplicates} byte-identical duplicate(s).", stratify=features.LABEL_KEY)  # fmt: skip
