@@ -77,7 +77,7 @@ def test_a_first_run_that_blesses_nothing_deploys_nothing_and_says_so(workspace,
     run, out = weak_first_run
     assert mlmd.custom(run["Evaluator"].outputs["blessing"][0], "blessed") == 0
     assert "no model is deployed yet" in out and "When nothing is deployed" in out
-    assert "from the persistence challenger: " in out and "(must be better: FAILED)" in out
+    assert "the persistence challenger: " in out and "(must be better: FAILED)" in out
     assert not glob.glob(os.path.join(workspace["output"], "timeseries", "serving", "*"))
 
 

@@ -95,7 +95,7 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
     text = capsys.readouterr().out
     for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen", "Scores (forecast_scores",
-                 "gate (paired, 95 % intervals", "from the linear challenger"):  # fmt: skip
+                 "gate (paired, 95 % intervals", "the linear challenger (ridge on the standardized windows): "):  # fmt: skip
         assert line in text
     assert "valueThreshold" not in text and "upperBound" not in text
 
@@ -114,7 +114,7 @@ def test_report_is_one_html_file_with_embedded_plots(small_run):
     assert "Not available" not in page
     assert "challengers on test windows of bg." in page  # the forecasts section read the user's columns
     assert "valueThreshold" not in page and "upperBound" not in page  # rules, in words
-    assert "MAE below 1 × the linear challenger&#x27;s MAE" in page
+    assert "The gate, paired on the same eval examples" in page and "the persistence challenger" in page
     assert "fixed in the config (model.variant)" in page
     assert not re.search(r"(src|href)=[\"']https?://", page)  # self-contained: nothing fetched
 
