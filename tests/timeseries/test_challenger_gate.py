@@ -146,6 +146,9 @@ def test_a_candidate_far_worse_than_the_deployed_model_is_refused():
 
 
 def test_windows_are_resampled_in_blocks_at_least_a_horizon_long():
+    """A horizon in time: at stride 1, HORIZON windows; at a stride of the horizon or more, 1."""
     rng, windows, truth = _fixture()
-    judged = _judge(windows, truth + rng.normal(size=truth.shape), truth, truth, _config())
+    noisy = truth + rng.normal(size=truth.shape)
+    judged = _judge(windows, noisy, truth, truth, _config("series.stride=1"))
     assert all(entry["block"] >= HORIZON for entry in judged["gate"].values())
+    assert timeseries_gate.gate(_config(f"series.stride={HORIZON}")).block == 1
