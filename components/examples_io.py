@@ -20,16 +20,21 @@ from data.splits import GATE_FRACTION, GATE_SPLIT, SPLITS
 SPLIT_FILE = "data_tfrecord-00000-of-00001.gz"
 
 
-def write_split(output_uri: str, split: str, examples: Iterable[tf.train.Example]) -> int:
-    """Write one split's examples; returns how many."""
+def write_records(output_uri: str, split: str, records: Iterable[bytes]) -> int:
+    """Write one split's serialized examples; returns how many."""
     split_dir = os.path.join(output_uri, f"Split-{split}")
     tf.io.gfile.makedirs(split_dir)
     count = 0
     with tf.io.TFRecordWriter(os.path.join(split_dir, SPLIT_FILE), options="GZIP") as writer:
-        for example in examples:
-            writer.write(example.SerializeToString())
+        for record in records:
+            writer.write(record)
             count += 1
     return count
+
+
+def write_split(output_uri: str, split: str, examples: Iterable[tf.train.Example]) -> int:
+    """Write one split's examples; returns how many."""
+    return write_records(output_uri, split, (example.SerializeToString() for example in examples))
 
 
 def write_frame(output_uri: str, frame, splits, features_of: Callable) -> dict[str, int]:
@@ -54,8 +59,7 @@ def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, st
     dropping `purge` windows at the cut whose targets overlap the selection part's; otherwise a seeded
     random part, drawn within each value of the feature `stratify` (the label) when given so that
     both parts keep the eval split's class balance, each part keeping the file order. Returns the
-    two parts' counts. Too small a part is
-    not an error here: data validation names what is wrong with such data first, and the Evaluator
+    two parts' counts. Too small a part is not an error here: data validation names what is wrong with such data first, and the Evaluator
     refuses a gate part too small to judge on."""
     records = read_split(output_uri, "eval")
     n = len(records)
@@ -74,13 +78,7 @@ def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, st
             gate.update(rng.permutation(members)[: int(round(len(members) * GATE_FRACTION))].tolist())
         selection = [r for i, r in enumerate(records) if i not in gate]
     gated = [r for i, r in enumerate(records) if i in gate]
-    for split, part in (("eval", selection), (GATE_SPLIT, gated)):
-        split_dir = os.path.join(output_uri, f"Split-{split}")
-        tf.io.gfile.makedirs(split_dir)
-        with tf.io.TFRecordWriter(os.path.join(split_dir, SPLIT_FILE), options="GZIP") as writer:
-            for record in part:
-                writer.write(record)
-    return {"eval": len(selection), GATE_SPLIT: len(gated)}
+    return {"eval": write_records(output_uri, "eval", selection), GATE_SPLIT: write_records(output_uri, GATE_SPLIT, gated)}
 
 
 def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[bytes]:

@@ -84,10 +84,6 @@ def losses(outputs: dict, records: list[bytes], config: dict) -> dict[str, np.nd
     candidate (`model`), the linear challenger and the two naive challengers."""
     series = SimpleNamespace(**config["series"])
     _, windows, truth = scores.read_split_records(records, series)
-    forecasts = {
-        challengers.MODEL: [features.forecast_output_key(c) for c in series.target_columns],
-        challengers.LINEAR: [features.challenger_output_key(challengers.LINEAR, c) for c in series.target_columns],
-    }
-    found = {name: np.stack([outputs[k] for k in keys], axis=-1) for name, keys in forecasts.items() if keys[0] in outputs}
+    found = scores.forecasts_in(outputs, series.target_columns)
     found.update(challengers.naive_forecasts(windows, series.horizon, series.season))
     return {name: np.abs(truth - f).mean(axis=(1, 2)) for name, f in found.items()}  # (N,) per window

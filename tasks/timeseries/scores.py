@@ -38,12 +38,17 @@ def read_split_records(records: list[bytes], series) -> tuple[list[bytes], np.nd
 
 def model_forecasts(signature, records: list[bytes], columns: list[str]) -> dict[str, np.ndarray]:
     """The evaluation signature's forecasts: {"model": (N, H, C), "linear": (N, H, C)}."""
+    return forecasts_in(export.call_in_batches(signature, records), columns)
+
+
+def forecasts_in(outputs: dict, columns: list[str]) -> dict[str, np.ndarray]:
+    """{"model", "linear": (N, H, C)} from the evaluation signature's outputs; a forecaster whose
+    outputs are missing is left out (the gate then fails closed on it)."""
     keys = {
         challengers.MODEL: [features.forecast_output_key(c) for c in columns],
         challengers.LINEAR: [features.challenger_output_key(challengers.LINEAR, c) for c in columns],
     }
-    outputs = export.call_in_batches(signature, records)
-    return {name: np.stack([outputs[k] for k in names], axis=-1) for name, names in keys.items()}  # (N, H, C)
+    return {name: np.stack([outputs[k] for k in names], axis=-1) for name, names in keys.items() if all(k in outputs for k in names)}
 
 
 def forecasts_of_split(signature, examples_uri: str, split: str, series: SeriesConfig):
