@@ -17,7 +17,11 @@ import tasks
 
 # name -> module; order is the print order: shared benchmarks around each task's own (its TaskSpec's).
 SHARED_FIRST = {"attention": "bench.attention", "sine": "bench.sine", "gate_error_rates": "bench.gate_error_rates"}
-SHARED_LAST = {"serving": "bench.serving"}  # serves the models the text and time-series runs made, under HTTP load
+SHARED_LAST = {
+    "serving": "bench.serving",  # serves the models the text and time-series runs made, under HTTP load
+    "trainer_speed": "bench.trainer_speed",  # a default run per task, its Trainer profiled
+    "beam_modes": "bench.beam_modes",  # Beam in one process against worker processes, by data size
+}
 
 
 def benchmarks() -> dict[str, str]:
@@ -57,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse-runs", action="store_true",
                         help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones")  # fmt: skip
     parser.add_argument("--seeds", type=int, help="speech: at most this many seeds per split (default: each split's own)")
+    parser.add_argument("--trainer-speed-tasks", nargs="*", help="trainer_speed: the tasks to run (default: all)")
+    parser.add_argument("--trainer-speed-set", nargs="*", help="trainer_speed: config overrides for every run")
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for name in args.only:

@@ -18,6 +18,7 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
 
+from components import train_profile
 from data.config import PipelineConfig
 from data.notices import progress
 
@@ -225,13 +226,17 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     (the gate reports it beside the transformer's gain over its start)."""
     initial = model.evaluate(evaluation, verbose=0, return_dict=True)
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
+    clock = train_profile.EpochClock()
     history = model.fit(
         train,
         validation_data=evaluation,
         epochs=config.trainer.epochs,
         verbose=2,
-        callbacks=[keep, Progress("Trainer", config.trainer.epochs), keras.callbacks.TensorBoard(log_dir=log_dir)],
+        callbacks=[keep, Progress("Trainer", config.trainer.epochs), clock,
+                   keras.callbacks.TensorBoard(log_dir=log_dir)],  # fmt: skip
     )
+    if config.trainer.profile and model_uri is not None:  # after training: the model is unchanged by it
+        train_profile.write(model_uri, train_profile.profile(model, train, clock))
     if model_uri is not None:
         tf.io.gfile.makedirs(model_uri)
         with tf.io.gfile.GFile(record_path(model_uri), "w") as handle:

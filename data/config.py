@@ -37,6 +37,9 @@ class TrainerConfig:
     # "loss", or a metric the model is compiled with where higher is better ("accuracy"),
     # ties going to the lower loss. A gate that judges accuracy is served by "accuracy".
     keep_best_on: str = "loss"
+    # true: after training, measure where the Trainer's time goes (components/train_profile.py)
+    # into trainer_speed.json in the Model artifact; `make bench` sets it (bench/trainer_speed.py)
+    profile: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,3 +13,11 @@ def resolve(path: str | None, data_dir: str, prepare_default: Callable[[str], st
     if not (target.is_dir() if folder else target.is_file()):
         raise FileNotFoundError(f"{'folder' if folder else 'file'} not found: {target} (DATA must be {kind})")
     return str(target.resolve())
+
+
+def size_bytes(path: str) -> int:
+    """Bytes on disk of a data file, or of every file under a data folder (what Beam will read)."""
+    target = pathlib.Path(path)
+    if target.is_dir():
+        return sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    return target.stat().st_size

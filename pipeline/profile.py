@@ -24,6 +24,7 @@ from pipeline.config import apply_overrides
 
 PROFILES_DIR = pathlib.Path(__file__).resolve().parent / "profiles"
 TARGETS = ("local", "vertex", "kubeflow")
+AUTO = "auto"  # beam.runner: a preset chosen by the data's size (Profile.beam_choice)
 
 
 def is_uri(path: str | None) -> bool:
@@ -99,13 +100,32 @@ class Profile:
         """The task's data URI (remote targets), or None: the task config's data."""
         return self.section("data").get(task)
 
-    def beam_runner(self, config: PipelineConfig) -> str:
-        beam = self.section("beam")
-        return config.beam.get("runner") or beam.get("runner") or "direct"
+    def beam_choice(self, config: PipelineConfig, data_bytes: int | None = None) -> tuple[str, str]:
+        """(preset, why): the Beam preset a run uses and the reason, for the terminal.
 
-    def beam_pipeline_args(self, config: PipelineConfig) -> list[str]:
+        `auto` picks by data size: up to `in_memory_max_mb` (task config's `beam:` first, then
+        the profile's) Beam runs in this process (`auto_small`), since each multi-processing
+        worker re-imports TensorFlow and costs more than the work on small data; larger or
+        unknown (remote) data gets `auto_large`. The measured crossover: bench/beam_modes.py."""
+        beam = self.section("beam")
+        runner = config.beam.get("runner") or beam.get("runner") or "direct"
+        if runner != AUTO:
+            return runner, f"beam.runner={runner}"
+        limit_mb = float(config.beam.get("in_memory_max_mb", beam.get("in_memory_max_mb", 0)))
+        small, large = beam.get("auto_small", "direct_in_memory"), beam.get("auto_large", "direct")
+        if data_bytes is None:
+            return large, "beam.runner=auto, data size unknown"
+        size = f"data {data_bytes / 2**20:.1f} MB"
+        if data_bytes <= limit_mb * 2**20:
+            return small, f"beam.runner=auto, {size} <= in_memory_max_mb {limit_mb:g}"
+        return large, f"beam.runner=auto, {size} > in_memory_max_mb {limit_mb:g}"
+
+    def beam_runner(self, config: PipelineConfig, data_bytes: int | None = None) -> str:
+        return self.beam_choice(config, data_bytes)[0]
+
+    def beam_pipeline_args(self, config: PipelineConfig, data_bytes: int | None = None) -> list[str]:
         presets = self.section("beam").get("presets") or {}
-        runner = self.beam_runner(config)
+        runner = self.beam_runner(config, data_bytes)
         if runner not in presets:
             raise ValueError(
                 f"Beam runner preset '{runner}' is not in profile '{self.name}' (presets: {sorted(presets)}); "

@@ -21,13 +21,24 @@ from pipeline.config import load_config
 LOG_FILE = "logs/run.log"  # under OUTPUT_DIR/<task>/
 
 
-def build(config: PipelineConfig, enable_cache: bool = True):
-    """The pipeline for a local run; raises (ValueError, FileNotFoundError) on a bad config or schema."""
-    from pipeline.create_pipeline import create_pipeline
+def beam_setup(config: PipelineConfig) -> tuple[list[str], str]:
+    """(Beam arguments, why that runner): the local profile's preset, chosen by the data's size
+    under `beam.runner: auto` (in this process for small data, worker processes for large)."""
+    from data.sources import size_bytes
     from pipeline.profile import load_profile
 
-    # Beam arguments come from the local profile (DirectRunner, multi-processing by default).
-    beam_args = load_profile("local").beam_pipeline_args(config)
+    data_bytes = size_bytes(tasks.spec(config.task).call("resolve_data", config))
+    profile = load_profile("local")
+    runner, why = profile.beam_choice(config, data_bytes)
+    return profile.beam_pipeline_args(config, data_bytes), f"{runner} ({why})"
+
+
+def build(config: PipelineConfig, enable_cache: bool = True, beam_args: list[str] | None = None):
+    """The pipeline for a local run; raises (ValueError, FileNotFoundError) on a bad config or schema."""
+    from pipeline.create_pipeline import create_pipeline
+
+    if beam_args is None:
+        beam_args = beam_setup(config)[0]
     return create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
 
 
@@ -58,10 +69,12 @@ def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Cons
     terminal.say(f"Pipeline {config.pipeline_name}: MLMD {config.metadata_path}")
     terminal.say(f"Full log: {terminal.log_path}")
     try:  # the data file and the schema are checked against the config before anything runs
-        pipeline = build(config, enable_cache=not args.no_cache)
+        beam_args, beam_why = beam_setup(config)
+        pipeline = build(config, enable_cache=not args.no_cache, beam_args=beam_args)
     except (ValueError, FileNotFoundError) as error:
         terminal.say(f"run-local: {error}", error=True)
         return 2
+    terminal.say(f"Beam: {beam_why}")
     terminal.say(f"Config: {run_config.record(config)}")  # what make report/predict/serve/inspect read
     watcher = console.ProgressWatcher(config.metadata_path, terminal)
     try:

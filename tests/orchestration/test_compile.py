@@ -137,6 +137,22 @@ def test_beam_runner_preset_is_selectable_by_profile_key(tmp_path):
     assert "--direct_running_mode=multi_processing" in local
 
 
+def test_local_auto_runner_runs_small_data_in_process_and_large_data_on_workers(tmp_path):
+    config = load_config("timeseries", output_dir=str(tmp_path))
+    profile = load_profile("local")
+    limit = profile.section("beam")["in_memory_max_mb"] * 2**20
+    small, why = profile.beam_choice(config, int(limit))
+    assert small == "direct_in_memory" and "<= in_memory_max_mb" in why
+    assert "--direct_running_mode=in_memory" in profile.beam_pipeline_args(config, int(limit))
+    large, why = profile.beam_choice(config, int(limit) + 1)
+    assert large == "direct" and "> in_memory_max_mb" in why
+    assert profile.beam_choice(config, None)[0] == "direct"  # size unknown: the workers
+    lowered = load_config("timeseries", overrides=["beam.in_memory_max_mb=0.5"], output_dir=str(tmp_path))
+    assert profile.beam_choice(lowered, 2**20)[0] == "direct"  # the task config's limit first
+    pinned = load_config("timeseries", overrides=["beam.runner=direct"], output_dir=str(tmp_path))
+    assert profile.beam_choice(pinned, 1) == ("direct", "beam.runner=direct")
+
+
 def test_unknown_beam_preset_names_the_known_ones(tmp_path):
     config = load_config("timeseries", output_dir=str(tmp_path))
     with pytest.raises(ValueError, match="presets: .*dataflow"):
