@@ -55,10 +55,11 @@ $(STAMP): setup.py constraints.txt
 
 setup: $(STAMP)
 
+# Both cores; --dist loadscope keeps a module's tests (and its fixtures, such as a pipeline run
+# its tests share) on one worker, and spreads the modules over the two.
 test: $(STAMP)
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n 2 --dist loadscope $(PYTEST_ARGS)
 
-# Unit tests on both cores; --dist loadscope keeps a module's tests (and its fixtures) on one worker.
 test-unit: $(STAMP)
 	$(PY) -m pytest tests -m "not e2e" -n 2 --dist loadscope $(PYTEST_ARGS)
 
