@@ -25,7 +25,6 @@ import statistics
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from components import flops
@@ -41,18 +40,16 @@ class EpochClock(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.train_seconds: list[float] = []
-        self.steps: list[int] = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._last, self._count = time.perf_counter(), None, 0
+        self._start, self._last = time.perf_counter(), None
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._last, self._count = time.perf_counter(), self._count + 1
+    def on_train_batch_end(self, batch, logs=None):  # once per call (steps_per_execution batches)
+        self._last = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         if self._last is not None:
             self.train_seconds.append(self._last - self._start)
-            self.steps.append(self._count)
 
 
 def matmul_peak_gflops(size: int = PEAK_SIZE, seconds: float = 1.0) -> float:
@@ -109,11 +106,12 @@ def profile(model: keras.Model, train: tf.data.Dataset, clock: EpochClock) -> di
         times.append(time.perf_counter() - start)
     compute = statistics.median(times)
 
-    # the steady state: the median epoch (the first one also traces the train function)
-    epoch_index = int(np.argsort(clock.train_seconds)[len(clock.train_seconds) // 2])
-    epoch_seconds, steps = clock.train_seconds[epoch_index], max(clock.steps[epoch_index], 1)
+    # the steady state: the median epoch (the first one also traces the train function); an
+    # epoch is one pass over `train`, whose batches and examples the input pass counted
+    epoch_seconds = statistics.median_low(clock.train_seconds)
+    steps = max(batches, 1)
     step_seconds = epoch_seconds / steps
-    examples_per_second = examples / epoch_seconds if batches == steps else steps * batch / epoch_seconds
+    examples_per_second = examples / epoch_seconds
     peak = matmul_peak_gflops()
     flops_per_example = counted / batch
     achieved = flops_per_example * examples_per_second / 1e9

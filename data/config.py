@@ -40,6 +40,9 @@ class TrainerConfig:
     # true: after training, measure where the Trainer's time goes (components/train_profile.py)
     # into trainer_speed.json in the Model artifact; `make bench` sets it (bench/trainer_speed.py)
     profile: bool = False
+    # batches per call into the compiled train step (Keras `steps_per_execution`): fewer Python
+    # round trips per epoch for small models; callbacks then see one batch per call
+    steps_per_execution: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
