@@ -33,7 +33,7 @@ class SpeechTransformerConfig:
     num_heads: int = 4
     mlp_dim: int = 256  # feed-forward width
     dropout: float = 0.1
-    learning_rate: float = 1.5e-3  # peak, after warmup
+    learning_rate: float = 2e-3  # peak, after warmup (for batches of 32 clips)
     weight_decay: float = 0.01  # AdamW
     decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
     warmup_fraction: float = 0.08

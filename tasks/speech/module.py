@@ -98,7 +98,7 @@ def model_config(
         mlp_dim=choose("mlp_dim", lambda: hp.Choice("mlp_dim", [192, 256], default=256)),
         dropout=choose("dropout", lambda: hp.Choice("dropout", [0.1, 0.2], default=0.1)),
         learning_rate=choose(
-            "learning_rate", lambda: hp.Float("learning_rate", 7e-4, 3e-3, sampling="log", default=1.5e-3)
+            "learning_rate", lambda: hp.Float("learning_rate", 1e-3, 4e-3, sampling="log", default=2e-3)
         ),
         weight_decay=config.model.get("weight_decay", SpeechTransformerConfig.weight_decay),
         decay_steps=decay_steps,
