@@ -74,7 +74,12 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
     import tensorflow as tf
 
     from components.transcripts import transcript_scores
-    from models.speech_transformer import augment_batches, build_speech_transformer, crop_batches
+    from models.speech_transformer import (
+        augment_batches,
+        build_speech_transformer,
+        crop_batches,
+        length_sorted_batches,
+    )
     from tasks.speech import module
 
     keras.utils.set_random_seed(seed)
@@ -86,6 +91,7 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
         return module.model_inputs(data[split]), data[split]["characters"]
 
     train = tf.data.Dataset.from_tensor_slices(xy("train")).shuffle(count, seed=seed).batch(batch)
+    train = length_sorted_batches(train, batch, module.LENGTH_WINDOW, seed)
     train = crop_batches(augment_batches(train, module.augmentation(config), seed))
     evaluation = crop_batches(tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).cache())
     epochs, seconds = fit_timed(model, train, evaluation, config)

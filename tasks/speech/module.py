@@ -26,6 +26,7 @@ from models.speech_transformer import (
     augment_batches,
     build_speech_transformer,
     crop_batches,
+    length_sorted_batches,
 )
 from tasks.speech import baseline, features, vocabulary
 from tasks.speech.preprocessing import preprocessing_fn  # noqa: F401  (Transform entry point)
@@ -39,6 +40,7 @@ RAW_ONLY_KEYS = (
 TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")
 SAMPLES_SIGNATURE = "predict_samples"  # float samples and their rate, for JSON clients without WAV files
 AUGMENTATION_KEY = "augmentation"  # `model.augmentation`: Augmentation fields to change, e.g. {noise: 0}
+LENGTH_WINDOW = 8  # training batches sorted by length together (`length_sorted_batches`)
 
 
 def model_inputs(transformed: dict) -> tuple:
@@ -96,7 +98,7 @@ def model_config(
         mlp_dim=choose("mlp_dim", lambda: hp.Choice("mlp_dim", [192, 256], default=256)),
         dropout=choose("dropout", lambda: hp.Choice("dropout", [0.1, 0.2], default=0.1)),
         learning_rate=choose(
-            "learning_rate", lambda: hp.Float("learning_rate", 7e-4, 3e-3, sampling="log", default=1.5e-3)
+            "learning_rate", lambda: hp.Float("learning_rate", 1e-3, 4e-3, sampling="log", default=2e-3)
         ),
         weight_decay=config.model.get("weight_decay", SpeechTransformerConfig.weight_decay),
         decay_steps=decay_steps,
@@ -119,8 +121,9 @@ def tuner_fn(fn_args) -> TunerFnResult:
 
 
 def datasets(fn_args, config: PipelineConfig, num_epochs: int | None = 1):
-    """(augmented train batches, eval batches), each cut to its longest clip."""
+    """(augmented train batches of clips of similar length, eval batches), each cut to its longest clip."""
     _, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=num_epochs)
+    train = length_sorted_batches(train, config.trainer.batch_size, LENGTH_WINDOW, config.seed)
     return crop_batches(augment_batches(train, augmentation(config), config.seed)), crop_batches(evaluation)
 
 

@@ -9,6 +9,8 @@ from models.speech_transformer import (
     SpeechTransformerConfig,
     augment,
     build_speech_transformer,
+    crop_batches,
+    length_sorted_batches,
 )
 from tests.layers.harness import run_layer_test
 
@@ -122,3 +124,40 @@ def test_augmentation_keeps_padding_silent_and_frame_counts_consistent():
     for row, real in zip(spectrogram, frames, strict=True):
         assert np.all(row[real:] == 0)
     assert not np.allclose(spectrogram, x[0].numpy())
+
+
+def clip_batches(frames: list[int], characters: list[int], batch_size: int) -> tf.data.Dataset:
+    """Batches ((spectrogram (B, 40, 2), frames (B,)), labels (B, 20)) whose clip i has frames[i] real
+    frames (all equal to i + 1, so a clip can be told by its values) and characters[i] character ids."""
+    count = len(frames)
+    spectrogram = np.zeros((count, 40, 2), "float32")
+    labels = np.zeros((count, 20), "int64")
+    for i, (real, length) in enumerate(zip(frames, characters, strict=True)):
+        spectrogram[i, :real] = i + 1
+        labels[i, :length] = RNG.integers(1, 28, length)
+    return tf.data.Dataset.from_tensor_slices(((spectrogram, np.array(frames, "int64")), labels)).batch(batch_size)
+
+
+def test_batches_are_cut_to_their_longest_clip_and_longest_transcript():
+    batches = clip_batches([7, 12, 5], [2, 5, 3], 3)
+    (spectrogram, frames), labels = next(iter(crop_batches(batches)))
+    assert spectrogram.shape == (3, 12, 2)  # 12 frames: a multiple of the model's 2x time reduction
+    assert labels.shape == (3, 5)  # the longest transcript, not one id per step
+    whole = next(iter(batches))
+    np.testing.assert_array_equal(labels, whole[1][:, :5])
+    assert np.all(whole[1][:, 5:] == 0)  # only padding was cut
+
+
+def test_length_sorted_batches_hold_every_clip_once_in_batches_of_similar_length():
+    count, batch = 64, 4
+    frames = list(RNG.integers(2, 40, count))
+    batches = list(length_sorted_batches(clip_batches(frames, [1] * count, batch).shuffle(64, seed=1), batch, 4, 0))
+    seen = sorted(int(v) for (spectrogram, _), _ in batches for v in spectrogram[:, 0, 0].numpy())
+    assert seen == list(range(1, count + 1))  # each clip exactly once, batches still of `batch`
+    assert all(len(b[1]) == batch for b in batches)
+    # Sorted within windows of 4 batches, a batch spans far fewer frames than a random batch does.
+    spans = [int(f.numpy().max() - f.numpy().min()) for (_, f), _ in batches]
+    random_spans = [max(frames[i : i + batch]) - min(frames[i : i + batch]) for i in range(0, count, batch)]
+    assert np.mean(spans) < np.mean(random_spans) / 2
+    for (spectrogram, f), _ in batches:  # a clip keeps its own frame count
+        np.testing.assert_array_equal(f.numpy(), [frames[int(v) - 1] for v in spectrogram[:, 0, 0].numpy()])
