@@ -16,7 +16,7 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from models.image_blocks import compile_classifier, conv_block
+from models.image_blocks import STEPS_PER_EXECUTION, compile_classifier, conv_block
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
 
 POOLINGS = ("token", "mean")
@@ -43,9 +43,7 @@ class VisionTransformerConfig:
     label_smoothing: float = 0.0
     decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
     warmup_fraction: float = 0.1
-    # Batches a call of the compiled train/eval step runs (Keras `steps_per_execution`): on two
-    # cores, 8 trained the default recipe 2.2 times as fast as 1 (README, "Vision"), same result.
-    steps_per_execution: int = 8
+    steps_per_execution: int = STEPS_PER_EXECUTION  # batches a call of the compiled step (image_blocks)
 
     def validate(self) -> None:
         height, width = self.image_size
@@ -86,7 +84,7 @@ def augment_batches(dataset: tf.data.Dataset, shift: float, seed: int) -> tf.dat
     One `ImageProjectiveTransformV3` a batch, with stateless offsets drawn from a seeded
     `Dataset.random` stream that is redrawn every epoch, in a parallel `map`: the transform
     Keras's `RandomTranslation` makes, without its layer and seed-state machinery (an epoch of
-    4,000 digits through the input pipeline alone: 0.48 s against 0.78 s, README, "Vision")."""
+    4,000 digits through the input pipeline alone: 0.48 s against 0.78 s, docs/tasks/vision.md)."""
     if shift <= 0:
         return dataset
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)  # (2,) a batch

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from models.image_blocks import STEPS_PER_EXECUTION
 from models.layers import PatchEmbedding
 from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to, parameter_count
 from models.vision_transformer import (
@@ -114,6 +115,9 @@ def test_steps_per_execution_reaches_the_compiled_model():
     assert build_vision_transformer(config).steps_per_execution == 5
     with pytest.raises(ValueError, match="steps_per_execution"):
         build_vision_transformer(dataclasses.replace(config, steps_per_execution=0))
+    # The bench's small CNN is dispatched as the ViT is, so that it compares the models.
+    cnn = build_small_cnn(SmallCNNConfig((8, 8), 1, 4, filters=(8, 8), decay_steps=10))
+    assert cnn.steps_per_execution == VisionTransformerConfig((8, 8), 1, 2).steps_per_execution == STEPS_PER_EXECUTION > 1
 
 
 def test_vit_learns_a_pattern_a_linear_model_cannot():
