@@ -11,10 +11,18 @@ from models.schedules import warmup_cosine
 # epochs of 63 steps, eval accuracy was 0.10-0.30 at train accuracy 0.95, and trials were
 # ranked on that. At 0.9 (PyTorch's default) eval tracks train within a few dozen steps.
 BN_MOMENTUM = 0.9
+# Batches one call of the compiled train/eval step runs (Keras `steps_per_execution`): these
+# models' steps are short enough that Keras's per-call overhead was over half of each; 8 trained
+# the ViT 2.2 times as fast as 1 on two cores (docs/notes/vision-experiments.md, "Speed"). The
+# small CNN gets the same, so that the bench compares the models, not their dispatch.
+STEPS_PER_EXECUTION = 8
 
 
-def compile_classifier(model: keras.Model, config) -> keras.Model:
-    """AdamW with warmup + cosine decay; cross-entropy on integer labels, with label smoothing."""
+def compile_classifier(
+    model: keras.Model, config, steps_per_execution: int = STEPS_PER_EXECUTION
+) -> keras.Model:
+    """AdamW with warmup + cosine decay; cross-entropy on integer labels, with label smoothing;
+    `steps_per_execution` batches a call of the compiled step, in fit and evaluate."""
     model.compile(
         optimizer=keras.optimizers.AdamW(
             warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
@@ -22,6 +30,7 @@ def compile_classifier(model: keras.Model, config) -> keras.Model:
         ),
         loss=SmoothedSparseCrossEntropy(config.label_smoothing, name="loss"),
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
     )
     return model
 

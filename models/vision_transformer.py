@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 
 import keras
+import tensorflow as tf
 
-from models.image_blocks import compile_classifier, conv_block
+from models.image_blocks import STEPS_PER_EXECUTION, compile_classifier, conv_block
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
 
 POOLINGS = ("token", "mean")
@@ -42,6 +43,7 @@ class VisionTransformerConfig:
     label_smoothing: float = 0.0
     decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
     warmup_fraction: float = 0.1
+    steps_per_execution: int = STEPS_PER_EXECUTION  # batches a call of the compiled step (image_blocks)
 
     def validate(self) -> None:
         height, width = self.image_size
@@ -54,6 +56,8 @@ class VisionTransformerConfig:
             raise ValueError(f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})")
         if self.pooling not in POOLINGS:
             raise ValueError(f"`model.pooling` {self.pooling!r} must be one of {list(POOLINGS)}")
+        if self.steps_per_execution < 1:
+            raise ValueError(f"`steps_per_execution` ({self.steps_per_execution}) must be >= 1")
         if self.num_classes < 2:
             raise ValueError(f"`num_classes` ({self.num_classes}) must be >= 2")
 
@@ -73,13 +77,33 @@ class VisionTransformerConfig:
         return (self.image_size[0] // self.patch_size) * (self.image_size[1] // self.patch_size)
 
 
-def augment_batches(dataset, shift: float, seed: int):
+def augment_batches(dataset: tf.data.Dataset, shift: float, seed: int) -> tf.data.Dataset:
     """Training batches (images (B, H, W, C), labels) with each image shifted at random by up to
-    `shift` of its height and width (edge pixels repeated); `shift` 0 leaves them as they are."""
+    `shift` of its height and width (bilinear, edge pixels repeated); `shift` 0 leaves them as they are.
+
+    One `ImageProjectiveTransformV3` a batch, with stateless offsets drawn from a seeded
+    `Dataset.random` stream that is redrawn every epoch, in a parallel `map`: the transform
+    Keras's `RandomTranslation` makes, without its layer and seed-state machinery (an epoch of
+    4,000 digits through the input pipeline alone: 0.48 s against 0.78 s, docs/tasks/vision.md)."""
     if shift <= 0:
         return dataset
-    translate = keras.layers.RandomTranslation(shift, shift, fill_mode="nearest", seed=seed)
-    return dataset.map(lambda images, labels: (translate(images, training=True), labels))
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)  # (2,) a batch
+
+    def translate(batch, pair):
+        images, labels = batch
+        shape = tf.shape(images)  # (B, H, W, C)
+        size = tf.cast(tf.stack([shape[2], shape[1]]), tf.float32)  # (2,): width, height
+        offsets = tf.random.stateless_uniform((shape[0], 2), pair, -shift, shift) * size  # (B, 2): dx, dy in pixels
+        ones, zeros = tf.ones((shape[0], 1)), tf.zeros((shape[0], 1))  # (B, 1)
+        # Output pixel (x, y) reads input (x - dx, y - dy): rows of [a0 a1 a2 b0 b1 b2 c0 c1].
+        transforms = tf.concat([ones, zeros, -offsets[:, :1], zeros, ones, -offsets[:, 1:], zeros, zeros], 1)  # (B, 8)
+        shifted = tf.raw_ops.ImageProjectiveTransformV3(
+            images=images, transforms=transforms, output_shape=shape[1:3], fill_value=0.0,
+            interpolation="BILINEAR", fill_mode="NEAREST",
+        )  # fmt: skip
+        return shifted, labels
+
+    return tf.data.Dataset.zip((dataset, seeds)).map(translate, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
@@ -105,4 +129,6 @@ def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:
         x = keras.layers.GlobalAveragePooling1D(name="mean_token")(x)  # (B, D)
     x = keras.layers.Dropout(config.dropout)(x)  # as in the blocks; the small CNN has it here too
     probabilities = keras.layers.Dense(config.num_classes, activation="softmax", name="probabilities")(x)
-    return compile_classifier(keras.Model(images, probabilities, name="vision_transformer"), config)
+    return compile_classifier(
+        keras.Model(images, probabilities, name="vision_transformer"), config, config.steps_per_execution
+    )

@@ -1,8 +1,11 @@
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from models.image_blocks import STEPS_PER_EXECUTION
 from models.layers import PatchEmbedding
 from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to, parameter_count
 from models.vision_transformer import (
@@ -80,6 +83,41 @@ def test_augmentation_shifts_training_batches_and_keeps_labels():
     assert not np.allclose(shifted.numpy(), x)
     unchanged, _ = next(iter(augment_batches(dataset, 0.0, seed=1)))
     assert np.array_equal(unchanged.numpy(), x)
+
+
+def _centre_of_mass(images: np.ndarray) -> np.ndarray:
+    """(B, H, W, 1) -> (B, 2): the (row, column) centre of each image's pixel mass."""
+    rows, cols = np.mgrid[: images.shape[1], : images.shape[2]]
+    mass = images[..., 0].sum(axis=(1, 2))
+    return np.stack([(images[..., 0] * rows).sum(axis=(1, 2)), (images[..., 0] * cols).sum(axis=(1, 2))], 1) / mass[:, None]
+
+
+def test_augmentation_moves_each_image_within_the_shift_and_redraws_every_epoch():
+    """A bright square on a dark background (the edge pixels repeated when shifted are dark):
+    each image's centre moves by at most `shift` of its size, the images of a batch move
+    differently, a new pass draws new shifts, and the same seed draws the same ones."""
+    x = np.zeros((16, 20, 20, 1), "float32")
+    x[:, 8:12, 8:12] = 1.0  # centre (9.5, 9.5)
+    dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(16))).batch(16)
+    augmented = augment_batches(dataset, 0.1, seed=3)
+    first, second = (next(iter(augmented))[0].numpy() for _ in range(2))
+    moved = _centre_of_mass(first) - 9.5  # (16, 2) in pixels
+    assert np.abs(moved).max() <= 0.1 * 20 + 1e-3
+    assert np.std(moved[:, 0]) > 0.2 and np.std(moved[:, 1]) > 0.2  # per image, in both directions
+    assert not np.allclose(first, second)  # redrawn every epoch
+    again = next(iter(augment_batches(dataset, 0.1, seed=3)))[0].numpy()
+    assert np.allclose(again, first)  # seeded
+
+
+def test_steps_per_execution_reaches_the_compiled_model():
+    config = VisionTransformerConfig((8, 8), 1, 2, patch_size=4, model_dim=8, num_layers=1, num_heads=2,
+                                     mlp_dim=8, steps_per_execution=5)  # fmt: skip
+    assert build_vision_transformer(config).steps_per_execution == 5
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        build_vision_transformer(dataclasses.replace(config, steps_per_execution=0))
+    # The bench's small CNN is dispatched as the ViT is, so that it compares the models.
+    cnn = build_small_cnn(SmallCNNConfig((8, 8), 1, 4, filters=(8, 8), decay_steps=10))
+    assert cnn.steps_per_execution == VisionTransformerConfig((8, 8), 1, 2).steps_per_execution == STEPS_PER_EXECUTION > 1
 
 
 def test_vit_learns_a_pattern_a_linear_model_cannot():
