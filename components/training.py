@@ -225,7 +225,8 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     and TensorBoard logs; the kept epoch is recorded in the Model artifact at `model_uri`
     (the gate reports it beside the transformer's gain over its start)."""
     # before any train or test function is built: each is compiled for this many batches per call
-    model.steps_per_execution = config.trainer.steps_per_execution
+    if config.trainer.steps_per_execution is not None:
+        model.steps_per_execution = config.trainer.steps_per_execution
     initial = model.evaluate(evaluation, verbose=0, return_dict=True)
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
     clock = train_profile.EpochClock()

@@ -41,8 +41,9 @@ class TrainerConfig:
     # into trainer_speed.json in the Model artifact; `make bench` sets it (bench/trainer_speed.py)
     profile: bool = False
     # batches per call into the compiled train step (Keras `steps_per_execution`): fewer Python
-    # round trips per epoch for small models; callbacks then see one batch per call
-    steps_per_execution: int = 1
+    # round trips per epoch for small models; callbacks then see one batch per call.
+    # None: as the task's model was compiled (the vision models: models/image_blocks.py)
+    steps_per_execution: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
