@@ -12,6 +12,11 @@ import numpy as np
 
 HIDDEN_UNITS = (128, 128)
 LEARNING_RATE = 1e-3
+# Optimizer steps per call into the compiled graph: a step of this small MLP costs less than
+# Keras's per-step Python overhead, which this pays once per so many steps (same maths).
+# Measured: 32 cut the three clonings' fit from 476 s to 268 s on two loaded cores (the same
+# epochs kept, eval losses and returns).
+STEPS_PER_EXECUTION = 32
 
 
 def build_behaviour_cloning(
@@ -30,5 +35,5 @@ def build_behaviour_cloning(
         action = keras.layers.Rescaling(((high - low) / 2).tolist(), offset=((high + low) / 2).tolist(), name="action")(unit)  # (B, A)
         loss = keras.losses.MeanSquaredError()
     model = keras.Model(states, action, name="behaviour_cloning")
-    model.compile(keras.optimizers.Adam(LEARNING_RATE), loss)
+    model.compile(keras.optimizers.Adam(LEARNING_RATE), loss, steps_per_execution=STEPS_PER_EXECUTION)
     return model

@@ -63,6 +63,7 @@ def model_config(config: PipelineConfig, space: dict, hp: keras_tuner.HyperParam
         ),
         weight_decay=config.model.get("weight_decay", DecisionTransformerConfig.weight_decay),
         warmup_steps=min(DecisionTransformerConfig.warmup_steps, max(1, decay_steps // 10)),
+        steps_per_execution=config.model.get("steps_per_execution", DecisionTransformerConfig.steps_per_execution),
         decay_steps=decay_steps,
     )
 

@@ -105,20 +105,32 @@ def _checked_actions(raw, n: int, info: dict) -> np.ndarray:
     return np.clip(actions, info["action_low"], info["action_high"]).astype(np.float32)
 
 
+def _targets(target_return: float | Sequence[float], n: int) -> np.ndarray:
+    """(n,) float64 targets: one for every episode, or one per episode."""
+    targets = np.asarray(target_return, np.float64)
+    if targets.ndim == 0:
+        return np.full(n, float(targets))
+    if targets.shape != (n,):
+        raise ValueError(f"target_return has {targets.shape} values; give one, or one per seed ({n})")
+    return targets.copy()
+
+
 def _play(
     env_id: str,
     seeds: Sequence[int],
     choose: Callable,
     max_steps: int | None,
-    target_return: float = 0.0,
+    target_return: float | Sequence[float] = 0.0,
 ) -> _Record:
     """Play one episode per seed in lockstep; `choose(record, alive, t)` returns the actions
-    of the episodes `alive` (indices into seeds, ascending) at step t."""
+    of the episodes `alive` (indices into seeds, ascending) at step t. `target_return`: one
+    for all episodes, or one per seed (a seed may repeat, asked for other targets)."""
     import gymnasium as gym
 
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds is empty: pass at least one episode seed")
+    to_go = _targets(target_return, len(seeds))  # float64: rewards are subtracted without rounding
     envs = [gym.make(env_id) for _ in seeds]
     try:
         info = _space_info(envs[0], env_id)
@@ -140,7 +152,6 @@ def _play(
             returns=np.zeros(n),
         )
         observations = [env.reset(seed=seed)[0] for env, seed in zip(envs, seeds, strict=True)]
-        to_go = np.full(n, float(target_return))  # float64: rewards are subtracted without rounding
         alive = np.arange(n)
         for t in range(steps):
             record.states[alive, t] = [
@@ -198,11 +209,12 @@ def rollout(
     env_id: str,
     policy: Callable[[dict], np.ndarray],
     seeds: Sequence[int],
-    target_return: float,
+    target_return: float | Sequence[float],
     context_length: int,
     max_steps: int | None = None,
 ) -> np.ndarray:
-    """Each seed's episode return (n,) when `policy` acts conditioned on `target_return`.
+    """Each seed's episode return (n,) when `policy` acts conditioned on `target_return` (one
+    for all, or one per seed: episodes asked for several targets share every model call).
 
     At step t, `policy` gets the context of the episodes still running (n shrinks as episodes
     end): {"returns_to_go": (n, L) float32, "states": (n, L, S) float32, "actions": (n, L) int32

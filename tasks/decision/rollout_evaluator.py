@@ -93,19 +93,28 @@ def targets(info: dict) -> list[float]:
     return sorted({round(float(t), 3) for t in [*curve, *top]})
 
 
-def acted_returns(policy: ServedPolicy, target: float, seeds: list[int], max_steps: int | None) -> np.ndarray:
-    """(n,) returns of the Decision Transformer asked for `target`, one per seed."""
+def acted_returns(policy: ServedPolicy, asked: list[tuple[float, list[int]]], max_steps: int | None) -> list[np.ndarray]:
+    """(n,) returns of the Decision Transformer for each (target, seeds) of `asked`, one per
+    seed. Every episode is played in one lockstep rollout: one model call per step for all of
+    them, rather than one rollout (and up to 500 calls) per target."""
     info = policy.info
-    returns = rollout.rollout(info["env_id"], policy.act, seeds, target, info["context_length"], max_steps)
-    progress().info(f"RolloutEvaluator: {len(seeds)} episodes asking for return {target:g}: mean {np.mean(returns):.1f}")
-    return returns
+    targets_of = [target for target, seeds in asked for _ in seeds]
+    played = rollout.rollout(info["env_id"], policy.act, [s for _, seeds in asked for s in seeds], targets_of,
+                             info["context_length"], max_steps)  # fmt: skip
+    found = np.split(played, np.cumsum([len(seeds) for _, seeds in asked])[:-1])
+    for (target, seeds), returns in zip(asked, found, strict=True):
+        progress().info(f"RolloutEvaluator: {len(seeds)} episodes asking for return {target:g}: mean {np.mean(returns):.1f}")
+    return found
 
 
-def cloned_returns(policy: ServedPolicy, name: str, seeds: list[int], max_steps: int | None) -> np.ndarray:
-    """(n,) returns of the SavedModel's cloning challenger `name`, one per seed."""
-    returns = rollout.rollout_markov(policy.info["env_id"], lambda states: policy.clone(states, name), seeds, max_steps)
-    progress().info(f"RolloutEvaluator: {len(seeds)} episodes of {name}: mean {np.mean(returns):.1f}")
-    return returns
+def cloned_returns(policy: ServedPolicy, name: str, groups: list[list[int]], max_steps: int | None) -> list[np.ndarray]:
+    """(n,) returns of the SavedModel's cloning challenger `name` on each group of seeds, one
+    per seed, all played in one lockstep rollout."""
+    played = rollout.rollout_markov(policy.info["env_id"], lambda states: policy.clone(states, name),
+                                    [s for seeds in groups for s in seeds], max_steps)  # fmt: skip
+    found = np.split(played, np.cumsum([len(seeds) for seeds in groups])[:-1])
+    progress().info(f"RolloutEvaluator: {len(played)} episodes of {name}: mean {np.mean(found[0]):.1f} on the first {len(groups[0])}")
+    return found
 
 
 def described(returns: np.ndarray, **extra) -> dict:
@@ -126,10 +135,16 @@ def filtered_variants(candidate: ServedPolicy) -> list[str]:
     return filtered
 
 
-def chosen_filtered(candidate: ServedPolicy, seeds: list[int], max_steps: int | None) -> tuple[str, dict]:
-    """(the %BC variant of highest mean return on `seeds`, every variant's mean there); ties: the first by name."""
-    means = {name: float(np.mean(cloned_returns(candidate, name, seeds, max_steps))) for name in filtered_variants(candidate)}
-    return max(means, key=means.get), means
+def chosen_filtered(candidate: ServedPolicy, selection: list[int], groups: list[list[int]],
+                    max_steps: int | None) -> tuple[str, dict, list[np.ndarray]]:  # fmt: skip
+    """(the %BC variant of highest mean return on `selection`, every variant's mean there, the
+    chosen variant's returns on each of `groups`); ties: the first by name. Each variant plays
+    the selection and every group in one rollout; the unchosen variants' returns on `groups`
+    are dropped unseen, so the choice rests on `selection` alone."""
+    played = {name: cloned_returns(candidate, name, [selection, *groups], max_steps) for name in filtered_variants(candidate)}
+    means = {name: float(np.mean(returns[0])) for name, returns in played.items()}
+    chosen = max(means, key=means.get)
+    return chosen, means, played[chosen][1:]
 
 
 def interval_words(evidence: paired_evidence.Evidence) -> str:
@@ -180,20 +195,22 @@ def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolic
     gate_rule = DecisionGate.from_evaluation(config.evaluation)
     decision, steps = config.decision, config.decision.max_steps
     seeds = [decision.rollout_seed + i for i in range(decision.rollout_episodes)]
-    filtered_name, selection = chosen_filtered(candidate, [s + SELECTION_SEED_OFFSET for s in seeds], steps)
+    test_seeds = [seed + TEST_SEED_OFFSET for seed in seeds]  # reported, never gated on
+    selection_seeds = [s + SELECTION_SEED_OFFSET for s in seeds]
+    filtered_name, selection, (filtered, filtered_test) = chosen_filtered(candidate, selection_seeds, [seeds, test_seeds], steps)
     asked = targets(candidate.info)
-    by_target = {target: acted_returns(candidate, target, seeds, steps) for target in asked}
-    curve = [{"target_return": t, **rollout.summary(r)} for t, r in by_target.items()]
     highest = asked[-1]
+    *at_targets, model_test = acted_returns(candidate, [(t, seeds) for t in asked] + [(highest, test_seeds)], steps)
+    by_target = dict(zip(asked, at_targets, strict=True))
+    curve = [{"target_return": t, **rollout.summary(r)} for t, r in by_target.items()]
     model = by_target[highest]  # (n,) the candidate is judged at the highest target
-    clone = cloned_returns(candidate, BEHAVIOUR_CLONING, seeds, steps)
-    filtered = cloned_returns(candidate, filtered_name, seeds, steps)
+    clone, clone_test = cloned_returns(candidate, BEHAVIOUR_CLONING, [seeds, test_seeds], steps)
     challengers = {
         BEHAVIOUR_CLONING: ("against behaviour cloning", clone),
         FILTERED: (f"against filtered behaviour cloning ({filtered_name[len(FILTERED_PREFIX):]} % of episodes)", filtered),
     }
     if deployed is not None:
-        challengers[DEPLOYED] = ("against the deployed model", acted_returns(deployed, highest, seeds, steps))
+        challengers[DEPLOYED] = ("against the deployed model", acted_returns(deployed, [(highest, seeds)], steps)[0])
     comparisons = gate_comparisons(gate_rule, model, data["mean_return"], challengers)
     cloning = candidate.info.get("cloning", {})
     scores = {
@@ -204,7 +221,7 @@ def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolic
         "data": data,
         "curve": curve,
         "seeds": [seeds[0], seeds[-1]],
-        "selection_seeds": [seeds[0] + SELECTION_SEED_OFFSET, seeds[-1] + SELECTION_SEED_OFFSET],
+        "selection_seeds": [selection_seeds[0], selection_seeds[-1]],
         "cloning": cloning,
         "rule": dataclasses.asdict(gate_rule),
     }
@@ -220,11 +237,10 @@ def judge(config: PipelineConfig, candidate: ServedPolicy, deployed: ServedPolic
     scores["verdicts"] = [c["sentence"] for c in comparisons]
     scores["reasons"] = [c["sentence"] for c in comparisons if not c["passed"]]
     scores["blessed"] = not scores["reasons"]
-    test_seeds = [seed + TEST_SEED_OFFSET for seed in seeds]  # reported, never gated on
     scores["test"] = {
-        "model": rollout.summary(acted_returns(candidate, highest, test_seeds, steps)),
-        "behaviour_cloning": rollout.summary(cloned_returns(candidate, BEHAVIOUR_CLONING, test_seeds, steps)),
-        FILTERED: rollout.summary(cloned_returns(candidate, filtered_name, test_seeds, steps)),
+        "model": rollout.summary(model_test),
+        "behaviour_cloning": rollout.summary(clone_test),
+        FILTERED: rollout.summary(filtered_test),
         "seeds": [test_seeds[0], test_seeds[-1]],
     }
     return scores

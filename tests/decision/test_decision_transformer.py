@@ -323,6 +323,7 @@ def test_scale_to_bounds_through_the_layer_harness(tmp_path):
         ),
         ({"dropout": 1.0}, r"`dropout` \(1.0\) must be in \[0, 1\)"),
         ({"context_length": 0}, r"`context_length` \(0\) must be >= 1"),
+        ({"steps_per_execution": 0}, r"`steps_per_execution` \(0\) must be >= 1"),
     ],
 )
 def test_validate_says_what_to_change(overrides, message):
@@ -338,3 +339,19 @@ def test_a_valid_config_and_no_warmup_build():
     model = build_decision_transformer(tiny_config(discrete=False, warmup_steps=0))
     assert model.output_names == ["action"]
     assert sorted(model.input) == ["actions", "mask", "returns_to_go", "states", "timesteps"]
+
+
+def test_steps_per_execution_changes_the_speed_not_the_training():
+    """Several optimizer steps per graph call (9 batches, calls of 4: a partial last call)
+    leave the same weights and loss history as one step per call."""
+    inputs, targets = learnable_windows(tiny_config(True), 9 * 16, seed=2)
+    trained = {}
+    for steps in (1, 4):
+        keras.utils.set_random_seed(0)
+        model = build_decision_transformer(tiny_config(True, num_layers=1, dropout=0.0, steps_per_execution=steps))
+        history = model.fit(inputs, targets, sample_weight=inputs["mask"], batch_size=16, epochs=2, shuffle=False, verbose=0)
+        assert model.steps_per_execution == steps  # compiled as configured
+        trained[steps] = (history.history["loss"], model.get_weights())
+    np.testing.assert_allclose(trained[4][0], trained[1][0], rtol=1e-5)
+    for four, one in zip(trained[4][1], trained[1][1], strict=True):
+        np.testing.assert_allclose(four, one, rtol=1e-4, atol=1e-6)

@@ -172,3 +172,16 @@ def test_action_space_info():
     assert pendulum == {"discrete": False, "action_dim": 1, "state_dim": 3} | {
         "action_low": [-2.0], "action_high": [2.0], "max_episode_steps": 200
     }  # fmt: skip
+
+
+def test_each_episode_can_ask_for_its_own_target():
+    """One target per seed (a seed may repeat): each episode's returns-to-go start at its own."""
+    policy = Recorder()
+    targets, seeds = [40.0, 100.0, 40.0], [7, 7, 8]
+    rollout.rollout(CARTPOLE, policy, seeds, target_return=targets, context_length=2)
+    np.testing.assert_array_equal(policy.contexts[0]["returns_to_go"][:, 0], targets)
+    np.testing.assert_array_equal(policy.contexts[0]["states"][0], policy.contexts[0]["states"][1])  # the same start
+    balanced = rollout.rollout(CARTPOLE, lambda c: good(c["states"][:, -1]), [0, 0], [10.0, 500.0], 3)
+    np.testing.assert_array_equal(balanced, [500.0, 500.0])  # the target conditions the policy, not the episode
+    with pytest.raises(ValueError, match="one per seed"):
+        rollout.rollout(CARTPOLE, policy, seeds, target_return=[40.0, 100.0], context_length=2)

@@ -157,3 +157,38 @@ def test_missing_episode_returns_are_an_error_not_a_data_return_of_zero():
     examples.set_string_custom_property("episode_returns", json.dumps({"train": {"mean_return": 40.0, "max_return": 90.0}}))
     examples.set_int_custom_property("episodes_train", 3)
     assert data_returns(examples) == {"mean_return": 40.0, "max_return": 90.0, "episodes": 3}
+
+
+class Counting(Policy):
+    """A policy that balances while the return it is asked for is still to come, then pushes
+    towards the cart (and falls): asked for less, it earns about that; every call is counted."""
+
+    def __init__(self):
+        super().__init__(acts_well=True, clones_well=False, filtered_well={FILTERED_10: True, FILTERED_25: False})
+        self.calls = {"act": 0, "clone": 0}
+
+    def act(self, context: dict) -> np.ndarray:
+        self.calls["act"] += 1
+        newest = context["states"][:, -1]
+        return np.where(context["returns_to_go"][:, -1] > 0, self.control(newest, True), self.control(newest, False))
+
+    def clone(self, states: np.ndarray, name: str = "behaviour_cloning") -> np.ndarray:
+        self.calls["clone"] += 1
+        return super().clone(states, name)
+
+
+def test_every_target_and_the_test_seeds_share_one_model_call_per_step():
+    """The candidate plays the curve's targets, the gate's and the test seeds in one lockstep
+    rollout (at most 500 calls for CartPole), each clone its seed groups in one; the curve still
+    follows the target each episode asked for."""
+    policy = Counting()
+    scores = judge(config(), policy, None, DATA)
+    means = [point["mean_return"] for point in scores["curve"]]
+    assert [point["target_return"] for point in scores["curve"]] == [125.0, 250.0, 375.0, 500.0]
+    for point in scores["curve"][:-1]:  # balances until its target is earned, then falls within a few dozen steps
+        assert point["target_return"] < point["mean_return"] < point["target_return"] + 100, scores["curve"]
+    assert means == sorted(means) and scores["model"]["mean_return"] == 500.0 and scores["test"]["model"]["mean_return"] == 500.0
+    assert policy.calls["act"] == 500  # one call per step for every episode (5 targets x 5 seeds: 2,500 calls one by one)
+    assert policy.calls["clone"] <= 3 * 500  # plain cloning and the two %BC variants, one rollout each
+    assert scores["filtered_behaviour_cloning"]["variant"] == FILTERED_10 and scores["test"]["filtered_behaviour_cloning"]["mean_return"] == 500.0
+    assert scores["test"]["behaviour_cloning"]["mean_return"] < 100
