@@ -11,7 +11,7 @@ def test_first_trial_is_the_defaults_then_random_without_repeats(tmp_path):
         units = hp.Int("units", 4, 64, default=7)
         activation = hp.Choice("activation", ["relu", "tanh"], default="tanh")
         model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units, activation=activation), keras.layers.Dense(1)])
-        model.compile("adam", "mse")
+        model.compile("adam", "mse", run_eagerly=True)  # one step per trial: tracing it would cost more
         return model
 
     tuner = keras_tuner.Tuner(

@@ -21,12 +21,19 @@ from bench.gate_error_rates import (
 )
 from components import paired_evidence as pe
 
+# A rate is 300 to 500 seeded decisions, each a bootstrap of 400 to 1,000 resamples of 1,000
+# gains: 10 to 20 s of CPU per test, all of it inside pe.interval (index, gather, RNG), so no
+# test-side vectorising shortens it, and fewer decisions or resamples would change the rates.
+SLOW = pytest.mark.slow
 
+
+@SLOW
 def test_gate_error_rate_equal_forecasters_are_rarely_called_better():
     called = rate(lambda s: pe.interval(forecast_gains(s, 0.9)[0], samples=SAMPLES, seed=s).superior())
     assert called <= 0.05, called  # 95 % two-sided: 2.5 % expected
 
 
+@SLOW
 def test_gate_error_rate_an_equal_candidate_passes_non_inferiority():
     """A transformer that learned nothing over its ridge start (errors correlated 0.99) is not
     refused against a margin of 2 % of the ridge's MAE."""
@@ -38,21 +45,25 @@ def test_gate_error_rate_an_equal_candidate_passes_non_inferiority():
     assert rate(blessed) >= 0.95
 
 
+@SLOW
 def test_gate_error_rate_a_forecaster_5_percent_better_is_found():
     called = rate(lambda s: pe.interval(forecast_gains(s, 0.9, 0.95)[0], samples=SAMPLES, seed=s).superior())
     assert called >= 0.80, called
 
 
+@SLOW
 def test_gate_error_rate_a_classifier_3_points_better_on_1000_examples_is_found():
     called = rate(lambda s: pe.interval(accuracy_gains(s, 0.03), samples=SAMPLES, seed=s).superior())
     assert called >= 0.80, called
 
 
+@SLOW
 def test_gate_error_rate_equal_classifiers_are_rarely_called_better():
     called = rate(lambda s: pe.interval(accuracy_gains(s, 0.0), samples=SAMPLES, seed=s).superior())
     assert called <= 0.05, called
 
 
+@SLOW
 def test_gate_error_rate_autocorrelated_forecast_losses_need_blocks():
     """Equal forecasters, AR(1) gains: moving blocks keep the false 'better' rate at 5 % or below,
     where resampling windows one by one (as if independent) calls 'better' far more often."""
@@ -67,6 +78,7 @@ SPLIT = DESIGNS[2]  # select on eval's first half, gate on its second half
 FEWER_SAMPLES = 400  # bootstrap resamples for the selection tests: the standard error within about 4 %
 
 
+@SLOW
 def test_gate_error_rate_selecting_and_gating_on_the_same_eval_examples_inflates_it():
     """The best of 3 trials x 9 epochs, all exactly as good as the challenger, tested on the eval
     examples that chose it: `better` is called well above the interval's 2.5 % (measured 0.15 over
@@ -75,6 +87,7 @@ def test_gate_error_rate_selecting_and_gating_on_the_same_eval_examples_inflates
     assert called > 0.08, called
 
 
+@SLOW
 @pytest.mark.parametrize("kind", ["forecast", "accuracy"])
 def test_gate_error_rate_selection_on_one_half_of_eval_and_the_gate_on_the_other_keeps_its_errors(kind):
     """Candidates chosen on eval's first half (in time, for windows) and gated on its second half:

@@ -75,7 +75,8 @@ def test_progress_says_each_epoch_and_each_trial(tmp_path, caplog):
 
     def build(hp):
         model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-        model.compile(optimizer=keras.optimizers.SGD(hp.Float("lr", 1e-3, 1e-1, default=1e-2)), loss="mse")
+        lr = hp.Float("lr", 1e-3, 1e-1, default=1e-2)
+        model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse", run_eagerly=True)  # a few steps: cheaper than tracing
         return model
 
     with caplog.at_level(logging.INFO, logger=PROGRESS_LOGGER):

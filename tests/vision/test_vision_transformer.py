@@ -64,6 +64,10 @@ def _tiny_vit(stem=(), pooling="token"):
 def test_vit_saves_and_reloads_with_identical_outputs(tmp_path, stem, pooling):
     model = _tiny_vit(stem, pooling)
     x = RNG.normal(size=(4, 8, 12, 1)).astype("float32")
+    # One step to move the weights off their start and create the optimizer's state, run eagerly:
+    # tracing AdamW's train step for one step cost ~10 s of CPU, and what is checked is saving
+    # (run_eagerly is not in the saved compile config; the traced fit is test_vit_learns_...'s).
+    model.run_eagerly = True
     model.fit(x, np.array([0, 1, 2, 0]), epochs=1, verbose=0)
     path = str(tmp_path / "vit.keras")
     model.save(path)
