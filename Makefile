@@ -61,7 +61,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests -n 2 --dist loadscope $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
-	$(PY) -m pytest tests -m "not e2e" -n 2 --dist loadscope $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not e2e and not slow" -n 2 --dist loadscope $(PYTEST_ARGS)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest tests -m e2e $(PYTEST_ARGS)

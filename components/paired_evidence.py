@@ -86,8 +86,15 @@ def resampled_means(gains: np.ndarray, block: int, samples: int, rng: np.random.
     block = max(1, min(block, n))
     blocks = -(-n // block)  # ceil
     starts = rng.integers(0, n - block + 1, size=(samples, blocks))  # (samples, blocks)
-    index = (starts[:, :, None] + np.arange(block)).reshape(samples, -1)[:, :n]  # (samples, n)
-    return gains[index].mean(axis=1)
+    if block == 1:
+        return gains[starts].mean(axis=1)
+    # Each resample is its blocks end to end, cut to n: the full blocks' sums and the last
+    # block's first `rest` gains, read from cumulative sums instead of gathering n gains.
+    cumulative = np.concatenate([[0.0], np.cumsum(gains)])  # (n + 1,)
+    rest = n - (blocks - 1) * block  # 1..block
+    full = (cumulative[starts[:, :-1] + block] - cumulative[starts[:, :-1]]).sum(axis=1)  # (samples,)
+    last = cumulative[starts[:, -1] + rest] - cumulative[starts[:, -1]]  # (samples,)
+    return (full + last) / n
 
 
 def interval(gains, block: int = 1, samples: int = SAMPLES, level: float = LEVEL, seed: int = 0) -> Evidence:
