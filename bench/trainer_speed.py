@@ -42,10 +42,11 @@ def row_of(task: str, output_dir: pathlib.Path, wall: float, code: int) -> dict:
     test = (scored[1].get("test") or {}).get("model") if scored else None
     return {
         "task": task,
-        "run_s": wall,
+        "run_s": wall - figures.get("profile_s", 0),  # without the profile's own seconds
+        "profile_s": figures.get("profile_s"),
         "exit": code,
         "tuner_s": by_node["Tuner"].seconds,
-        "trainer_s": by_node["Trainer"].seconds,
+        "trainer_s": by_node["Trainer"].seconds - figures.get("profile_s", 0),
         "examples_per_s": figures.get("examples_per_s"),
         "mflops_per_example": figures.get("flops_per_example", 0) / 1e6,
         "achieved_gflops": figures.get("achieved_gflops"),

@@ -239,7 +239,12 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
                    keras.callbacks.TensorBoard(log_dir=log_dir)],  # fmt: skip
     )
     if config.trainer.profile and model_uri is not None:  # after training: the model is unchanged by it
-        train_profile.write(model_uri, train_profile.profile(model, train, clock))
+        try:
+            figures = train_profile.profile(model, train, clock)
+        except Exception as error:  # a measurement never fails the Trainer
+            figures = {"error": f"{type(error).__name__}: {error}"}
+            print(f"trainer profile failed: {figures['error']}")
+        train_profile.write(model_uri, figures)
     if model_uri is not None:
         tf.io.gfile.makedirs(model_uri)
         with tf.io.gfile.GFile(record_path(model_uri), "w") as handle:

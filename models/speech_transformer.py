@@ -103,7 +103,7 @@ def crop_batches(dataset: tf.data.Dataset) -> tf.data.Dataset:
     - labels arrive 0-padded to one id per frame, and `keras.losses.CTC` on dense labels (TensorFlow's
       `ctc_loss_dense`) costs in proportion to L squared per step: at L = 80 (1-second batches) CTC took
       most of a training step, at L = 6 (the longest digit, "seven") its share is small (measured: a
-      training step of 16 clips 3.5 times faster; docs/tasks/speech.md, "Training time")."""
+      training step of 16 clips 3.5 times faster; the speech page of docs/, "Training time")."""
 
     def crop(inputs, labels):
         spectrogram, frames = inputs

@@ -84,7 +84,7 @@ def augment_batches(dataset: tf.data.Dataset, shift: float, seed: int) -> tf.dat
     One `ImageProjectiveTransformV3` a batch, with stateless offsets drawn from a seeded
     `Dataset.random` stream that is redrawn every epoch, in a parallel `map`: the transform
     Keras's `RandomTranslation` makes, without its layer and seed-state machinery (an epoch of
-    4,000 digits through the input pipeline alone: 0.48 s against 0.78 s, docs/tasks/vision.md)."""
+    4,000 digits through the input pipeline alone: 0.48 s against 0.78 s; the vision page of docs/)."""
     if shift <= 0:
         return dataset
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)  # (2,) a batch

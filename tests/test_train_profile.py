@@ -90,3 +90,15 @@ def test_steps_per_execution_groups_batches_without_skipping_any(tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(history_one.history["val_loss"], history_grouped.history["val_loss"], rtol=1e-5)
     assert profile_one["steps_per_epoch"] == profile_grouped["steps_per_epoch"] == 13
+
+
+def test_an_embeddings_sparse_gradient_is_timed_too():
+    model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(50, 8),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])  # fmt: skip
+    model.compile(optimizer="adam", loss="mse")
+    ids = np.random.RandomState(0).randint(0, 50, (64, 6)).astype("int32")
+    data = tf.data.Dataset.from_tensor_slices((ids, np.zeros((64, 1), "float32"))).batch(16)
+    clock = train_profile.EpochClock()
+    model.fit(data, epochs=2, verbose=0, callbacks=[clock])
+    figures = train_profile.profile(model, data, clock)  # the embedding's gradient is IndexedSlices
+    assert figures["compute_s_per_step"] > 0 and figures["flops_per_example"] == 2 * 8 * 1 * 2 + 2 * 8
