@@ -353,5 +353,7 @@ def test_steps_per_execution_changes_the_speed_not_the_training():
         assert model.steps_per_execution == steps  # compiled as configured
         trained[steps] = (history.history["loss"], model.get_weights())
     np.testing.assert_allclose(trained[4][0], trained[1][0], rtol=1e-5)
+    # weights near 0 (1e-6) differ by a few 1e-6 between the two graphs' summation orders, and
+    # more on another CPU: a skipped or repeated batch moves them by orders of magnitude more
     for four, one in zip(trained[4][1], trained[1][1], strict=True):
-        np.testing.assert_allclose(four, one, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(four, one, rtol=1e-4, atol=1e-4)
