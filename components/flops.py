@@ -8,7 +8,7 @@ and convolutions with their gradients. Each is counted as 2 FLOPs per multiply-a
 from the shapes in the traced graph; elementwise ops (activations, normalization,
 softmax, the optimizer) are left out, as hardware peaks count only the contractions.
 Ops inside nested functions (a `while` loop's body) are counted once per trace, not
-per iteration, so an RNN's figure is a lower bound.
+per iteration (legacy function definitions, such as CTC loss internals, are skipped), so an RNN's figure is a lower bound.
 """
 from __future__ import annotations
 
@@ -90,9 +90,11 @@ def graph_flops(graph: tf.Graph) -> int:
             for attr in ("f", "body", "then_branch", "else_branch"):  # nested function graphs
                 if attr in op.node_def.attr:
                     name = op.node_def.attr[attr].func.name
-                    if name and name not in seen and hasattr(g, "_functions") and name in g._functions:
+                    function = getattr(g, "_functions", {}).get(name) if name else None
+                    graph = getattr(function, "graph", None)  # a legacy _DefinedFunction has none: skipped
+                    if graph is not None and name not in seen:
                         seen.add(name)
-                        visit(g._functions[name].graph)
+                        visit(graph)
 
     visit(graph)
     return total
