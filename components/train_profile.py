@@ -69,10 +69,10 @@ def gradient_function(model: keras.Model):
     """Forward and backward of the compiled loss on one batch, no optimizer update."""
 
     @tf.function
-    def step(x, y):
+    def step(x, y, sample_weight=None):
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
-            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
         gradients = tape.gradient(loss, model.trainable_variables)
         # an embedding's gradient is IndexedSlices: its rows, as the optimizer would read them
         return [g.values if isinstance(g, tf.IndexedSlices) else g for g in gradients]
@@ -89,22 +89,21 @@ def profile(model: keras.Model, train: tf.data.Dataset, clock: EpochClock) -> di
     started = time.perf_counter()
     batches = examples = 0
     first = None
-    for x, y in train:
+    for element in train:  # (x, y) or (x, y, sample weights)
         if first is None:
-            first = (x, y)
-        batches, examples = batches + 1, examples + batch_size_of(x)
+            first = tuple(element)
+        batches, examples = batches + 1, examples + batch_size_of(element[0])
     input_seconds = time.perf_counter() - started
 
-    x, y = first
     step = gradient_function(model)
-    concrete = step.get_concrete_function(x, y)
-    batch = batch_size_of(x)
+    concrete = step.get_concrete_function(*first)
+    batch = batch_size_of(first[0])
     counted = flops.graph_flops(concrete.graph)
-    step(x, y)  # warm up
+    step(*first)  # warm up
     times = []
     for _ in range(COMPUTE_REPEATS):
         start = time.perf_counter()
-        tf.nest.map_structure(lambda t: t.numpy(), step(x, y))
+        tf.nest.map_structure(lambda t: t.numpy(), step(*first))
         times.append(time.perf_counter() - start)
     compute = statistics.median(times)
 

@@ -102,3 +102,14 @@ def test_an_embeddings_sparse_gradient_is_timed_too():
     model.fit(data, epochs=2, verbose=0, callbacks=[clock])
     figures = train_profile.profile(model, data, clock)  # the embedding's gradient is IndexedSlices
     assert figures["compute_s_per_step"] > 0 and figures["flops_per_example"] == 2 * 8 * 1 * 2 + 2 * 8
+
+
+def test_batches_with_sample_weights_are_profiled_with_them():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rows = np.random.RandomState(1).rand(32, 5).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((rows[:, :4], rows[:, 4:], np.ones(32, "float32"))).batch(8)
+    clock = train_profile.EpochClock()
+    model.fit(data, epochs=2, verbose=0, callbacks=[clock])
+    figures = train_profile.profile(model, data, clock)
+    assert figures["examples_per_epoch"] == 32 and figures["flops_per_example"] == 2 * 4 * 2
