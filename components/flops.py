@@ -91,10 +91,10 @@ def graph_flops(graph: tf.Graph) -> int:
                 if attr in op.node_def.attr:
                     name = op.node_def.attr[attr].func.name
                     function = getattr(g, "_functions", {}).get(name) if name else None
-                    graph = getattr(function, "graph", None)  # a legacy _DefinedFunction has none: skipped
-                    if graph is not None and name not in seen:
+                    inner = getattr(function, "graph", None)  # a legacy _DefinedFunction has none: skipped
+                    if inner is not None and name not in seen:
                         seen.add(name)
-                        visit(graph)
+                        visit(inner)
 
     visit(graph)
     return total

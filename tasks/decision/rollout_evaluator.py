@@ -93,6 +93,11 @@ def targets(info: dict) -> list[float]:
     return sorted({round(float(t), 3) for t in [*curve, *top]})
 
 
+def split_by_group(played: np.ndarray, groups: list[list[int]]) -> list[np.ndarray]:
+    """(n,) returns of one lockstep rollout over the groups' seeds end to end -> one array per group."""
+    return np.split(played, np.cumsum([len(seeds) for seeds in groups])[:-1])
+
+
 def acted_returns(policy: ServedPolicy, asked: list[tuple[float, list[int]]], max_steps: int | None) -> list[np.ndarray]:
     """(n,) returns of the Decision Transformer for each (target, seeds) of `asked`, one per
     seed. Every episode is played in one lockstep rollout: one model call per step for all of
@@ -101,7 +106,7 @@ def acted_returns(policy: ServedPolicy, asked: list[tuple[float, list[int]]], ma
     targets_of = [target for target, seeds in asked for _ in seeds]
     played = rollout.rollout(info["env_id"], policy.act, [s for _, seeds in asked for s in seeds], targets_of,
                              info["context_length"], max_steps)  # fmt: skip
-    found = np.split(played, np.cumsum([len(seeds) for _, seeds in asked])[:-1])
+    found = split_by_group(played, [seeds for _, seeds in asked])
     for (target, seeds), returns in zip(asked, found, strict=True):
         progress().info(f"RolloutEvaluator: {len(seeds)} episodes asking for return {target:g}: mean {np.mean(returns):.1f}")
     return found
@@ -112,7 +117,7 @@ def cloned_returns(policy: ServedPolicy, name: str, groups: list[list[int]], max
     per seed, all played in one lockstep rollout."""
     played = rollout.rollout_markov(policy.info["env_id"], lambda states: policy.clone(states, name),
                                     [s for seeds in groups for s in seeds], max_steps)  # fmt: skip
-    found = np.split(played, np.cumsum([len(seeds) for seeds in groups])[:-1])
+    found = split_by_group(played, groups)
     progress().info(f"RolloutEvaluator: {len(played)} episodes of {name}: mean {np.mean(found[0]):.1f} on the first {len(groups[0])}")
     return found
 
