@@ -46,6 +46,28 @@ class TrainerConfig:
     steps_per_execution: int | None = None
 
 
+@dataclasses.dataclass
+class SpansConfig:
+    """Which spans a run reads when DATA is a span pattern (data/spans.py); ignored otherwise."""
+
+    window: int | None = None  # the last N spans (a rolling window); 1: the latest span alone; None: every span
+    until: str | int | None = None  # only spans up to this one: a span number, or a date (YYYY-MM-DD) for date patterns
+    # How a series is split when its data are spans: "fractions" (series.split_fractions or
+    # split_dates over the joined spans) or "spans" (train on the older spans, eval on the next
+    # `eval_spans`, test on the newest `test_spans`). The other tasks split rows as they always do.
+    split: str = "fractions"
+    eval_spans: int = 1
+    test_spans: int = 1
+
+    def validate(self) -> None:
+        if self.window is not None and self.window < 1:
+            raise ValueError(f"spans.window is {self.window}: the number of newest spans to read, at least 1 (or null: all)")
+        if self.split not in ("fractions", "spans"):
+            raise ValueError(f"spans.split is {self.split!r}: 'fractions' or 'spans'")
+        if min(self.eval_spans, self.test_spans) < 1:
+            raise ValueError("spans.eval_spans and spans.test_spans must be at least 1")
+
+
 @dataclasses.dataclass(frozen=True)
 class Section:
     """A config section a task owns (`series:` for time series), and its dataclass."""
@@ -70,7 +92,7 @@ def config_section(name: str, task: str):
     return register
 
 
-SHARED_SECTIONS = {"tuner": TunerConfig, "trainer": TrainerConfig}
+SHARED_SECTIONS = {"tuner": TunerConfig, "trainer": TrainerConfig, "spans": SpansConfig}
 
 
 def _typed(name: str, cls: type, value: Any):
@@ -89,12 +111,14 @@ class PipelineConfig:
     `text`, ...), registered by the task (`config_section`) and read as attributes: `config.series`."""
 
     task: str = ""  # the registered task (tasks/__init__.py) this config is for
-    data: str | None = None  # the user's CSV (or image or audio folder); None: the packaged default
+    # the user's CSV (or image or audio folder), or a span pattern of them (data/spans.py); None: the packaged default
+    data: str | None = None
     schema: str | None = None  # curated schema.pbtxt (relative to the repository root)
     output_dir: str = "output"
     model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
     tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    spans: SpansConfig = dataclasses.field(default_factory=SpansConfig)  # when `data` is a span pattern
     evaluation: dict[str, Any] = dataclasses.field(default_factory=dict)  # gate thresholds and challenger settings
     beam: dict[str, Any] = dataclasses.field(default_factory=dict)
     seed: int = 42
@@ -159,7 +183,7 @@ class PipelineConfig:
                 raw[key] = _typed(key, section_cls, raw[key])
         sections = {name: _typed(name, SECTIONS[name].cls, raw.pop(name)) for name in list(raw) if name in SECTIONS}
         config = cls(**raw, sections=sections)
-        for section in config.sections.values():
+        for section in [config.spans, *config.sections.values()]:
             if hasattr(section, "validate"):
                 section.validate()
         return config

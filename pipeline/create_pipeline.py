@@ -25,7 +25,7 @@ from components.evaluator import REPLACE_BROKEN_DEPLOYED, Evaluator
 from components.example_gen import ExampleGen
 from components.pusher import Pusher
 from components.scoring import Scorer
-from data import schemas
+from data import schemas, spans
 from data.config import SOURCE_FINGERPRINT_KEY, PipelineConfig
 from data.splits import GATE_SPLIT
 from pipeline import evaluation
@@ -35,7 +35,8 @@ from tasks.taskspec import TaskSpec, load
 
 
 def source_data(config: PipelineConfig, spec: TaskSpec) -> tuple[str, str]:
-    """The CSV (or folder) the ExampleGen reads and its cache key (content hash locally).
+    """The CSV (or folder, or span pattern) the ExampleGen reads and its cache key (content hash
+    locally; of a pattern, that of the spans `config.spans` selects).
 
     On Kubeflow/Vertex `config.data` is the profile's gs:// URI, read inside the
     container; the URI is the key, and the remote profiles never take the ExampleGen
@@ -44,6 +45,9 @@ def source_data(config: PipelineConfig, spec: TaskSpec) -> tuple[str, str]:
     if is_uri(config.data):
         return config.data, config.data
     source = spec.call("resolve_data", config)
+    if spans.is_pattern(source):  # the selected spans' numbers, versions and contents: a new span reruns
+        chosen = spans.select(source, config.spans)
+        return source, json.dumps([[s.number, s.version, file_fingerprint(s.path)] for s in chosen])
     return source, file_fingerprint(source)
 
 
@@ -51,7 +55,10 @@ def writer_config(config: PipelineConfig, spec: TaskSpec) -> str:
     """What the writer reads, as JSON: the task's sections and the seed, so that training
     settings keep the ExampleGen cached."""
     raw = config.to_dict()
-    return json.dumps({"task": config.task, "seed": config.seed, **{s: raw[s] for s in spec.sections}}, sort_keys=True)
+    sections = {s: raw[s] for s in spec.sections}
+    if spans.is_pattern(config.data):  # which spans to read, and how a series splits them
+        sections["spans"] = raw["spans"]
+    return json.dumps({"task": config.task, "seed": config.seed, **sections}, sort_keys=True)
 
 
 def example_gen(config: PipelineConfig, spec: TaskSpec) -> BaseNode:

@@ -27,7 +27,7 @@ def beam_setup(config: PipelineConfig) -> tuple[list[str], str]:
     from data.sources import size_bytes
     from pipeline.profile import load_profile
 
-    data_bytes = size_bytes(tasks.spec(config.task).call("resolve_data", config))
+    data_bytes = size_bytes(tasks.spec(config.task).call("resolve_data", config), config.spans)
     profile = load_profile("local")
     runner, why = profile.beam_choice(config, data_bytes)
     return profile.beam_pipeline_args(config, data_bytes), f"{runner} ({why})"
