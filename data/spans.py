@@ -112,9 +112,9 @@ def select(pattern: str, config: SpansConfig) -> list[Span]:
     return chosen[-config.window :] if config.window else chosen
 
 
-def numbers(spans: list[Span]) -> str:
-    """"3..30 (28 spans)" or "3, 5"."""
-    values = [s.number for s in spans]
+def numbers(spans: list[Span] | list[int]) -> str:
+    """"3..30 (28 spans)" or "3, 5", of spans or their numbers."""
+    values = [s if isinstance(s, int) else s.number for s in spans]
     if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
         return f"{values[0]}..{values[-1]} ({len(values)} spans)"
     return ", ".join(map(str, values))

@@ -18,7 +18,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base.base_node import BaseNode
 
 import tasks
-from components import paired_evidence, paired_gate
+from components import paired_evidence, paired_gate, resolvers
 from components.anomaly_gate import AnomalyGate
 from components.curated_schema import CuratedSchemaGen
 from components.evaluator import REPLACE_BROKEN_DEPLOYED, Evaluator
@@ -157,15 +157,21 @@ def create_pipeline(
     training_config = {**custom_config, SOURCE_FINGERPRINT_KEY: source_fingerprint(spec.module)}
     tuner_cls, trainer_cls, training_inputs["custom_config"] = training_components(deployment, training_config)
     tuner = tuner_cls(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
+    warm_start = []
+    if getattr(config.trainer, "warm_start", False):  # the latest blessed model trained on other (earlier) data: TFX's `base_model`
+        warm_start = [resolvers.latest_blessed(
+            resolvers.LatestBlessedEarlierDataModelStrategy, "WarmStartModelResolver",
+            examples=transform.outputs["transformed_examples"],
+        )]  # fmt: skip
+        training_inputs["base_model"] = warm_start[0].outputs["model"]
     trainer = trainer_cls(
         run_fn=f"{spec.module}.run_fn", hyperparameters=tuner.outputs["best_hyperparameters"], **training_inputs
     )
 
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("LatestBlessedModelResolver")
+    # the deployed model other than the candidate: a rerun with no new data stays cached (components/resolvers.py)
+    model_resolver = resolvers.latest_blessed(
+        resolvers.LatestBlessedOtherModelStrategy, "LatestBlessedModelResolver", candidate=trainer.outputs["model"]
+    )
     if spec.evaluator is not None:  # a gate of the task's own (acting in an environment)
         evaluator = spec.call(
             "evaluator", config, examples, trainer.outputs["model"], model_resolver.outputs["model"],
@@ -198,7 +204,7 @@ def create_pipeline(
     )
     components = [
         generator, statistics_gen, schema_gen, example_validator, gate,
-        transform, tuner, trainer, model_resolver, evaluator, pusher,
+        transform, tuner, *warm_start, trainer, model_resolver, evaluator, pusher,
     ]  # fmt: skip
     if spec.score_fn:  # eval and test scores of the candidate and its challengers; chooses nothing
         components.append(

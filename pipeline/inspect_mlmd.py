@@ -21,6 +21,7 @@ import tasks
 from components import paired_gate
 from components.evaluator import BASELINE_SKIPPED
 from components.scoring import SCORES_PROPERTY
+from data import spans
 from pipeline import evaluation_results, mlmd, run_config, scores
 
 # Long or bulky properties left out of the artifact listing (still in --json under "properties").
@@ -203,6 +204,7 @@ def collect(path: str, run_selector: str | None = None, task: str | None = None)
     run = select_run(runs, run_selector)
     executions = mlmd.run_executions(store, run)
     report["run"] = run.name
+    report["data"] = data_line(executions)
     report["components"] = [
         {"node": e.node, "state": e.state, "seconds": round(e.seconds, 1), "started": when(e.execution.create_time_since_epoch)}
         for e in executions
@@ -242,6 +244,19 @@ def collect(path: str, run_selector: str | None = None, task: str | None = None)
     return report
 
 
+def data_line(executions: list[mlmd.ExecutionInfo]) -> str | None:
+    """"Data: spans 0..2 (3 spans) of <pattern>, newest span 2 version 1": what the run's
+    ExampleGen read (its Examples' `spans`, `span` and `version`), or None without spans."""
+    generator = next((e for e in executions if e.node == "ExampleGen"), None)
+    found = generator.outputs.get("examples", []) if generator else []
+    if not found or mlmd.custom(found[0], spans.SPANS_PROPERTY) is None:
+        return None
+    values = mlmd.properties(found[0])
+    read = json.loads(values[spans.SPANS_PROPERTY])
+    version = f" version {values['version']}" if "version" in values else ""
+    return f"Data: spans {spans.numbers(read)} of {values[spans.SPAN_PATTERN_PROPERTY]}, newest span {values['span']}{version}"
+
+
 def short(value: Any, limit: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -256,6 +271,8 @@ def render(report: dict[str, Any]) -> str:
         marker = "*" if run["name"] == report["run"] else " "
         states = ", ".join(f"{n} {s}" for s, n in sorted(run["states"].items()))
         lines.append(f" {marker} {run['name']}  started {run['started']}  ({states})")
+    if report.get("data"):
+        lines += ["", report["data"]]
     lines += ["", f"Components of run {report['run']} (state, seconds):"]
     lines += [f"  {c['node']:28s} {c['state']:9s} {c['seconds']:7.1f}" for c in report["components"]]
     lines += ["", "Artifacts:"]
