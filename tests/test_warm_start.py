@@ -136,3 +136,17 @@ def test_fit_starts_from_the_blessed_weights_and_records_each_epoch(tmp_path, ca
     assert record["warm_started"] is False and record["warm_start_reason"] == "no blessed model yet"
     notices = [r.getMessage() for r in caplog.records if r.name == NOTICE_LOGGER]
     assert any("trains from scratch: no blessed model yet" in line for line in notices)
+
+
+def test_a_model_that_builds_on_its_first_call_is_built_from_one_batch_then_restored(tmp_path):
+    graph = _transform_graph(tmp_path / "graph", [])
+    x, y = _data(32)
+    blessed = _model(seed=1)
+    warm_start.save(blessed, str(tmp_path / "model"), graph)
+    keras.utils.set_random_seed(4)
+    lazy = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])  # no Input: no weights yet
+    assert not lazy.weights
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    done, why = training.try_warm_start(lazy, data, _config(True), (str(tmp_path / "model" / "Format-Serving"), graph))
+    assert done, why
+    np.testing.assert_allclose(lazy.predict(x, verbose=0), blessed.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
