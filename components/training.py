@@ -242,7 +242,7 @@ class EvalHistory(keras.callbacks.Callback):
             self.epochs.append(self._row(epoch + 1, scores))
 
 
-def warm_from(fn_args) -> tuple[str | None, str]:
+def warm_source(fn_args) -> tuple[str | None, str]:
     """What `fit` warm-starts from: the latest blessed model (TFX's `base_model` input: its
     Format-Serving folder, or None) and this run's transform graph (its vocabulary)."""
     return fn_args.base_model, fn_args.transform_graph_path
@@ -276,7 +276,7 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     """Train with early stopping on the eval split (the best of the start and every epoch kept)
     and TensorBoard logs; the kept epoch is recorded in the Model artifact at `model_uri`
     (the gate reports it beside the transformer's gain over its start), with the weights a later
-    run can warm-start from. `warm_from`: `warm_from(fn_args)`, (the blessed model's path or None,
+    run can warm-start from. `warm_from`: `warm_source(fn_args)`, (the blessed model's path or None,
     this run's transform graph); with `trainer.warm_start` the start (epoch 0) is its weights."""
     started = time.time()
     # before any train or test function is built: each is compiled for this many batches per call

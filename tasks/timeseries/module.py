@@ -179,7 +179,7 @@ def run_fn(fn_args) -> None:
     model_config = forecaster_config(config, training.hyperparameters_from(fn_args), steps)
     model = build_forecaster(model_config, linear_init)
     training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
-                 warm_from=training.warm_from(fn_args))  # fmt: skip
+                 warm_from=training.warm_source(fn_args))  # fmt: skip
     linear_model = linear.build_linear_forecaster(
         model_config.lookback, model_config.num_features, model_config.horizon, model_config.target_indices, *linear_init
     )
