@@ -18,9 +18,9 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
 
-from components import train_profile
+from components import train_profile, warm_start
 from data.config import PipelineConfig
-from data.notices import progress
+from data.notices import notices, progress
 
 TRAINING_RECORD = "keep_best.json"  # in the Model artifact: the epoch KeepBest kept
 
@@ -220,22 +220,79 @@ def kept_epoch(model_uri: str) -> int | None:
         return json.load(handle).get("kept_epoch")
 
 
-def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str, model_uri: str | None = None):
+class EvalHistory(keras.callbacks.Callback):
+    """Each epoch's eval loss (and the kept metric) with the seconds since `started`, after the
+    start's (epoch 0): how many epochs and seconds a model took to reach a score (`make bench`
+    compares warm and cold starts with it)."""
+
+    def __init__(self, initial: dict, monitor: str, started: float):
+        super().__init__()
+        self.monitor, self.started = monitor, started
+        self.epochs = [self._row(0, initial)]
+
+    def _row(self, epoch: int, scores: dict) -> dict:
+        row = {"epoch": epoch, "val_loss": float(scores["loss"])}
+        if self.monitor != "loss" and self.monitor in scores:
+            row[f"val_{self.monitor}"] = float(scores[self.monitor])
+        return {**row, "seconds": round(time.time() - self.started, 3)}
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = {k[len("val_") :]: v for k, v in (logs or {}).items() if k.startswith("val_")}
+        if "loss" in scores:
+            self.epochs.append(self._row(epoch + 1, scores))
+
+
+def warm_source(fn_args) -> tuple[str | None, str]:
+    """What `fit` warm-starts from: the latest blessed model (TFX's `base_model` input: its
+    Format-Serving folder, or None) and this run's transform graph (its vocabulary)."""
+    return fn_args.base_model, fn_args.transform_graph_path
+
+
+def built(model: keras.Model, train) -> None:
+    """Build a model that creates its weights on its first call, with one batch of `train`."""
+    if model.built and model.weights:
+        return
+    batch = next(iter(train))
+    model(batch[0] if isinstance(batch, tuple | list) else batch, training=False)
+
+
+def try_warm_start(model: keras.Model, train, config: PipelineConfig, warm: tuple[str | None, str] | None) -> tuple[bool, str]:
+    """With `trainer.warm_start`, the blessed model's weights restored into `model` when they fit;
+    (whether it did, the line saying so or why not, which the run's terminal shows)."""
+    if not config.trainer.warm_start:
+        return False, "trainer.warm_start is false"
+    built(model, train)
+    base_model, transform_graph_path = warm if warm is not None else (None, None)
+    done, why = warm_start.restore(model, base_model, transform_graph_path)
+    if done:
+        progress().info(f"Trainer: {why}")
+    else:
+        notices().warning(f"Trainer: trainer.warm_start is true, but it trains from scratch: {why}")
+    return done, why
+
+
+def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: str, model_uri: str | None = None,
+        warm_from: tuple[str | None, str] | None = None):  # fmt: skip
     """Train with early stopping on the eval split (the best of the start and every epoch kept)
     and TensorBoard logs; the kept epoch is recorded in the Model artifact at `model_uri`
-    (the gate reports it beside the transformer's gain over its start)."""
+    (the gate reports it beside the transformer's gain over its start), with the weights a later
+    run can warm-start from. `warm_from`: `warm_source(fn_args)`, (the blessed model's path or None,
+    this run's transform graph); with `trainer.warm_start` the start (epoch 0) is its weights."""
+    started = time.time()
     # before any train or test function is built: each is compiled for this many batches per call
     if config.trainer.steps_per_execution is not None:
         model.steps_per_execution = config.trainer.steps_per_execution
+    warm_started, warm_reason = try_warm_start(model, train, config, warm_from)
     initial = model.evaluate(evaluation, verbose=0, return_dict=True)
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
     clock = train_profile.EpochClock()
+    scores = EvalHistory(keep.initial, keep.monitor, started)
     history = model.fit(
         train,
         validation_data=evaluation,
         epochs=config.trainer.epochs,
         verbose=2,
-        callbacks=[keep, Progress("Trainer", config.trainer.epochs), clock,
+        callbacks=[keep, scores, Progress("Trainer", config.trainer.epochs), clock,
                    keras.callbacks.TensorBoard(log_dir=log_dir)],  # fmt: skip
     )
     if config.trainer.profile and model_uri is not None:  # after training: the model is unchanged by it
@@ -247,8 +304,11 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
         train_profile.write(model_uri, figures)
     if model_uri is not None:
         tf.io.gfile.makedirs(model_uri)
+        warm_start.save(model, model_uri, warm_from[1] if warm_from is not None else None)
+        record = {"kept_epoch": keep.best_epoch, "epochs_run": len(history.epoch), "monitor": keep.monitor,
+                  "warm_started": warm_started, "warm_start_reason": warm_reason, "eval_history": scores.epochs}  # fmt: skip
         with tf.io.gfile.GFile(record_path(model_uri), "w") as handle:
-            json.dump({"kept_epoch": keep.best_epoch, "epochs_run": len(history.epoch), "monitor": keep.monitor}, handle)
+            json.dump(record, handle)
     return history
 
 

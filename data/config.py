@@ -44,6 +44,10 @@ class TrainerConfig:
     # round trips per epoch for small models; callbacks then see one batch per call.
     # None: as the task's model was compiled (the vision models: models/image_blocks.py)
     steps_per_execution: int | None = None
+    # true: start from the latest blessed model's weights (the pipeline's `base_model`) when every
+    # shape and the transform graph's vocabulary are equal; else train from scratch, saying why
+    # (components/warm_start.py). Every Trainer saves its weights for this, whatever the setting.
+    warm_start: bool = False
 
 
 @dataclasses.dataclass

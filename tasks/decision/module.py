@@ -141,7 +141,7 @@ def run_fn(fn_args) -> None:
     model = build_decision_transformer(chosen)
     eval_windows = window_dataset(evaluation, chosen, batch, None)
     history = training.fit(model, window_dataset(train, chosen, batch, config.seed), eval_windows, config,
-                           fn_args.model_run_dir, training.model_uri(fn_args))
+                           fn_args.model_run_dir, training.model_uri(fn_args), warm_from=training.warm_source(fn_args))
     kept = kept_epoch(history.history.get("val_loss", []), model.evaluate(eval_windows, verbose=0, return_dict=True)["loss"])
     clones = cloning.fit_clones(train, evaluation, space, config.seed)
     print("decision: kept epoch", kept, "of the Decision Transformer; cloning:", {k: c.info() for k, c in clones.items()})

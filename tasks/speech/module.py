@@ -161,7 +161,8 @@ def run_fn(fn_args) -> None:
     train, evaluation = datasets(fn_args, config)
     decay_steps = config.trainer.epochs * math.ceil(len(clips["train"][1]) / config.trainer.batch_size)
     model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
-    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args))
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
+                 warm_from=training.warm_source(fn_args))  # fmt: skip
     decode, greedy = decoder(config, clips["train"][1]), greedy_decoder(config)
     how, lexicon = vocabulary.decoding(config), vocabulary.lexicon_of(clips["train"][1])
     print(f"speech decoding: {how}; {vocabulary.count_outside(clips['eval'][1], lexicon)} of {len(clips['eval'][1])} "

@@ -174,7 +174,8 @@ def run_fn(fn_args) -> None:
     model = build_text_classifier(
         classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
     )
-    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args))
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
+                 warm_from=training.warm_source(fn_args))  # fmt: skip
     names = class_names(tf_transform_output)
     export.export_serving_model(
         model,

@@ -178,7 +178,8 @@ def run_fn(fn_args) -> None:
     steps = config.trainer.epochs * -(-windows // config.trainer.batch_size)
     model_config = forecaster_config(config, training.hyperparameters_from(fn_args), steps)
     model = build_forecaster(model_config, linear_init)
-    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args))
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
+                 warm_from=training.warm_source(fn_args))  # fmt: skip
     linear_model = linear.build_linear_forecaster(
         model_config.lookback, model_config.num_features, model_config.horizon, model_config.target_indices, *linear_init
     )

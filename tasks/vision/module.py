@@ -119,7 +119,8 @@ def run_fn(fn_args) -> None:
     model = build_vision_transformer(
         vit_config(config, training.hyperparameters_from(fn_args), len(names), decay_steps)
     )
-    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args))
+    training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
+                 warm_from=training.warm_source(fn_args))  # fmt: skip
 
     def predict(transformed: dict) -> dict:
         return class_outputs(model(transformed[PIXELS_KEY], training=False), names)
