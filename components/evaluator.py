@@ -168,7 +168,8 @@ def paired_judgement(input_dict, exec_properties) -> dict | None:
         baseline = artifact_utils.get_single_instance(input_dict[specs.BASELINE_MODEL_KEY])
         outputs = outputs_on(path_utils.serving_model_path(baseline.uri), signature, records)
         deployed = losses_of(outputs, records, spec.config)[paired_gate.CANDIDATE]
-    return paired_gate.judge(spec, losses, deployed, training.kept_epoch(candidate.uri))
+    record = training.training_record(candidate.uri)
+    return paired_gate.judge(spec, losses, deployed, record.get("kept_epoch"), bool(record.get("warm_started")))
 
 
 def write_blessing(blessing, input_dict, blessed: bool) -> None:

@@ -124,13 +124,15 @@ def judged(comparison: Comparison, found: pe.Evidence) -> dict:
             "passed": bool(passed)}  # fmt: skip
 
 
-def judge(spec: GateSpec, losses: dict, deployed: np.ndarray | None = None, kept_epoch: int | None = None) -> dict:
+def judge(spec: GateSpec, losses: dict, deployed: np.ndarray | None = None, kept_epoch: int | None = None,
+          warm_started: bool = False) -> dict:  # fmt: skip
     """The gate's decision from per-example `losses` ({name: (n,)}, with CANDIDATE) and the
     deployed model's losses on the same examples (None: nothing deployed, or not comparable).
 
     {"gate": {name: evidence, verdict, rule, passed}, "transformer_gain": {...} or None,
     "blessed", "reasons" (each failed comparison in words), "lines" (every comparison in
-    words), "statement" (what the deployed model is), "unit"}."""
+    words), "statement" (what the deployed model is), "unit"}. `warm_started`: the candidate's
+    epoch 0 was the blessed model's weights (trainer.warm_start), not its start."""
     missing = [c.name for c in spec.comparisons if c.name not in losses] + ([] if CANDIDATE in losses else [CANDIDATE])
     if missing:  # fail closed: a challenger that is not there did not lose
         raise ValueError(f"the gate has no losses for {missing} (found {sorted(losses)}): nothing can be blessed")
@@ -150,7 +152,8 @@ def judge(spec: GateSpec, losses: dict, deployed: np.ndarray | None = None, kept
     }
     if spec.start and spec.start in losses:
         gain = evidence(losses[CANDIDATE], losses[spec.start], spec)
-        result["transformer_gain"] = {**gain.as_dict(), "kept_epoch": kept_epoch, "over": spec.start_label}
+        result["transformer_gain"] = {**gain.as_dict(), "kept_epoch": kept_epoch, "over": spec.start_label,
+                                      "warm_started": warm_started}  # fmt: skip
         result["statement"] = statement(result["transformer_gain"], spec.unit, spec.grows_from_start)
     return result
 
@@ -159,6 +162,11 @@ def statement(gain: dict, unit: str, grows_from_start: bool = True) -> str:
     """One line on what the transformer added to its start (or, for a model with no linear
     start, to the linear reference)."""
     figures = f"{shown(gain['diff'], unit)} [{shown(gain['ci_low'], unit)}, {shown(gain['ci_high'], unit)}]"
+    if gain.get("warm_started"):  # epoch 0 is the blessed model, not the start: say what it is measured against
+        epoch = gain.get("kept_epoch")
+        kept = "0, the warm start itself" if epoch == 0 else epoch
+        return (f"the transformer was warm-started from the blessed model (KeepBest kept epoch {kept}); "
+                f"against {gain['over']}: {figures}")  # fmt: skip
     if not grows_from_start:
         verdict = {pe.BETTER: "better than", pe.WORSE: "worse than", pe.NO_DIFFERENCE: "not significantly better than"}
         return f"the transformer is {verdict[gain['verdict']]} {gain['over']}: {figures} (kept epoch {gain.get('kept_epoch')})"

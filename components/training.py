@@ -211,13 +211,19 @@ def record_path(model_uri: str) -> str:
     return os.path.join(model_uri, TRAINING_RECORD)
 
 
-def kept_epoch(model_uri: str) -> int | None:
-    """The epoch KeepBest kept for the model at `model_uri` (0: its start), or None if unrecorded."""
+def training_record(model_uri: str) -> dict:
+    """What `fit` recorded for the model at `model_uri` (kept_epoch, 0: its start; warm_started;
+    eval_history), or {} if unrecorded."""
     path = record_path(model_uri)
     if not tf.io.gfile.exists(path):
-        return None
+        return {}
     with tf.io.gfile.GFile(path) as handle:
-        return json.load(handle).get("kept_epoch")
+        return json.load(handle)
+
+
+def kept_epoch(model_uri: str) -> int | None:
+    """The epoch KeepBest kept for the model at `model_uri` (0: its start), or None if unrecorded."""
+    return training_record(model_uri).get("kept_epoch")
 
 
 class EvalHistory(keras.callbacks.Callback):

@@ -2,7 +2,7 @@
 
 `DATA` (or a profile's data URI) may be a span pattern: `{SPAN}` (optionally `{SPAN:4}`, zero
 padded), or a date `{YYYY}{MM}{DD}` (span = days since 1970-01-01), in a file or folder name, with
-an optional `{VERSION}`: `new/glucose-{SPAN}.csv`, `gs://bucket/texts/{YYYY}-{MM}-{DD}/v{VERSION}.csv`.
+an optional `{VERSION}`: `new/readings-{SPAN}.csv`, `gs://bucket/texts/{YYYY}-{MM}-{DD}/v{VERSION}.csv`.
 Matching, span numbers and versions are TFX's own (`tfx.components.example_gen.utils`): of each
 span the latest version is read, as TFX's ExampleGen reads it.
 
@@ -10,7 +10,7 @@ Where this differs from TFX: a TFX ExampleGen ingests one span per run, and a ro
 picked downstream (the `rolling_range` resolver). Here the ExampleGen reads the window of spans
 (`spans:` in the config, `SpansConfig`) into one Examples artifact, because a series' windows
 cross span boundaries and continuity between spans must be checked where the spans are joined
-(tasks/timeseries/spans.py). The artifact records the spans it read (`span`, `version`, and the
+(a task's writer module may join them itself: `join_spans`). The artifact records the spans it read (`span`, `version`, and the
 custom property `spans`), so ML Metadata says which data a model saw.
 """
 from __future__ import annotations

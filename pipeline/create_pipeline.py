@@ -158,7 +158,7 @@ def create_pipeline(
     tuner_cls, trainer_cls, training_inputs["custom_config"] = training_components(deployment, training_config)
     tuner = tuner_cls(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
     warm_start = []
-    if getattr(config.trainer, "warm_start", False):  # the latest blessed model trained on other (earlier) data: TFX's `base_model`
+    if config.trainer.warm_start:  # the latest blessed model trained on other (earlier) data: TFX's `base_model`
         warm_start = [resolvers.latest_blessed(
             resolvers.LatestBlessedEarlierDataModelStrategy, "WarmStartModelResolver",
             examples=transform.outputs["transformed_examples"],

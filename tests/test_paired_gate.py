@@ -83,6 +83,13 @@ def test_the_statement_says_when_the_model_is_its_start():
     assert "improved on its start" in improved["statement"]
 
 
+def test_a_warm_started_model_kept_at_epoch_0_is_not_called_its_linear_start():
+    judged = pg.judge(_spec(), _losses(), kept_epoch=0, warm_started=True)
+    assert judged["transformer_gain"]["warm_started"] is True
+    assert "warm-started from the blessed model" in judged["statement"] and "the warm start itself" in judged["statement"]
+    assert "did not improve on its start" not in judged["statement"]
+
+
 def test_spec_round_trips_through_json():
     spec = _spec()
     assert pg.GateSpec.from_json(spec.to_json()) == spec
