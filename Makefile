@@ -41,7 +41,7 @@ help:
 	@echo "make test                                                                     the tests"
 	@echo "then: make inspect | report | predict | serve (docs/inspect-and-report.md, docs/serving.md)"
 
-.PHONY: help setup test test-unit test-e2e bench lint run-local schema serve deploy predict compile submit schedule inspect report lock clean
+.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict compile submit schedule inspect report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -74,6 +74,11 @@ lint: $(STAMP)
 
 run-local: $(STAMP)
 	$(PY) -m pipeline.run_local $(RUN_ARGS) $(if $(FRESH),--no-cache)
+
+# A schedule replayed: the data cut into daily spans, one pipeline run a day (pipeline/simulate.py).
+DAYS ?= 7
+simulate: $(STAMP)
+	$(QUIET) pipeline.simulate $(RUN_ARGS) --days $(DAYS) $(if $(DRIFT_DAY),--drift-day $(DRIFT_DAY)) $(if $(BREAK_DAY),--break-day $(BREAK_DAY))
 
 # Draft a schema for your own data from its train split (pipeline/draft_schema.py); FORCE=1 overwrites.
 schema: $(STAMP)

@@ -17,11 +17,10 @@ Both return the resolved `model` and `model_blessing`, and the extra channel as 
 """
 from __future__ import annotations
 
+from ml_metadata.proto import metadata_store_pb2
 from tfx import types
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
-
-from ml_metadata.proto import metadata_store_pb2
 
 BLESSED, CURRENT_MODEL_ID = "blessed", "current_model_id"  # the ModelBlessing's custom properties (TFX's)
 MODEL, BLESSING = "model", "model_blessing"  # the channel keys create_pipeline gives
@@ -46,7 +45,7 @@ def first(pairs, excluded) -> dict[str, list[types.Artifact]]:
     return {MODEL: [], BLESSING: []}
 
 
-def trained_on(store: "mlmd.MetadataStore", model_id: int) -> set[int]:
+def trained_on(store, model_id: int) -> set[int]:
     """Ids of the artifacts the execution that produced model `model_id` read."""
     event = metadata_store_pb2.Event
     outputs = [e for e in store.get_events_by_artifact_ids([model_id]) if e.type in (event.OUTPUT, event.DECLARED_OUTPUT)]

@@ -60,6 +60,8 @@ class TaskSpec:
     predict_options: tuple[Option, ...] = ()
     report_sections: tuple[tuple[str, str], ...] = ()  # (title, dotted (report, config) -> HTML)
     benchmarks: tuple[tuple[str, str], ...] = ()  # (name, dotted module with `run(args) -> rows`)
+    # -- continuous training --------------------------------------------------------------------
+    simulation: str | None = None  # dotted module: how `make simulate` cuts the data into daily spans (pipeline/simulate.py)
 
     @property
     def module(self) -> str:

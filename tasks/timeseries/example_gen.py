@@ -15,7 +15,9 @@ from components.example_gen import Written
 from data.config import PipelineConfig
 from tasks.timeseries import windowing
 from tasks.timeseries.config import SeriesConfig
-from tasks.timeseries.spans import join_spans  # noqa: F401  (the shared ExampleGen joins spans with it)
+from tasks.timeseries.spans import (
+    join_spans,  # noqa: F401  (the shared ExampleGen joins spans with it)
+)
 
 
 def write_windows(csv_path: str, series: SeriesConfig, output_uri: str) -> windowing.SeriesReport:

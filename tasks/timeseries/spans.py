@@ -61,7 +61,7 @@ def join_spans(config: PipelineConfig, chosen: list[Span], directory: str) -> tu
     joined = pd.concat(frames, ignore_index=True)
     step = windowing.infer_frequency(joined[series.time_column], series.frequency)
     times = [frame[series.time_column] for frame in frames]
-    for a, a_times, b, b_times in zip(chosen, times, chosen[1:], times[1:]):
+    for a, a_times, b, b_times in zip(chosen, times, chosen[1:], times[1:], strict=False):
         problem = boundary_problem(a, a_times, b, b_times, step)
         if problem:
             raise SpanError(problem)

@@ -19,6 +19,7 @@ SPEC = TaskSpec(
         ("Forecasts vs actual, with the challengers (test split)", "tasks.timeseries.report.forecast_section"),
         ("Error by horizon step", "tasks.timeseries.report.horizon_section"),
     ),
+    simulation="tasks.timeseries.simulation",
     benchmarks=(
         ("timeseries", "tasks.timeseries.bench"),  # runs `make run-local` fresh under bench/results/
         ("forecaster_speed", "tasks.timeseries.bench_speed"),  # train/predict windows/s at ETTh2 scale

@@ -1,0 +1,186 @@
+"""`make simulate TASK=... DAYS=N`: a month of a schedule, replayed on this machine in minutes.
+
+    python -m pipeline.simulate --task timeseries --days 7 [--drift-day 4] [--break-day 5] [--data my.csv]
+
+The task's data (the packaged default, or DATA) is cut into spans (its TaskSpec's `simulation`
+module says how): the history arrives as span 0, then one span a day. Each simulated day:
+1. the day's span is dropped into the data folder, OUTPUT_DIR/<task>/simulation/data/, named
+   by a TFX span pattern (with `{VERSION}`: a corrected span is re-delivered as a new version);
+2. the model that served since yesterday is scored on the day's actual values, next to the
+   task's naive forecast (the truth of yesterday's forecast arrives with today's span);
+3. the pipeline runs as the schedule would (`python -m pipeline.run_local` on the pattern, its
+   own ML Metadata store and serving folder under the simulation folder), and the gate decides.
+
+The timeline (one object per day: day, spans, served_version, blessed, verdict, the live errors,
+seconds) is written after every day to OUTPUT_DIR/<task>/simulation/timeline.json, and `make
+report` shows it as a table and a plot. A day that does not push checks that every file of the
+deployed version is unchanged (`deployed_unchanged`). Settings the schedule uses on top of the
+task's config: SETTINGS (warm start, so each day starts from the blessed model; the Tuner's
+defaults only, so the model's shapes stay those of the blessed model), then `--set`.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+import tasks
+from components.export import serving_versions
+from data import spans
+from data.config import PipelineConfig
+from pipeline import inspect_mlmd
+from pipeline.config import load_config
+from reporting.simulation import SIMULATION_DIR, TIMELINE
+
+SETTINGS = ["trainer.warm_start=true", "tuner.max_trials=1"]
+VALIDATION_NODES = ("StatisticsGen", "ExampleValidator", "AnomalyGate")
+
+
+def folder_hash(path: str) -> str:
+    """Content hash of every file under `path` with its relative name: the deployed version, byte for byte."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in pathlib.Path(path).rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def served(serving_dir: str) -> tuple[str | None, str | None]:
+    """(newest version, its folder) under `serving_dir`, or (None, None) when nothing is deployed."""
+    versions = serving_versions(serving_dir) if os.path.isdir(serving_dir) else []
+    return (str(versions[-1]), os.path.join(serving_dir, str(versions[-1]))) if versions else (None, None)
+
+
+def failure(output: str) -> str:
+    """The run's own words on why it stopped: its "Run FAILED" line and the lines that follow it."""
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Run FAILED"):
+            rest = []
+            for more in lines[i + 1 :]:
+                if not more.strip() or more.startswith("Run "):
+                    break
+                rest.append(more.strip())
+            return " ".join([line.split(": ", 1)[-1], *rest[:3]])
+    return output.strip().splitlines()[-1] if output.strip() else "no output"
+
+
+def outcome(metadata_path: str, task: str, returncode: int, output: str) -> dict:
+    """What the day's run decided: {blessed, verdict, pushed, spans}, from its ML Metadata."""
+    report = inspect_mlmd.collect(metadata_path, task=task)
+    states = {c["node"]: c["state"] for c in report["components"]}
+    read = next((a["properties"].get(spans.SPANS_PROPERTY) for a in report["artifacts"] if a["node"] == "ExampleGen"), None)
+    found = json.loads(read) if read else None
+    pushed = any(a["node"] == "Pusher" and a["properties"].get("pushed") == 1 for a in report["artifacts"])
+    if returncode != 0:
+        failed = next((node for node, state in states.items() if state == "FAILED"), None)
+        where = f"validation ({failed})" if failed in VALIDATION_NODES else (failed or "the start")
+        return {"blessed": False, "pushed": False, "spans": found, "verdict": f"stopped at {where}: {failure(output)}"}
+    decision = report["evaluation"] or {}
+    return {"blessed": bool(decision.get("blessed")), "pushed": pushed, "spans": found,
+            "verdict": decision.get("why", "no evaluation")}  # fmt: skip
+
+
+def run_day(args: argparse.Namespace, pattern: str, runs_dir: str, log: pathlib.Path) -> tuple[int, str]:
+    command = [sys.executable, "-m", "pipeline.run_local", "--task", args.task, "--data", pattern, "--output-dir", runs_dir]
+    if args.config:
+        command += ["--config", args.config]
+    for item in [*SETTINGS, *args.set]:
+        command += ["--set", item]
+    done = subprocess.run(command, capture_output=True, text=True)
+    log.write_text(done.stdout + done.stderr)
+    return done.returncode, done.stdout + done.stderr
+
+
+def simulate(args: argparse.Namespace, config: PipelineConfig) -> list[dict]:
+    spec = tasks.spec(args.task)
+    if not spec.simulation:
+        raise ValueError(f"task '{args.task}' has no simulation (its TaskSpec's `simulation`)")
+    sim = importlib.import_module(spec.simulation)
+    root = config.task_dir / SIMULATION_DIR
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "data").mkdir(parents=True)
+    (root / "logs").mkdir()
+    pattern = str(root / "data" / sim.SPAN_FILE)
+    runs = PipelineConfig(task=args.task, output_dir=str(root / "runs"))
+    parts = sim.cut_days(config, sim.read(config, spec.call("resolve_data", config)), args.days)
+
+    def deliver(number: int, frame, version: int = 1) -> None:
+        sim.write(config, frame, pattern.replace("{SPAN}", str(number)).replace("{VERSION}", str(version)))
+
+    deliver(0, parts[0])
+    truth = [parts[0]]  # each day's actual values as the sensor (or source) delivered them
+    timeline: list[dict] = []
+    started = time.perf_counter()
+    for day in range(1, args.days + 1):
+        clock = time.perf_counter()
+        actual = sim.drifted(config, parts[day]) if args.drift_day and day >= args.drift_day else parts[day]
+        truth.append(actual)
+        deliver(day, sim.corrupted(config, actual) if day == args.break_day else actual)
+        if args.break_day and day == args.break_day + 1:  # yesterday's corrupt span, corrected
+            deliver(args.break_day, truth[args.break_day], version=2)
+        if timeline and timeline[-1]["served_version"] is not None and day != args.break_day:
+            timeline[-1].update(sim.live_errors(config, served(runs.serving_dir)[1], truth[day - 1], actual))
+        _, folder = served(runs.serving_dir)
+        before = folder_hash(folder) if folder else None
+        code, output = run_day(args, pattern, runs.output_dir, root / "logs" / f"day-{day}.log")
+        result = outcome(runs.metadata_path, args.task, code, output)
+        entry = {
+            "day": day, "spans": result["spans"], "served_version": served(runs.serving_dir)[0], "blessed": result["blessed"],
+            "pushed": result["pushed"], "verdict": result["verdict"], **{key: None for key in sim.ERROR_KEYS},
+            "deployed_unchanged": (folder_hash(folder) == before) if folder and not result["pushed"] else None,
+            "seconds": round(time.perf_counter() - clock, 1),
+        }  # fmt: skip
+        if args.drift_day and day >= args.drift_day:
+            entry["note"] = "drift: " + sim.DRIFT_NOTE
+        if day == args.break_day:
+            entry["note"] = "corrupt span delivered"
+        timeline.append(entry)
+        write_timeline(root, timeline)
+        print(day_line(entry), flush=True)
+    print(f"{args.days} simulated days in {time.perf_counter() - started:.0f} s; timeline: {root / TIMELINE}")
+    return timeline
+
+
+def write_timeline(root: pathlib.Path, timeline: list[dict]) -> None:
+    (root / TIMELINE).write_text(json.dumps(timeline, indent=2))
+
+
+def day_line(entry: dict) -> str:
+    state = "BLESSED" if entry["blessed"] else "not blessed"
+    serving = f"serving {entry['served_version']}" + (" (new)" if entry["pushed"] else " (unchanged)") if entry["served_version"] else "nothing deployed"
+    return f"day {entry['day']}: spans {spans.numbers(entry['spans'] or [])}; {state}: {entry['verdict'][:160]}; {serving}; {entry['seconds']:.0f} s"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default=tasks.DEFAULT_TASK)
+    parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--drift-day", type=int, default=None, help="from this day on, the data drift (the task says how)")
+    parser.add_argument("--break-day", type=int, default=None, help="this day's span is corrupt")
+    parser.add_argument("--config")
+    parser.add_argument("--data", help="your CSV (default: the packaged data set)")
+    parser.add_argument("--output-dir", default="output")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config(args.task, args.config, [*SETTINGS, *args.set], data=args.data, output_dir=args.output_dir)
+        simulate(args, config)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"simulate: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

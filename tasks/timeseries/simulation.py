@@ -1,0 +1,99 @@
+"""`make simulate TASK=timeseries`: the series cut into daily spans, a drift, a corrupt day, and the
+served model's error on each day's actual values (pipeline/simulate.py runs the schedule).
+
+- The history (everything before the simulated days) arrives as span 0, then one span a day.
+  Days are cut at the first reading after midnight that follows the previous one by exactly one
+  step, so that no boundary falls in a sensor gap (a gap between spans is an error,
+  tasks/timeseries/spans.py); gaps inside a day stay, as in the data.
+- Drift (`DRIFT_DAY=k`): from day k on the sensor reads DRIFT_OFFSET mg/dL high, a calibration
+  offset, clipped to the monitor's reporting range (40 to 400 mg/dL), as the monitor clips.
+- A corrupt day (`BREAK_DAY=k`): the sensor wrote 0 for every reading of day k, outside the
+  schema's 40 to 400: validation stops that run. The next day the corrected span arrives as a
+  new version of span k (`{VERSION}`), as a data team would re-deliver it.
+- Live error: the model served after day k forecasts day k+1 hour by hour (windows of the
+  series' lookback whose horizon lies in day k+1, one every `horizon` steps); its MAE and
+  persistence's on the same values fill day k's row when day k+1's span arrives.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from components import examples_io
+from data.config import PipelineConfig
+from tasks.timeseries import features, windowing
+
+SPAN_FILE = "series-{SPAN}-v{VERSION}.csv"  # under the simulation's data folder
+DRIFT_OFFSET = 20.0  # mg/dL: a sensor that reads high from DRIFT_DAY on
+LOW, HIGH = 40.0, 400.0  # what the monitor reports (its schema's float_domain)
+DRIFT_NOTE = f"the sensor reads {DRIFT_OFFSET:g} mg/dL high (clipped to {LOW:g}-{HIGH:g})"
+ERROR_KEYS = ("served_mae", "persistence_mae")  # the live errors a day's row holds
+
+
+def read(config: PipelineConfig, source: str) -> pd.DataFrame:
+    return windowing.read_series(source, config.series.time_column)
+
+
+def cut_days(config: PipelineConfig, frame: pd.DataFrame, days: int) -> list[pd.DataFrame]:
+    """[history, day 1, ..., day `days`]: the last `days` whole days as spans, the rest as history."""
+    times = frame[config.series.time_column]
+    step = windowing.infer_frequency(times, config.series.frequency)
+    continuous = (times.diff() == step).to_numpy()  # (N,)
+    dates = times.dt.normalize().to_numpy()
+    cuts = []
+    for first in np.flatnonzero(dates[1:] != dates[:-1]) + 1:  # the first reading of each new date
+        following = np.flatnonzero(continuous[first:] & (dates[first:] == dates[first]))
+        if following.size:
+            cuts.append(first + int(following[0]))
+    if len(cuts) < days + 1:
+        raise ValueError(f"the series has {len(cuts)} day boundaries; {days} simulated days need {days + 1}")
+    bounds = [0, *cuts[-(days + 1) :], len(frame)]  # the last day boundary ends the last simulated day
+    parts = [frame.iloc[lo:hi].reset_index(drop=True) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    return parts[:-1]  # the incomplete day after the last boundary is not delivered
+
+
+def drifted(config: PipelineConfig, day: pd.DataFrame) -> pd.DataFrame:
+    out = day.copy()
+    for column in config.series.input_columns:
+        out[column] = np.clip(pd.to_numeric(out[column]) + DRIFT_OFFSET, LOW, HIGH)
+    return out
+
+
+def corrupted(config: PipelineConfig, day: pd.DataFrame) -> pd.DataFrame:
+    out = day.copy()
+    for column in config.series.input_columns:
+        out[column] = 0.0
+    return out
+
+
+def write(config: PipelineConfig, frame: pd.DataFrame, path: str) -> None:
+    frame.to_csv(path, index=False)
+
+
+def live_errors(config: PipelineConfig, model_dir: str, before: pd.DataFrame, day: pd.DataFrame) -> dict:
+    """{served_mae, persistence_mae} on `day`'s values, forecast from the rows before them (`before`
+    then `day`), hour by hour; windows that would span a gap are left out."""
+    series = config.series
+    frame = pd.concat([before.iloc[-series.lookback :], day], ignore_index=True)
+    times = frame[series.time_column]
+    step = windowing.infer_frequency(times, series.frequency)
+    segments = windowing.segment_ids(times, step)
+    starts = windowing.window_starts(segments, series.lookback, series.horizon, series.horizon)
+    starts = starts[starts + series.lookback >= min(series.lookback, len(before))]  # targets inside `day`
+    if starts.size == 0:
+        return {key: None for key in ERROR_KEYS}
+    windows = list(windowing.iter_windows(frame, starts, series.input_columns, series.target_columns,
+                                          series.lookback, series.horizon))  # fmt: skip
+    inputs = {features.window_key(c) for c in series.input_columns}  # what serving reads: no targets
+    records = [examples_io.to_tf_example({k: v for k, v in w.items() if k in inputs}).SerializeToString() for w in windows]
+    serve = tf.saved_model.load(model_dir).signatures["serving_default"]
+    outputs = serve(examples=tf.constant(records))
+    served, naive = [], []
+    for column in series.target_columns:
+        truth = np.stack([w[features.target_key(column)] for w in windows])  # (W, H)
+        forecast = outputs[features.forecast_output_key(column)].numpy()  # (W, H)
+        last = np.stack([w[features.window_key(column)][-1] for w in windows])[:, None]  # (W, 1)
+        served.append(np.abs(forecast - truth))
+        naive.append(np.abs(last - truth))
+    return {"served_mae": float(np.mean(served)), "persistence_mae": float(np.mean(naive))}
