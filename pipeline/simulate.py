@@ -31,6 +31,8 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
+
 import tasks
 from components.export import serving_versions
 from data import spans
@@ -126,7 +128,8 @@ def simulate(args: argparse.Namespace, config: PipelineConfig) -> list[dict]:
         if args.break_day and day == args.break_day + 1:  # yesterday's corrupt span, corrected
             deliver(args.break_day, truth[args.break_day], version=2)
         if timeline and timeline[-1]["served_version"] is not None and day != args.break_day:
-            timeline[-1].update(sim.live_errors(config, served(runs.serving_dir)[1], truth[day - 1], actual))
+            before = pd.concat(truth[:day], ignore_index=True)  # every row delivered before the day
+            timeline[-1].update(sim.live_errors(config, served(runs.serving_dir)[1], before, actual))
         _, folder = served(runs.serving_dir)
         before = folder_hash(folder) if folder else None
         code, output = run_day(args, pattern, runs.output_dir, root / "logs" / f"day-{day}.log")

@@ -23,5 +23,6 @@ SPEC = TaskSpec(
         ("Text statistics", "tasks.text.report.text_statistics_section"),
         ("Confusion matrix (test split)", "reporting.sections.confusion_section"),
     ),
+    simulation="tasks.text.simulation",
     benchmarks=(("text", "tasks.text.bench"),),  # runs the text pipeline when OUTPUT_DIR has no pushed text model
 )
