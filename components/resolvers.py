@@ -14,6 +14,11 @@ a run must not be compared with or started from:
   examples is no start for training on them again.
 
 Both return the resolved `model` and `model_blessing`, and the extra channel as it came.
+
+They run where TFX runs resolver strategies in process: the local runner. TFX 1.16's Kubeflow V2
+(Vertex) compiler accepts only its own LatestBlessedModelStrategy (step_builder.py), and the remote
+profiles never take the ExampleGen from cache (each run reads its data URI anew), so remote runs
+use TFX's strategy: `latest_blessed(..., remote=True)`.
 """
 from __future__ import annotations
 
@@ -72,10 +77,13 @@ class LatestBlessedEarlierDataModelStrategy(resolver.ResolverStrategy):
         return {**first(pairs, lambda m: bool(trained_on(store, m.id) & examples)), EXAMPLES: input_dict.get(EXAMPLES, [])}
 
 
-def latest_blessed(strategy, node_id: str, **extra) -> resolver.Resolver:
-    """A Resolver of the latest blessed model by `strategy`, with its extra channel."""
+def latest_blessed(strategy, node_id: str, remote: bool = False, **extra) -> resolver.Resolver:
+    """A Resolver of the latest blessed model by `strategy` with its extra channel; `remote`:
+    TFX's LatestBlessedModelStrategy, the one the Kubeflow V2 compiler takes."""
     from tfx import v1 as tfx
 
+    if remote:
+        strategy, extra = tfx.dsl.experimental.LatestBlessedModelStrategy, {}
     return tfx.dsl.Resolver(
         strategy_class=strategy,
         model=tfx.dsl.Channel(type=standard_artifacts.Model),

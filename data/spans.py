@@ -137,18 +137,25 @@ def join_rows(spans: list[Span], path: str) -> str:
 
 
 def join_folders(spans: list[Span], path: str) -> str:
-    """One folder at `path` holding every span's files (as links) under their relative paths;
-    a file of a later span with the same relative path is kept under a name prefixed by its span."""
+    """One local folder at `path` holding every span's files under their relative paths (links
+    to local files, copies of gs:// ones); a file of a later span with the same relative path is
+    kept under a name prefixed by its span."""
     for span in spans:
-        for root, _, files in os.walk(span.path):
-            relative = os.path.relpath(root, span.path)
+        for root, _, files in fileio.walk(span.path):
+            root = root.decode() if isinstance(root, bytes) else root
+            relative = os.path.relpath(root.rstrip("/"), span.path.rstrip("/"))
             target_dir = os.path.normpath(os.path.join(path, relative))
             os.makedirs(target_dir, exist_ok=True)
             for name in files:
+                name = name.decode() if isinstance(name, bytes) else name
                 target = os.path.join(target_dir, name)
                 if os.path.lexists(target):
                     target = os.path.join(target_dir, f"span{span.number}-{name}")
-                os.symlink(os.path.abspath(os.path.join(root, name)), target)
+                source = os.path.join(root, name)
+                if "://" in source:
+                    fileio.copy(source, target)
+                else:
+                    os.symlink(os.path.abspath(source), target)
     return path
 
 

@@ -160,7 +160,7 @@ def create_pipeline(
     warm_start = []
     if config.trainer.warm_start:  # the latest blessed model trained on other (earlier) data: TFX's `base_model`
         warm_start = [resolvers.latest_blessed(
-            resolvers.LatestBlessedEarlierDataModelStrategy, "WarmStartModelResolver",
+            resolvers.LatestBlessedEarlierDataModelStrategy, "WarmStartModelResolver", remote=deployment.remote,
             examples=transform.outputs["transformed_examples"],
         )]  # fmt: skip
         training_inputs["base_model"] = warm_start[0].outputs["model"]
@@ -170,7 +170,8 @@ def create_pipeline(
 
     # the deployed model other than the candidate: a rerun with no new data stays cached (components/resolvers.py)
     model_resolver = resolvers.latest_blessed(
-        resolvers.LatestBlessedOtherModelStrategy, "LatestBlessedModelResolver", candidate=trainer.outputs["model"]
+        resolvers.LatestBlessedOtherModelStrategy, "LatestBlessedModelResolver", remote=deployment.remote,
+        candidate=trainer.outputs["model"],
     )
     if spec.evaluator is not None:  # a gate of the task's own (acting in an environment)
         evaluator = spec.call(

@@ -41,6 +41,11 @@ class Deployment:
     local_metadata: str | None = None  # SQLite path; None: the orchestrator's own ML Metadata
     vertex_training: dict[str, Any] | None = None  # Trainer and Tuner as Vertex AI custom jobs
 
+    @property
+    def remote(self) -> bool:
+        """Kubeflow/Vertex: the orchestrator keeps ML Metadata and compiles the pipeline (KFP V2)."""
+        return self.local_metadata is None
+
     def metadata_connection_config(self):
         if self.local_metadata is None:
             return None

@@ -164,3 +164,28 @@ def test_remote_compile_without_data_uri_says_what_to_set(tmp_path):
     profile = load_profile("vertex", ["data={}"])
     with pytest.raises(ValueError, match="data.timeseries"):
         compile_lib.compile_pipeline(config, profile, "vertex")
+
+
+def constant(value: dict):
+    """A compiled parameter's constant: `constant` (Kubeflow) or `constantValue.stringValue` (Vertex)."""
+    return value["constant"] if "constant" in value else value["constantValue"]["stringValue"]
+
+
+@pytest.mark.parametrize("target", compile_lib.REMOTE_TARGETS)
+def test_a_span_pattern_reaches_the_compiled_example_gen_with_its_window(tmp_path, target):
+    """Remote runs read spans as local ones do: the ExampleGen gets the gs:// pattern and the
+    `spans:` settings, and resolves the window itself when it runs; a warm start resolves the
+    latest blessed model with TFX's own strategy, the one Kubeflow V2 compiles."""
+    pattern = "gs://bucket/data/glucose/glucose-{SPAN}-v{VERSION}.csv"
+    config = load_config("timeseries", output_dir=str(tmp_path),
+                         overrides=["spans.window=30", "spans.split=spans", "trainer.warm_start=true"])  # fmt: skip
+    profile = load_profile(target, [f"image={IMAGE}", f"data.timeseries={pattern}"])
+    _, job = load_spec(compile_lib.compile_pipeline(config, profile, target).spec_path)
+    dag = job.get("pipelineSpec", job)["root"]["dag"]["tasks"]
+    parameters = {k: constant(v["runtimeValue"]) for k, v in dag["ExampleGen"]["inputs"]["parameters"].items()}
+    assert parameters["source"] == pattern
+    assert json.loads(parameters["task_config"])["spans"] == {
+        "window": 30, "until": None, "split": "spans", "eval_spans": 1, "test_spans": 1,
+    }  # fmt: skip
+    assert any(name.startswith("WarmStartModelResolver") for name in dag)
+    assert "base_model" in dag["Trainer"]["inputs"]["artifacts"]
