@@ -112,6 +112,16 @@ def select(pattern: str, config: SpansConfig) -> list[Span]:
     return chosen[-config.window :] if config.window else chosen
 
 
+def describe(source: str, config: SpansConfig) -> str:
+    """Which data a run picks up, in words (what `make schedule` records for every scheduled run)."""
+    if not is_pattern(source):
+        return f"all of {source}, read anew at each run"
+    window = "every span" if config.window is None else ("the newest span" if config.window == 1 else f"the newest {config.window} spans")
+    until = f" up to span {config.until}" if config.until is not None else ""
+    return (f"{window}{until} of {source} found when the run starts (of each span its newest {{VERSION}}); "
+            "a run with no new span reads the same spans again")
+
+
 def numbers(spans: list[Span] | list[int]) -> str:
     """"3..30 (28 spans)" or "3, 5", of spans or their numbers."""
     values = [s if isinstance(s, int) else s.number for s in spans]

@@ -18,6 +18,7 @@ import json
 import sys
 from typing import Any
 
+from data import spans
 from pipeline import compile as compile_lib
 
 
@@ -47,6 +48,7 @@ def build_request(compiled: compile_lib.Compiled, target: str, cron: str | None,
         "pipeline_root": compiled.pipeline_root,
         "image": compiled.image,
         "parameters": parameters,
+        "data": spans.describe(compiled.config.data, compiled.config.spans),  # what each run picks up
         "service_account": orchestrator.get("service_account"),
         "enable_caching": True,
     }
@@ -143,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(request, indent=2, sort_keys=True))
         return 0
     send = send_vertex if args.target == "vertex" else send_kubeflow
+    print(f"each run reads {request['data']}")
     print(send(request))
     return 0
 

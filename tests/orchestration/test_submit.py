@@ -31,6 +31,7 @@ def test_vertex_run_request(capsys, tmp_path):
         "pipeline_root": "gs://my-bucket/tfx-transformers/timeseries/pipeline_root",
         "image": "us-central1-docker.pkg.dev/my-project/tfx-transformers/pipeline:0.1.0",
         "parameters": {"note": "nightly"},
+        "data": "all of gs://my-bucket/data/v1/glucose.csv, read anew at each run",
         "service_account": "tfx-pipelines@my-project.iam.gserviceaccount.com",
         "enable_caching": True,
         "project": "my-project",
@@ -48,6 +49,13 @@ def test_vertex_schedule_request(capsys, tmp_path):
     assert request["action"] == "schedule"
     assert request["cron"] == "0 3 * * *"
     assert request["project"] == "p2"
+
+
+def test_a_schedule_on_spans_says_which_spans_each_run_picks_up(capsys, tmp_path):
+    pattern = "gs://bucket/glucose/glucose-{SPAN}.csv"
+    request = dry_run(capsys, tmp_path, "--target", "vertex", "--schedule", "0 3 * * *",
+                      "--profile-set", f"data.timeseries={pattern}", "--set", "spans.window=30")  # fmt: skip
+    assert request["data"].startswith(f"the newest 30 spans of {pattern} found when the run starts")
 
 
 def test_kubeflow_run_request(capsys, tmp_path):
