@@ -23,6 +23,7 @@ SPEC = TaskSpec(
     benchmarks=(
         ("timeseries", "tasks.timeseries.bench"),  # runs `make run-local` fresh under bench/results/
         ("forecaster_speed", "tasks.timeseries.bench_speed"),  # train/predict windows/s at ETTh2 scale
-        ("etth2", "tasks.timeseries.bench_etth2"),  # ETTh2 through the user-data path (reads ../shared/data)
+        ("etth2", "tasks.timeseries.bench_etth2"),
+        ("warm_start", "tasks.timeseries.bench_warm_start"),  # a new span: warm start against cold, per seed  # ETTh2 through the user-data path (reads ../shared/data)
     ),
 )
