@@ -31,7 +31,11 @@ def read_bytes(folder: str, file: str) -> bytes:
         return handle.read()
 
 
-def content_groups(folder: str, files: pd.Series) -> np.ndarray:
-    """A group id per file: byte-identical files share one."""
-    digests = [hashlib.sha1(read_bytes(folder, f)).hexdigest() for f in files]
-    return pd.factorize(pd.Series(digests))[0]
+def content_keys(folder: str, files: pd.Series) -> list[str]:
+    """Each file's content digest: byte-identical files share one."""
+    return [hashlib.sha1(read_bytes(folder, f)).hexdigest() for f in files]
+
+
+def content_groups(folder: str, files: pd.Series, keys: list[str] | None = None) -> np.ndarray:
+    """A group id per file: byte-identical files share one (`keys`: their digests, if known)."""
+    return pd.factorize(pd.Series(keys if keys is not None else content_keys(folder, files)))[0]

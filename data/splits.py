@@ -1,6 +1,8 @@
 """The split names every task uses, and a data set's own split column, checked."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
@@ -32,15 +34,29 @@ def checked_split_column(values: pd.Series, column: str) -> np.ndarray:
     return values.to_numpy(dtype=object)
 
 
-def split_groups(groups: np.ndarray, labels: np.ndarray, fractions: list[float], stratify: bool, seed: int) -> np.ndarray:
+def hashed_splits(keys, fractions: list[float], seed: int) -> np.ndarray:
+    """A split name per key from a seeded hash of the key alone: a row keeps its split however
+    many rows arrive after it. Data that arrive as spans (data/spans.py) are split this way: a
+    permutation of all rows would move rows a deployed model was trained on into the new eval
+    split, and its comparison with the candidate would flatter it."""
+    buckets = np.array([int(hashlib.sha256(f"{seed}\0{key}".encode()).hexdigest()[:15], 16) / 16**15 for key in keys])
+    return np.array(SPLITS, dtype=object)[np.minimum(np.searchsorted(np.cumsum(fractions), buckets, side="right"), 2)]
+
+
+def split_groups(groups: np.ndarray, labels: np.ndarray, fractions: list[float], stratify: bool, seed: int,
+                 keys=None) -> np.ndarray:  # fmt: skip
     """A split name per row: a seeded permutation of groups cut by `fractions` (train, eval,
-    test), per class when `stratify` (a group's class is its first row's).
+    test), per class when `stratify` (a group's class is its first row's); with `keys` (N,) (a
+    group's content: its text, its file's digest), a seeded hash of each group's key instead,
+    which keeps every row's split as spans arrive (`hashed_splits`; stratified only in expectation).
 
     Rows of one group (equal texts, equal image bytes) always land in one split, so a model is
     never tested on an example it was trained on. `groups` (N,) ids in [0, G); `labels` (N,).
     """
     rng = np.random.RandomState(seed)
     first = pd.Series(np.arange(len(groups))).groupby(groups).first().to_numpy()  # first row of each group
+    if keys is not None:
+        return hashed_splits(np.asarray(keys, dtype=object)[first], fractions, seed)[groups]
     group_labels = np.asarray(labels, dtype=object)[first]
     sizes = np.bincount(groups)
     strata = pd.Series(group_labels).groupby(group_labels).indices.values() if stratify else [np.arange(len(first))]

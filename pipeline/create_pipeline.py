@@ -56,8 +56,8 @@ def writer_config(config: PipelineConfig, spec: TaskSpec) -> str:
     settings keep the ExampleGen cached."""
     raw = config.to_dict()
     sections = {s: raw[s] for s in spec.sections}
-    if spans.is_pattern(config.data):  # which spans to read, and how a series splits them
-        sections["spans"] = raw["spans"]
+    if spans.is_pattern(config.data):  # the pattern (its rows keep their splits), which spans, how a series splits them
+        sections.update(data=config.data, spans=raw["spans"])
     return json.dumps({"task": config.task, "seed": config.seed, **sections}, sort_keys=True)
 
 

@@ -1,6 +1,7 @@
 """Span patterns (data/spans.py): TFX's matching, the window a run reads, joining spans."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,3 +81,15 @@ def test_spans_settings_are_checked():
         SpansConfig(window=0).validate()
     with pytest.raises(ValueError, match="spans.split"):
         SpansConfig(split="time").validate()
+
+
+def test_rows_of_spans_keep_their_split_when_more_rows_arrive():
+    from data.splits import split_groups
+
+    keys = np.array([f"review {i}" for i in range(400)], dtype=object)
+    first = split_groups(np.arange(300), np.zeros(300), [0.7, 0.15, 0.15], True, 7, keys[:300])
+    grown = split_groups(np.arange(400), np.zeros(400), [0.7, 0.15, 0.15], True, 7, keys)
+    assert (grown[:300] == first).all()  # a permutation would have reshuffled them
+    shares = {s: float(np.mean(grown == s)) for s in ("train", "eval", "test")}
+    assert abs(shares["train"] - 0.7) < 0.08 and min(shares["eval"], shares["test"]) > 0.08
+    assert (split_groups(np.arange(300), np.zeros(300), [0.7, 0.15, 0.15], True, 8, keys[:300]) != first).any()

@@ -14,6 +14,7 @@ the curated schema's presence and string domain then stop the run at the Anomaly
 
 from components import examples_io
 from components.example_gen import Written
+from data import spans
 from data.config import PipelineConfig
 from data.splits import check_classes_in_train, subsample
 from tasks.text import features
@@ -21,11 +22,11 @@ from tasks.text import source as text_source
 from tasks.text.config import TextConfig
 
 
-def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) -> tuple[dict, int]:
+def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str, stable: bool = False) -> tuple[dict, int]:
     """Write one gzipped TFRecord file per split under `output_uri`; returns (counts per split,
     duplicate rows kept together)."""
     frame = subsample(text_source.read_texts(csv_path, text), text.max_examples, seed)
-    splits, duplicates = text_source.split_rows(frame, text, seed)
+    splits, duplicates = text_source.split_rows(frame, text, seed, stable)
     check_classes_in_train(frame[features.LABEL_KEY], splits, csv_path, text_source.UNSEEN_CLASS_REMEDY)
     counts = examples_io.write_frame(output_uri, frame, splits, lambda row: {
         features.TEXT_KEY: getattr(row, features.TEXT_KEY),
@@ -37,7 +38,8 @@ def write_splits(csv_path: str, text: TextConfig, seed: int, output_uri: str) ->
 
 def write_examples(config: PipelineConfig, csv_path: str, output_uri: str) -> Written:
     text = config.text
-    counts, duplicates = write_splits(csv_path, text, config.seed, output_uri)
+    # spans (data/spans.py): every row keeps its split as spans arrive
+    counts, duplicates = write_splits(csv_path, text, config.seed, output_uri, stable=spans.is_pattern(config.data))
     source = f"the CSV's split column '{text.split_column}'" if text.split_column else "a seeded split"
     kept = "" if text.split_column else ", each kept in one split"
     return Written(counts, "texts", {"duplicate_texts": duplicates},

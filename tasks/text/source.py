@@ -86,24 +86,30 @@ UNSEEN_CLASS_REMEDY = (
 )
 
 
+def duplicate_keys(texts: pd.Series) -> pd.Series:
+    """Each row's text after case and whitespace normalisation; a missing text is a key of its own."""
+    normalized = texts.fillna("").str.lower().str.split().str.join(" ")
+    return normalized.where(texts.notna(), "\0missing-" + pd.Series(range(len(texts)), index=texts.index).astype(str))
+
+
 def duplicate_groups(texts: pd.Series) -> np.ndarray:
     """A group id per row: rows whose texts are equal after case and whitespace normalisation
     share one; a missing text is a group of its own."""
-    normalized = texts.fillna("").str.lower().str.split().str.join(" ")
-    keys = normalized.where(texts.notna(), "\0missing-" + pd.Series(range(len(texts)), index=texts.index).astype(str))
-    return pd.factorize(keys)[0]
+    return pd.factorize(duplicate_keys(texts))[0]
 
 
-def split_rows(frame: pd.DataFrame, text: TextConfig, seed: int) -> tuple[np.ndarray, int]:
+def split_rows(frame: pd.DataFrame, text: TextConfig, seed: int, stable: bool = False) -> tuple[np.ndarray, int]:
     """(a split name per row, duplicate rows): the CSV's split column when configured, else a
     seeded permutation of duplicate groups cut by `split_fractions`, per class if stratified
-    (a group's class is its first row's). Duplicate rows: rows whose text an earlier row has."""
+    (a group's class is its first row's); `stable` (spans): a seeded hash of each text, so that
+    rows keep their split as spans arrive. Duplicate rows: rows whose text an earlier row has."""
     groups = duplicate_groups(frame[features.TEXT_KEY])
     duplicates = len(groups) - len(np.unique(groups))
     if text.split_column:
         return checked_split_column(frame[SPLIT_KEY], text.split_column), duplicates
     labels = frame[features.LABEL_KEY].fillna("").to_numpy()
-    return split_groups(groups, labels, text.split_fractions, text.stratify, seed), duplicates
+    keys = duplicate_keys(frame[features.TEXT_KEY]).to_numpy() if stable else None
+    return split_groups(groups, labels, text.split_fractions, text.stratify, seed, keys), duplicates
 
 
 def length_bucket(value: str | None, text: TextConfig) -> str:

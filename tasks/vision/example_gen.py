@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from components import examples_io
 from components.example_gen import Written
+from data import spans
 from data.config import PipelineConfig
 from data.folders import read_bytes
 from data.splits import check_classes_in_train, subsample
@@ -46,11 +47,11 @@ def image_features(encoded: bytes, label: str | None = None, file: str | None = 
     return values
 
 
-def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str) -> tuple[dict, int]:
+def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str, stable: bool = False) -> tuple[dict, int]:
     """Write one gzipped TFRecord file per split under `output_uri`; returns (counts per split,
     byte-identical duplicate files kept together)."""
     frame = subsample(vision_source.list_images(folder, vision), vision.max_examples, seed)
-    splits, duplicates = vision_source.split_rows(folder, frame, vision, seed)
+    splits, duplicates = vision_source.split_rows(folder, frame, vision, seed, stable)
     check_classes_in_train(frame["label"], splits, folder, vision_source.UNSEEN_CLASS_REMEDY)
     counts = examples_io.write_frame(
         output_uri, frame, splits, lambda row: image_features(read_bytes(folder, row.file), row.label, row.file)
@@ -60,7 +61,8 @@ def write_splits(folder: str, vision: VisionConfig, seed: int, output_uri: str) 
 
 def write_examples(config: PipelineConfig, folder: str, output_uri: str) -> Written:
     vision = config.vision
-    counts, duplicates = write_splits(folder, vision, config.seed, output_uri)
+    # spans (data/spans.py): every row keeps its split as spans arrive
+    counts, duplicates = write_splits(folder, vision, config.seed, output_uri, stable=spans.is_pattern(config.data))
     source = "its split folders" if vision.split_folders else "a seeded, stratified split"
     return Written(counts, "images", {"duplicate_images": duplicates},
                    f"Split by {source}; {duplicates} byte-identical duplicate(s).", stratify=features.LABEL_KEY)  # fmt: skip

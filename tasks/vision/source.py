@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from data import sources
-from data.folders import content_groups, relative_files
+from data.folders import content_groups, content_keys, relative_files
 from data.packages import package_file
 from data.splits import SPLITS, split_groups
 from tasks.vision.config import VisionConfig
@@ -103,14 +103,17 @@ def list_images(folder: str, vision: VisionConfig) -> pd.DataFrame:
     return frame
 
 
-def split_rows(folder: str, frame: pd.DataFrame, vision: VisionConfig, seed: int) -> tuple[np.ndarray, int]:
+def split_rows(folder: str, frame: pd.DataFrame, vision: VisionConfig, seed: int, stable: bool = False) -> tuple[np.ndarray, int]:
     """(a split name per row, duplicate files): the split folders when configured, else a seeded,
-    stratified permutation in which byte-identical images stay together."""
-    groups = content_groups(folder, frame["file"])
+    stratified permutation in which byte-identical images stay together; `stable` (spans): a
+    seeded hash of each image's bytes, so that images keep their split as spans arrive."""
+    keys = content_keys(folder, frame["file"])
+    groups = content_groups(folder, frame["file"], keys)
     duplicates = len(groups) - len(np.unique(groups))
     if vision.split_folders:
         return frame["split"].to_numpy(dtype=object), duplicates
-    return split_groups(groups, frame["label"].to_numpy(), vision.split_fractions, vision.stratify, seed), duplicates
+    return split_groups(groups, frame["label"].to_numpy(), vision.split_fractions, vision.stratify, seed,
+                        keys if stable else None), duplicates  # fmt: skip
 
 
 # check_classes_in_train's advice for an image folder.
