@@ -140,7 +140,8 @@ def random_search(
     train: tf.data.Dataset,
     evaluation: tf.data.Dataset,
 ) -> TunerFnResult:
-    """KerasTuner random search (the defaults first) within `config.tuner`'s budget (trials, epochs, steps)."""
+    """KerasTuner random search (the defaults first) within `config.tuner`'s budget (trials, epochs,
+    steps). With one trial the defaults are the answer whatever they score: it trains one step."""
     tuner = ProgressTuner(
         oracle=DefaultsFirstOracle(objective=objective, max_trials=config.tuner.max_trials, seed=config.seed),
         hypermodel=build,
@@ -148,11 +149,15 @@ def random_search(
         project_name=config.task,
         overwrite=True,
     )
+    epochs, steps = config.tuner.epochs, config.tuner.steps_per_epoch
+    if config.tuner.max_trials == 1:  # one trial, the defaults: there is nothing to choose, so one step will do
+        print("Tuner: max_trials 1: the search space's defaults, trained for one step only (nothing to compare)")
+        epochs, steps = 1, 1
     fit_kwargs = {
         "x": train,
         "validation_data": evaluation,
-        "epochs": config.tuner.epochs,
-        "steps_per_epoch": config.tuner.steps_per_epoch,
+        "epochs": epochs,
+        "steps_per_epoch": steps,
         "verbose": 2,
     }
     return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
