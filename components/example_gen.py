@@ -113,7 +113,9 @@ def ExampleGen(
         written = write_examples(config, joined if chosen else source, examples.uri)
     splits = list(SPLITS)
     if written.gate_split:
-        written.counts.update(examples_io.carve_gate(examples.uri, written.ordered, written.purge, config.seed, written.stratify))
+        written.counts.update(examples_io.carve_gate(
+            examples.uri, written.ordered, written.purge, config.seed, written.stratify, stable=bool(chosen)
+        ))  # fmt: skip
         splits.append(GATE_SPLIT)
     examples_io.describe(examples, splits, source, written.counts, written.unit)
     if chosen:

@@ -15,7 +15,7 @@ from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 
-from data.splits import GATE_FRACTION, GATE_SPLIT, SPLITS
+from data.splits import GATE_FRACTION, GATE_SPLIT, SPLITS, hashed_unit
 
 SPLIT_FILE = "data_tfrecord-00000-of-00001.gz"
 
@@ -53,13 +53,17 @@ def _first_value(record: bytes, key: str):
     return values[0] if values else None
 
 
-def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, stratify: str | None = None) -> dict[str, int]:
+def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, stratify: str | None = None,
+               stable: bool = False) -> dict[str, int]:  # fmt: skip
     """Cut the written eval split into `eval` (selection) and `eval_gate` (the paired gate's), GATE_FRACTION
     of it for the gate: for `ordered` examples (forecast windows in time order) the later part, after
     dropping `purge` windows at the cut whose targets overlap the selection part's; otherwise a seeded
     random part, drawn within each value of the feature `stratify` (the label) when given so that
     both parts keep the eval split's class balance, each part keeping the file order. Returns the
-    two parts' counts. Too small a part is not an error here: data validation names what is wrong with such data first, and the Evaluator
+    two parts' counts. `stable` (data that arrive as spans): an example goes to the gate by a seeded
+    hash of its content instead, so that it stays in its part as spans arrive, and a model kept on
+    the selection part is never judged on it later (class balance then holds in expectation only).
+    Too small a part is not an error here: data validation names what is wrong with such data first, and the Evaluator
     refuses a gate part too small to judge on."""
     records = read_split(output_uri, "eval")
     n = len(records)
@@ -68,6 +72,10 @@ def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, st
     if ordered:
         gate = set(range(n - size, n))
         selection = records[: n - size - purge]
+    elif stable:
+        content = [tf.train.Example.FromString(r).SerializeToString(deterministic=True) for r in records]
+        gate = {i for i, key in enumerate(content) if hashed_unit(key, seed) < GATE_FRACTION}
+        selection = [r for i, r in enumerate(records) if i not in gate]
     else:
         rng = np.random.default_rng(seed)
         groups: dict = {}

@@ -1,5 +1,5 @@
 """Warm start: the Trainer's weights kept beside its serving model, and restored into a later
-run's model when they fit (`trainer.warm_start`, issue 31).
+run's model when they fit (`trainer.warm_start`).
 
 `save` writes `<Model artifact>/warm_start/weights.npz` (the arrays of `model.weights`, in
 order) and `manifest.json` (each weight's path and shape, and a fingerprint of the transform

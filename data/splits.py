@@ -34,12 +34,18 @@ def checked_split_column(values: pd.Series, column: str) -> np.ndarray:
     return values.to_numpy(dtype=object)
 
 
+def hashed_unit(key: str | bytes, seed: int) -> float:
+    """A number in [0, 1) that depends on `key` and `seed` alone (a seeded hash)."""
+    data = key if isinstance(key, bytes) else str(key).encode()
+    return int(hashlib.sha256(f"{seed}\0".encode() + data).hexdigest()[:15], 16) / 16**15
+
+
 def hashed_splits(keys, fractions: list[float], seed: int) -> np.ndarray:
     """A split name per key from a seeded hash of the key alone: a row keeps its split however
     many rows arrive after it. Data that arrive as spans (data/spans.py) are split this way: a
     permutation of all rows would move rows a deployed model was trained on into the new eval
     split, and its comparison with the candidate would flatter it."""
-    buckets = np.array([int(hashlib.sha256(f"{seed}\0{key}".encode()).hexdigest()[:15], 16) / 16**15 for key in keys])
+    buckets = np.array([hashed_unit(key, seed) for key in keys])
     return np.array(SPLITS, dtype=object)[np.minimum(np.searchsorted(np.cumsum(fractions), buckets, side="right"), 2)]
 
 

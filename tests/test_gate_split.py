@@ -44,3 +44,18 @@ def test_a_stratified_cut_keeps_each_class_in_proportion(tmp_path):
     for split in ("eval", GATE_SPLIT):
         kept = examples_io.first_strings(examples_io.read_split(str(tmp_path), split), "label")
         assert (kept.count("a"), kept.count("b")) == (12, 6)  # 2:1, as in the whole eval split
+
+
+def test_a_stable_cut_keeps_each_example_in_its_part_as_more_examples_arrive(tmp_path):
+    """Spans: an example the selection part held (a deployed model was kept on it) never moves to the gate."""
+    _write_eval(tmp_path / "first", 200)
+    _write_eval(tmp_path / "grown", 300)  # the same 200 examples, then 100 new ones
+    for name in ("first", "grown"):
+        examples_io.carve_gate(str(tmp_path / name), ordered=False, seed=3, stratify="i", stable=True)
+    first_gate, grown_gate = set(_ids(tmp_path / "first", GATE_SPLIT)), set(_ids(tmp_path / "grown", GATE_SPLIT))
+    assert grown_gate & set(range(200)) == first_gate
+    assert 0.4 < len(grown_gate) / 300 < 0.6  # half in expectation
+    unstable = tmp_path / "unstable"
+    _write_eval(unstable, 300)
+    examples_io.carve_gate(str(unstable), ordered=False, seed=3)
+    assert set(_ids(unstable, GATE_SPLIT)) & set(range(200)) != first_gate  # what the stable cut prevents

@@ -8,7 +8,6 @@ pipeline reruns on the same spans as day 2: every component is taken from cache.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
