@@ -74,7 +74,8 @@ def failure(output: str) -> str:
 
 
 def outcome(metadata_path: str, task: str, returncode: int, output: str) -> dict:
-    """What the day's run decided: {blessed, verdict, pushed, spans}, from its ML Metadata."""
+    """What the day's run decided: {blessed, verdict, pushed, spans, evidence (the gate's comparisons
+    in words, with their intervals)}, from its ML Metadata."""
     report = inspect_mlmd.collect(metadata_path, task=task)
     states = {c["node"]: c["state"] for c in report["components"]}
     read = next((a["properties"].get(spans.SPANS_PROPERTY) for a in report["artifacts"] if a["node"] == "ExampleGen"), None)
@@ -83,10 +84,12 @@ def outcome(metadata_path: str, task: str, returncode: int, output: str) -> dict
     if returncode != 0:
         failed = next((node for node, state in states.items() if state == "FAILED"), None)
         where = f"validation ({failed})" if failed in VALIDATION_NODES else (failed or "the start")
-        return {"blessed": False, "pushed": False, "spans": found, "verdict": f"stopped at {where}: {failure(output)}"}
+        return {"blessed": False, "pushed": False, "spans": found, "verdict": f"stopped at {where}: {failure(output)}",
+                "evidence": []}  # fmt: skip
     decision = report["evaluation"] or {}
     return {"blessed": bool(decision.get("blessed")), "pushed": pushed, "spans": found,
-            "verdict": decision.get("why", "no evaluation")}  # fmt: skip
+            "verdict": decision.get("why", "no evaluation"),
+            "evidence": [*decision.get("gate_lines", []), *filter(None, [decision.get("statement")])]}  # fmt: skip
 
 
 def run_day(args: argparse.Namespace, pattern: str, runs_dir: str, log: pathlib.Path) -> tuple[int, str]:
@@ -138,6 +141,7 @@ def simulate(args: argparse.Namespace, config: PipelineConfig) -> list[dict]:
             "day": day, "spans": result["spans"], "served_version": served(runs.serving_dir)[0], "blessed": result["blessed"],
             "pushed": result["pushed"], "verdict": result["verdict"], **{key: None for key in sim.ERROR_KEYS},
             "deployed_unchanged": (folder_hash(folder) == before) if folder and not result["pushed"] else None,
+            "evidence": result["evidence"],  # each comparison of the gate, with its interval
             "seconds": round(time.perf_counter() - clock, 1),
         }  # fmt: skip
         if args.drift_day and day >= args.drift_day:
