@@ -59,11 +59,18 @@ def write(writer: str, config: PipelineConfig, source: str, output_uri: str) -> 
     """Run a task's writer (dotted path) on `source`; `make schema` calls it too. A writer's
     module imports its task's config module, so that a fresh process (a Beam worker, a
     Kubeflow container) knows the task's config sections once the writer is loaded."""
-    if data_spans.is_pattern(source):
-        with tempfile.TemporaryDirectory(prefix="spans-") as directory:
-            joined, config, _ = join_spans(writer, config, source, directory)
-            return load_function(writer)(config, joined, output_uri)
-    return load_function(writer)(config, source, output_uri)
+    return write_spans(writer, config, source, output_uri)[0]
+
+
+def write_spans(writer: str, config: PipelineConfig, source: str, output_uri: str) -> tuple[Written, PipelineConfig, list]:
+    """(what the writer wrote, the config it wrote with, the spans read): `source` itself, or of a
+    span pattern the window of spans `config.spans` selects, joined into one source first."""
+    chosen = []
+    with tempfile.TemporaryDirectory(prefix="spans-") as directory:
+        if data_spans.is_pattern(source):
+            source, config, chosen = join_spans(writer, config, source, directory)
+            print(f"ExampleGen: spans {data_spans.numbers(chosen)}")
+        return load_function(writer)(config, source, output_uri), config, chosen
 
 
 def join_spans(writer: str, config: PipelineConfig, pattern: str, directory: str):
@@ -103,14 +110,9 @@ def ExampleGen(
     """Writes `source` (a CSV or a folder) as `examples` with `writer`, per `task_config`
     (the config's JSON: only what the writer reads, so that training settings keep it cached)."""
     del data_fingerprint, source_fingerprint  # only part of the cache key
-    write_examples = load_function(writer)  # first: the task's modules register its config sections
+    load_function(writer)  # first: the task's modules register its config sections
     config = PipelineConfig.from_dict(json.loads(task_config))
-    chosen = []
-    with tempfile.TemporaryDirectory(prefix="spans-") as directory:
-        if data_spans.is_pattern(source):
-            joined, config, chosen = join_spans(writer, config, source, directory)
-            print(f"ExampleGen: spans {data_spans.numbers(chosen)} of {source}")
-        written = write_examples(config, joined if chosen else source, examples.uri)
+    written, config, chosen = write_spans(writer, config, source, examples.uri)
     splits = list(SPLITS)
     if written.gate_split:
         written.counts.update(examples_io.carve_gate(
