@@ -125,3 +125,27 @@ def test_examples_carry_the_encoded_bytes(tmp_path):
     file = example.features.feature[features.FILE_KEY].bytes_list.value[0].decode()
     assert example.features.feature[features.IMAGE_KEY].bytes_list.value[0] == (folder / file).read_bytes()
     assert example.features.feature[features.IMAGE_HEIGHT_KEY].int64_list.value[0] == SIZE
+
+
+def test_folder_spans_are_written_as_one_folder_and_each_image_keeps_its_split(tmp_path):
+    """Images arriving as span folders (`images-{SPAN}/<class>/*.png`): every span's images are
+    written, and an image's split does not change when a later span arrives."""
+    from components import example_gen, examples_io
+    from pipeline.config import load_config
+
+    for span, seed in ((1, 0), (2, 1)):
+        write_folder(tmp_path / f"images-{span}", per_class=12, seed=seed)
+    pattern = str(tmp_path / "images-{SPAN}")
+    settings = ["vision.image_size=[16, 16]", "vision.split_fractions=[0.5, 0.25, 0.25]"]
+
+    def files_by_split(window: int) -> dict[str, set]:
+        config = load_config("vision", data=pattern, overrides=[*settings, f"spans.window={window}", "spans.until=null"])
+        out = tmp_path / f"out{window}"
+        written = example_gen.write("tasks.vision.example_gen.write_examples", config, pattern, str(out))
+        assert sum(written.counts.values()) == 24 * (1 if window == 1 else 2)
+        return {s: {tf.train.Example.FromString(r).features.feature[features.IMAGE_KEY].bytes_list.value[0]
+                    for r in examples_io.read_split(str(out), s)} for s in ("train", "eval", "test")}  # fmt: skip
+
+    both, newest = files_by_split(2), files_by_split(1)  # spans 1 and 2; span 2 alone
+    for split in ("train", "eval", "test"):
+        assert newest[split] <= both[split]  # span 2's images are in the same split either way
