@@ -294,6 +294,7 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     if config.trainer.steps_per_execution is not None:
         model.steps_per_execution = config.trainer.steps_per_execution
     warm_started, warm_reason = try_warm_start(model, train, config, warm_from)
+    epochs = config.trainer.warm_start_epochs if warm_started and config.trainer.warm_start_epochs else config.trainer.epochs
     initial = model.evaluate(evaluation, verbose=0, return_dict=True)
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
     clock = train_profile.EpochClock()
@@ -301,9 +302,9 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     history = model.fit(
         train,
         validation_data=evaluation,
-        epochs=config.trainer.epochs,
+        epochs=epochs,
         verbose=2,
-        callbacks=[keep, scores, Progress("Trainer", config.trainer.epochs), clock,
+        callbacks=[keep, scores, Progress("Trainer", epochs), clock,
                    keras.callbacks.TensorBoard(log_dir=log_dir)],  # fmt: skip
     )
     if config.trainer.profile and model_uri is not None:  # after training: the model is unchanged by it

@@ -41,7 +41,7 @@ from pipeline import inspect_mlmd
 from pipeline.config import load_config
 from reporting.simulation import SIMULATION_DIR, TIMELINE
 
-SETTINGS = ["trainer.warm_start=true", "tuner.max_trials=1"]
+SETTINGS = ["trainer.warm_start=true", "trainer.warm_start_epochs=3", "tuner.max_trials=1"]
 VALIDATION_NODES = ("StatisticsGen", "ExampleValidator", "AnomalyGate")
 
 

@@ -150,3 +150,17 @@ def test_a_model_that_builds_on_its_first_call_is_built_from_one_batch_then_rest
     done, why = training.try_warm_start(lazy, data, _config(True), (str(tmp_path / "model" / "Format-Serving"), graph))
     assert done, why
     np.testing.assert_allclose(lazy.predict(x, verbose=0), blessed.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+def test_a_warm_started_fit_runs_warm_start_epochs_and_a_cold_one_all_of_its_epochs(tmp_path):
+    graph = _transform_graph(tmp_path / "graph", [])
+    x, y = _data()
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    warm_start.save(_model(seed=1), str(tmp_path / "blessed"), graph)
+    runs = {}
+    for name, base in (("warm", str(tmp_path / "blessed" / "Format-Serving")), ("cold", None)):
+        config = _config(True)
+        config.trainer.warm_start_epochs = 1
+        runs[name] = training.fit(_model(seed=2), data, data, config, str(tmp_path / f"logs_{name}"),
+                                  str(tmp_path / name), warm_from=(base, graph))  # fmt: skip
+    assert len(runs["warm"].epoch) == 1 and len(runs["cold"].epoch) == 3  # the cold one: trainer.epochs
