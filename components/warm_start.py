@@ -103,8 +103,16 @@ def _vocabulary_change(saved: dict | None, current: dict | None) -> str | None:
             f"fingerprint {saved['sha256'][:12]} -> {current['sha256'][:12]})")  # fmt: skip
 
 
+def kept(model: keras.Model) -> set[int]:
+    """ids of the weights a warm start leaves as built: those of the layers the model names in
+    its `warm_start_keeps` (a patch forecaster's linear path, this run's ridge fit)."""
+    names = getattr(model, "warm_start_keeps", ())
+    return {id(w) for name in names for w in model.get_layer(name).weights}
+
+
 def restore(model: keras.Model, base_model: str | None, transform_graph_path: str | None) -> tuple[bool, str]:
-    """Load the blessed model's warm-start weights into the built `model` when they fit.
+    """Load the blessed model's warm-start weights into the built `model` when they fit (all but
+    those of the layers it names in `warm_start_keeps`, which keep their built values).
 
     (True, "warm start from <folder>: N weights"), or (False, why not): no blessed model, no
     warm-start files, another vocabulary, the first weight whose shape differs, or the error a
@@ -129,7 +137,11 @@ def restore(model: keras.Model, base_model: str | None, transform_graph_path: st
         for array, weight in zip(arrays, model.weights, strict=True):
             if tuple(array.shape) != tuple(weight.shape):  # the file disagrees with its own manifest
                 return False, f"{WEIGHTS_FILE} holds shape {array.shape} for {weight.path}, which its manifest does not"
-        model.set_weights(arrays)  # checks every shape before it assigns any
+        keep = kept(model)
+        built = model.get_weights()
+        model.set_weights([own if id(w) in keep else array
+                           for w, own, array in zip(model.weights, built, arrays, strict=True)])  # fmt: skip
     except Exception as error:  # a corrupt or unreadable file: train from scratch, saying why
         return False, f"the warm-start weights in {source} could not be read ({type(error).__name__}: {error})"
-    return True, f"warm start from {model_folder(base_model)}: {len(arrays)} weights"
+    left = f" ({len(keep)} kept as built: {', '.join(model.warm_start_keeps)})" if keep else ""
+    return True, f"warm start from {model_folder(base_model)}: {len(arrays) - len(keep)} weights{left}"

@@ -164,3 +164,21 @@ def test_a_warm_started_fit_runs_warm_start_epochs_and_a_cold_one_all_of_its_epo
         runs[name] = training.fit(_model(seed=2), data, data, config, str(tmp_path / f"logs_{name}"),
                                   str(tmp_path / name), warm_from=(base, graph))  # fmt: skip
     assert len(runs["warm"].epoch) == 1 and len(runs["cold"].epoch) == 3  # the cold one: trainer.epochs
+
+
+def test_layers_a_model_keeps_stay_as_built_and_the_rest_is_warm(tmp_path):
+    """A patch forecaster keeps its linear path (this run's ridge) and warm-starts the rest."""
+    graph = _transform_graph(tmp_path / "graph", [])
+    warm_start.save(_model(seed=1), str(tmp_path / "blessed"), graph)
+    blessed = _model(seed=1).get_weights()
+    model = _model(seed=2)
+    own = model.get_weights()
+    model.warm_start_keeps = (model.layers[-1].name,)  # the output layer stays as built
+    done, why = warm_start.restore(model, str(tmp_path / "blessed" / "Format-Serving"), graph)
+    assert done and "2 weights (2 kept as built" in why, why
+    after = model.get_weights()
+    for index in (0, 1):  # the hidden layer: the blessed model's
+        np.testing.assert_array_equal(after[index], blessed[index])
+    for index in (2, 3):  # the output layer: its own initial values
+        np.testing.assert_array_equal(after[index], own[index])
+    assert not np.array_equal(own[0], blessed[0])  # the two starts differ, so the check means something
