@@ -52,6 +52,7 @@ SEQ_MODULO = 100_000  # 5 digits
 
 # Why instances were dropped (the `reason` label of serving_request_log_dropped_total).
 QUEUE_FULL, WRITE_ERROR, ENCODE_ERROR, TOO_LARGE = "queue_full", "write_error", "encode_error", "too_large"
+REASONS = (QUEUE_FULL, WRITE_ERROR, ENCODE_ERROR, TOO_LARGE)
 
 
 def folder(task_dir) -> str:
@@ -296,7 +297,8 @@ class RequestLog:
             pass
 
     def _drop(self, reason: str, count: int) -> None:
-        self.dropped = {**self.dropped, reason: self.dropped.get(reason, 0) + count}
+        with self._lock:  # the request path and the writer thread both drop
+            self.dropped = {**self.dropped, reason: self.dropped.get(reason, 0) + count}
         if self.on_dropped:
             self.on_dropped(reason, count)
 

@@ -37,7 +37,7 @@ from tensorflow.core.framework import types_pb2
 from components.export import RAW_SIGNATURE, SERVING_SIGNATURE
 from serving import rest_codec
 from serving.model_repository import ModelRepository
-from serving.request_log import KEY, RequestLog, take_keys
+from serving.request_log import KEY, REASONS, RequestLog, take_keys
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a larger request is refused with a 400
 WORKERS = 4  # concurrent model calls
@@ -75,6 +75,8 @@ class Metrics:
         """Count what `log` writes and drops (instances), and show its queue when scraped."""
         log.on_written = self.log_written.inc
         log.on_dropped = lambda reason, count: self.log_dropped.labels(reason).inc(count)
+        for reason in REASONS:  # each at 0 from the start, so an alert on its rate sees the series
+            self.log_dropped.labels(reason)
         self.log_pending.set_function(lambda: log.pending)
 
     def watch(self, repository: ModelRepository) -> None:

@@ -148,11 +148,12 @@ def metrics(base: str) -> dict[tuple[str, tuple], float]:
     return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in text_string_to_metric_families(text) for s in f.samples}
 
 
-def logged_after(folder: str, count: int, timeout: float = 10.0) -> list[tf.train.Example]:
+def counted(base: str, name: str, labels: tuple, at_least: float, timeout: float = 10.0) -> float:
+    """The metric once it reaches `at_least` (the writer thread counts after the answer is sent), or at the timeout."""
     deadline = time.time() + timeout
-    while len(found := request_log.read(folder)) < count and time.time() < deadline:
+    while (value := metrics(base).get((name, labels), 0.0)) < at_least and time.time() < deadline:
         time.sleep(0.05)
-    return found
+    return value
 
 
 def test_the_server_logs_predictions_with_their_keys(tmp_path):
@@ -169,8 +170,9 @@ def test_the_server_logs_predictions_with_their_keys(tmp_path):
         assert raw_columnar.json() == {"outputs": [[6.0]]}
         bad = predict(base, {"instances": [{FEATURE: [1, 2, 3], "key": [1]}]})
         assert bad.status_code == 400 and "'key' must be a string or an integer" in bad.json()["error"]
-        logged = logged_after(folder, 5)
-        assert metrics(base)[("serving_request_log_written_total", ())] == 5
+        assert counted(base, "serving_request_log_written_total", (), 5) == 5
+        logged = request_log.read(folder)
+        assert metrics(base)[("serving_request_log_dropped_total", (("reason", "queue_full"),))] == 0  # there, at 0
     by_key = {values(e, "__key__")[0]: e for e in logged}
     assert set(by_key) >= {b"row-1", b"row-2", b"ex-1"} and len(by_key) == 5
     assert values(by_key[b"row-2"], FEATURE) == pytest.approx([0, 0, 1])
@@ -186,8 +188,5 @@ def test_a_server_whose_log_cannot_write_still_answers(tmp_path):
         for _ in range(3):
             response = httpx.post(f"{base}/v1/models/{NAME}:predict", json={"instances": [{FEATURE: [1, 2, 3], "key": "k"}]})
             assert response.status_code == 200 and response.json() == {"predictions": [[12.0]]}
-        deadline = time.time() + 10
-        while metrics(base).get(("serving_request_log_dropped_total", (("reason", "write_error"),)), 0) < 3:
-            assert time.time() < deadline, metrics(base)
-            time.sleep(0.05)
+        assert counted(base, "serving_request_log_dropped_total", (("reason", "write_error"),), 3) == 3
         assert metrics(base)[("serving_request_log_written_total", ())] == 0
