@@ -194,7 +194,9 @@ class PredictHandler(Handler):
             return self.fail(400, f"unknown signature_name '{signature}' (available: {sorted(current.signatures)})")
         try:
             body, keys = take_keys(body, current.input_specs(signature))  # the model never sees a key
-            inputs, form, _ = rest_codec.parse_request(body, current.input_specs(signature))
+            inputs, form, batch = rest_codec.parse_request(body, current.input_specs(signature))
+            if keys is not None and len(keys) != batch:
+                raise rest_codec.RequestError(f"{len(keys)} keys for {batch} instances: give one key per instance")
             loop = asyncio.get_running_loop()
             outputs = await loop.run_in_executor(self.pool, lambda: current.signatures[signature](**inputs))
         except rest_codec.RequestError as error:

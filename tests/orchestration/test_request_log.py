@@ -170,6 +170,8 @@ def test_the_server_logs_predictions_with_their_keys(tmp_path):
         assert raw_columnar.json() == {"outputs": [[6.0]]}
         bad = predict(base, {"instances": [{FEATURE: [1, 2, 3], "key": [1]}]})
         assert bad.status_code == 400 and "'key' must be a string or an integer" in bad.json()["error"]
+        short = predict(base, {"inputs": {FEATURE: [[1, 2, 3], [1, 1, 1]], "key": ["only-one"]}})
+        assert short.status_code == 400 and "1 keys for 2 instances" in short.json()["error"]
         assert counted(base, "serving_request_log_written_total", (), 5) == 5
         logged = request_log.read(folder)
         assert metrics(base)[("serving_request_log_dropped_total", (("reason", "queue_full"),))] == 0  # there, at 0
