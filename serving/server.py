@@ -7,12 +7,16 @@ version the Pusher writes later replaces it without dropping a request
 - GET  /v1/models/<name>[/versions/<v>]/metadata   signatures, inputs and outputs
 - POST /v1/models/<name>[/versions/<v>]:predict    row (`instances`) or columnar (`inputs`)
 and /healthz (200 with the version served; 503 and the reason when none is) and /metrics
-(Prometheus text format: request count and latency, the version served, and warm-up
-failures per version: a version that fails warm-up is not served).
+(Prometheus text format: request count and latency, the version served, warm-up
+failures per version: a version that fails warm-up is not served, and what the request log
+wrote and dropped).
 `signature_name` picks a signature: `serving_default` takes serialized tf.Examples
 (`{"b64": ...}`), `predict_raw` takes the raw features as plain JSON values. Without
 `signature_name`, a request whose inputs are exactly the raw features goes to
 `predict_raw`; anything else to `serving_default`, as in TF Serving.
+An instance may carry a `key` field: it is not passed to the model, and names the instance
+in the request log (serving/request_log.py: a sample of the predictions, written off the
+request path; a request without keys is served exactly as TF Serving would).
 Served by Tornado; predictions run on a thread pool so slow requests do not block others.
 Bad requests get HTTP 400 and `{"error": "..."}`, never a crash.
 """
@@ -33,6 +37,7 @@ from tensorflow.core.framework import types_pb2
 from components.export import RAW_SIGNATURE, SERVING_SIGNATURE
 from serving import rest_codec
 from serving.model_repository import ModelRepository
+from serving.request_log import KEY, REASONS, RequestLog, take_keys
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a larger request is refused with a 400
 WORKERS = 4  # concurrent model calls
@@ -55,6 +60,24 @@ class Metrics:
         self.served_version = prometheus_client.Gauge(
             "serving_model_version", "The version being served (0: none)", registry=self.registry
         )
+        self.log_written = prometheus_client.Counter(
+            "serving_request_log_written", "Predicted instances written to the request log", registry=self.registry
+        )
+        self.log_dropped = prometheus_client.Counter(
+            "serving_request_log_dropped", "Sampled instances not written to the request log, by reason", ["reason"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.log_pending = prometheus_client.Gauge(
+            "serving_request_log_pending", "Instances waiting for the request log's writer", registry=self.registry
+        )
+
+    def watch_log(self, log: RequestLog) -> None:
+        """Count what `log` writes and drops (instances), and show its queue when scraped."""
+        log.on_written = self.log_written.inc
+        log.on_dropped = lambda reason, count: self.log_dropped.labels(reason).inc(count)
+        for reason in REASONS:  # each at 0 from the start, so an alert on its rate sees the series
+            self.log_dropped.labels(reason)
+        self.log_pending.set_function(lambda: log.pending)
 
     def watch(self, repository: ModelRepository) -> None:
         """Report `repository`: its failed versions as they fail, the served version when scraped."""
@@ -65,8 +88,8 @@ class Metrics:
 class Handler(tornado.web.RequestHandler):
     endpoint = "other"
 
-    def initialize(self, name: str, repository: ModelRepository, metrics: Metrics, pool) -> None:
-        self.name, self.repository, self.metrics, self.pool = name, repository, metrics, pool
+    def initialize(self, name: str, repository: ModelRepository, metrics: Metrics, pool, log: RequestLog | None) -> None:
+        self.name, self.repository, self.metrics, self.pool, self.log = name, repository, metrics, pool, log
 
     def fail(self, code: int, message: str) -> None:
         self.set_status(code)
@@ -138,15 +161,17 @@ def request_input_names(body) -> set[str]:
         return set()
     instances, inputs = body.get("instances"), body.get("inputs")
     if isinstance(instances, list) and instances and isinstance(instances[0], dict):
-        return set(instances[0]) - {"b64"}
+        return set(instances[0]) - {"b64"}  # with a `key` when the client sent one
     return set(inputs) if isinstance(inputs, dict) else set()
 
 
 def default_signature(body, current) -> str:
     """`serving_default` (tf.Examples), unless the request names exactly the raw features:
     then `predict_raw`, so a JSON client can send `{"instances": [{"text": "..."}]}` as is."""
-    names = request_input_names(body)
-    if RAW_SIGNATURE in current.signatures and names and names == set(current.input_specs(RAW_SIGNATURE)):
+    if RAW_SIGNATURE not in current.signatures:
+        return SERVING_SIGNATURE
+    names, raw = request_input_names(body), set(current.input_specs(RAW_SIGNATURE))
+    if names and (names == raw or names - {KEY} == raw):  # an instance's `key` names it, it is no input
         return RAW_SIGNATURE
     return SERVING_SIGNATURE
 
@@ -168,7 +193,10 @@ class PredictHandler(Handler):
         if signature not in current.signatures:
             return self.fail(400, f"unknown signature_name '{signature}' (available: {sorted(current.signatures)})")
         try:
-            inputs, form, _ = rest_codec.parse_request(body, current.input_specs(signature))
+            body, keys = take_keys(body, current.input_specs(signature))  # the model never sees a key
+            inputs, form, batch = rest_codec.parse_request(body, current.input_specs(signature))
+            if keys is not None and len(keys) != batch:
+                raise rest_codec.RequestError(f"{len(keys)} keys for {batch} instances: give one key per instance")
             loop = asyncio.get_running_loop()
             outputs = await loop.run_in_executor(self.pool, lambda: current.signatures[signature](**inputs))
         except rest_codec.RequestError as error:
@@ -177,6 +205,8 @@ class PredictHandler(Handler):
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             return self.fail(400, f"the model could not run this input: {first[:500]}")
         self.finish(rest_codec.format_response(outputs, form))
+        if self.log is not None:  # after the answer is sent; only queued here (never raises)
+            self.log.submit(inputs, outputs, current.version, keys)
 
 
 class HealthHandler(Handler):
@@ -207,8 +237,8 @@ class NotFound(Handler):
         self.fail(404, f"no such endpoint: {self.request.method} {self.request.path}")
 
 
-def make_app(name: str, repository: ModelRepository, metrics: Metrics, pool) -> tornado.web.Application:
-    args = {"name": name, "repository": repository, "metrics": metrics, "pool": pool}
+def make_app(name: str, repository: ModelRepository, metrics: Metrics, pool, log: RequestLog | None = None):
+    args = {"name": name, "repository": repository, "metrics": metrics, "pool": pool, "log": log}
     model = r"/v1/models/([^/:]+)(?:/versions/([^/:]+))?"
     return tornado.web.Application(
         [
@@ -224,20 +254,25 @@ def make_app(name: str, repository: ModelRepository, metrics: Metrics, pool) -> 
 
 
 class Server:
-    """The server on its own event-loop thread: `start()` returns once it listens; `stop()` ends it."""
+    """The server on its own event-loop thread: `start()` returns once it listens; `stop()` ends it.
+    With a `request_log` (serving/request_log.py), a sample of the predictions is logged and counted."""
 
-    def __init__(self, name: str, serving_dir: str, host: str = "127.0.0.1", port: int = 8501, poll_seconds: float = 1.0):
+    def __init__(self, name: str, serving_dir: str, host: str = "127.0.0.1", port: int = 8501, poll_seconds: float = 1.0,
+                 request_log: RequestLog | None = None):  # fmt: skip
         self.name, self.host, self.port = name, host, port
         self.repository = ModelRepository(serving_dir, poll_seconds)
         self.metrics = Metrics()
         self.metrics.watch(self.repository)
+        self.request_log = request_log
+        if request_log is not None:
+            self.metrics.watch_log(request_log)
         self.pool = concurrent.futures.ThreadPoolExecutor(WORKERS)
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         async def serve():
-            app = make_app(self.name, self.repository, self.metrics, self.pool)
+            app = make_app(self.name, self.repository, self.metrics, self.pool, self.request_log)
             server = tornado.httpserver.HTTPServer(app, max_body_size=8 * MAX_BODY_BYTES)
             sockets = tornado.netutil.bind_sockets(self.port, self.host)
             self.port = sockets[0].getsockname()[1]  # the real port when 0 was asked
@@ -252,6 +287,8 @@ class Server:
 
     def start(self) -> Server:
         self.repository.start()  # the newest version, loaded and warmed up, before the first request
+        if self.request_log is not None:
+            self.request_log.start()
         self._thread.start()
         self._ready.wait()
         return self
@@ -261,3 +298,5 @@ class Server:
         self._thread.join(timeout=10)
         self.repository.stop()
         self.pool.shutdown(wait=False)
+        if self.request_log is not None:
+            self.request_log.stop()  # what is queued is written
