@@ -44,8 +44,9 @@ help:
 	@echo "make run-local [TASK=timeseries|text|vision|speech|decision] [DATA=...] [CONFIG=...]   the pipeline"
 	@echo "make test                                                                     the tests"
 	@echo "then: make inspect | report | predict | serve (docs/inspect-and-report.md, docs/serving.md)"
+	@echo "      make predict-batch [DATA=...] [OUT=preds.csv|.jsonl] [LAST=1]   score a whole file on Beam (docs/serving.md)"
 
-.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict compile submit schedule inspect report lock clean
+.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict predict-batch compile submit schedule inspect report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -100,6 +101,14 @@ deploy: $(STAMP)
 # A task's own options (TEXT=, FILE=, RETURN=...) are make variables it reads itself (its TaskSpec).
 predict: $(STAMP)
 	$(QUIET) pipeline.predict $(RUN_ARGS)
+
+# Score a whole file with the pushed model on Beam (pipeline/predict_batch.py): one row per input
+# (its key, the prediction, the model version) to OUT (.csv or .jsonl; default
+# OUTPUT_DIR/<task>/predictions/<version>.csv), bad inputs to <OUT>.errors.csv; LAST=1: the last input only.
+OUT        ?=
+LAST       ?=
+predict-batch: $(STAMP)
+	$(QUIET) pipeline.predict_batch $(RUN_ARGS) $(if $(OUT),--out $(OUT)) $(if $(LAST),--last) $(PROFILE_ARGS)
 
 PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
 

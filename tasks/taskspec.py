@@ -58,6 +58,9 @@ class TaskSpec:
     # -- what users see after a run ------------------------------------------------------------
     predictor: str | None = None  # (config, argparse namespace) -> prints predictions of the pushed model
     predict_options: tuple[Option, ...] = ()
+    batch_prediction: str | None = None  # dotted module for `make predict-batch` (components/batch_inference.py):
+    # `inputs(config, data, last) -> (key, raw tf.Example bytes) | (key, None, reason)` per input, and
+    # `columns(config, outputs) -> {column: value}` for one example's serving outputs; None: not available
     report_sections: tuple[tuple[str, str], ...] = ()  # (title, dotted (report, config) -> HTML)
     benchmarks: tuple[tuple[str, str], ...] = ()  # (name, dotted module with `run(args) -> rows`)
     # -- continuous training --------------------------------------------------------------------

@@ -15,6 +15,7 @@ SPEC = TaskSpec(
     score_fn="components.classification.score",
     scores_key="text_scores",
     predictor="tasks.text.predict.predict_text",
+    batch_prediction="tasks.text.batch",
     predict_options=(
         Option("--text", "TEXT", "a text to classify"),
         Option("--file", "FILE", "a file with one text per line", repeat=True),

@@ -15,6 +15,7 @@ SPEC = TaskSpec(
     score_fn="tasks.timeseries.scores.score",
     scores_key="forecast_scores",
     predictor="tasks.timeseries.predict.predict_timeseries",
+    batch_prediction="tasks.timeseries.batch",
     report_sections=(
         ("Forecasts vs actual, with the challengers (test split)", "tasks.timeseries.report.forecast_section"),
         ("Error by horizon step", "tasks.timeseries.report.horizon_section"),
