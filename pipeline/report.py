@@ -19,7 +19,7 @@ import sys
 
 import tasks
 from pipeline import inspect_mlmd, run_config, scores
-from reporting import sections, simulation
+from reporting import monitoring, sections, simulation
 from reporting.html import STYLE, guarded, table
 from tasks.taskspec import load
 
@@ -57,6 +57,8 @@ def build_report(config, run: str | None = None) -> str:
         parts.append((title, lambda dotted=dotted: load(dotted)(report, config)))
     if simulation.timeline_path(config.task_dir).exists():  # `make simulate` ran for this task
         parts.append(("Continuous training: the simulated schedule (make simulate)", lambda: simulation.timeline_section(config.task_dir)))
+    if monitoring.result_path(config.task_dir).exists():  # `make monitor` ran for this task
+        parts.append(("The served inputs: skew and drift (make monitor)", lambda: monitoring.monitor_section(config.task_dir)))
     body = "".join(guarded(title, build) for title, build in parts)
     title = f"{config.pipeline_name}: run {report['run']}"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
