@@ -115,9 +115,11 @@ report: $(STAMP)
 
 # Skew and drift of the served requests (pipeline/monitor.py): LAST=N checks the last N logged
 # requests, else those since the last monitor run; exits 1 on anomalies, 2 when nothing to check.
+# SCHEMA=file: its comparators instead of the deployed model's run's schema.
 LAST       ?=
+SCHEMA     ?=
 monitor: $(STAMP)
-	$(QUIET) pipeline.monitor --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(LAST),--last $(LAST))
+	$(QUIET) pipeline.monitor --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(LAST),--last $(LAST)) $(if $(SCHEMA),--schema $(SCHEMA))
 
 lock: $(STAMP)
 	{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt

@@ -1,6 +1,6 @@
 """Watch the served model's inputs: skew against its training data, drift against the last window.
 
-    python -m pipeline.monitor --task timeseries [--output-dir output] [--last N]
+    python -m pipeline.monitor --task timeseries [--output-dir output] [--last N] [--schema FILE]
 
 Reads the requests `make serve` logged (OUTPUT_DIR/<task>/requests/), over a window: the
 last N (`--last`), or by default those logged since the last monitor run (a cursor under
@@ -8,7 +8,9 @@ OUTPUT_DIR/<task>/monitor/). Finds the deployed model through ML Metadata (the n
 PushedModel, its Pusher's run, that run's curated schema and training statistics) and has
 TFDV compare the window's raw inputs with them (components/serving_monitor.py): skew with
 the schema's `skew_comparator`, drift from the previous window with its `drift_comparator`,
-and the schema itself in the SERVING environment. Prints every comparison, records the
+and the schema itself in the SERVING environment. The schema is the one the deployed model's
+run recorded; `--schema` reads another file instead (a threshold edited since that run takes
+effect without a new push). Prints every comparison, records the
 result in ML Metadata (a `Monitor` execution whose outputs are the window's
 ExampleStatistics and ExampleAnomalies) and leaves it for `make report`.
 
@@ -182,7 +184,7 @@ def write_proto(path: pathlib.Path, message) -> None:
 # -- the command ------------------------------------------------------------------------------------
 
 
-def monitor(task: str, output_dir: str, last: int | None = None) -> tuple[int, list[str]]:
+def monitor(task: str, output_dir: str, last: int | None = None, schema_file: str | None = None) -> tuple[int, list[str]]:
     """Check one window; (exit status, lines printed). MonitorError when there is nothing to check."""
     import tensorflow_data_validation as tfdv
 
@@ -197,7 +199,11 @@ def monitor(task: str, output_dir: str, last: int | None = None) -> tuple[int, l
     except mlmd.StoreMissing as error:
         raise MonitorError(str(error)) from None
     found = deployed(store)
-    schema = schemas.load(found.schema_path)
+    schema_path = schema_file or found.schema_path
+    try:
+        schema = schemas.load(schema_path)
+    except (OSError, ValueError) as error:
+        raise MonitorError(f"cannot read the schema {schema_path}: {error}") from None
     training = tfdv.load_stats_binary(found.training_statistics_path)
     directory = monitoring.monitor_dir(task_dir)
     cursor = read_cursor(directory)
@@ -219,7 +225,8 @@ def monitor(task: str, output_dir: str, last: int | None = None) -> tuple[int, l
         "versions": versions,
         "deployed_version": found.version,
         "deployed_run": found.run,
-        "schema": found.schema_path,
+        "schema": schema_path,
+        "skew_compared": bool(serving_monitor.thresholds(schema, "skew_comparator")),
         "training_statistics": found.training_statistics_path,
         "drift_against": cursor.get("statistics") if previous is not None else None,
         "findings": [dataclasses.asdict(f) for f in verdict.findings],
@@ -229,7 +236,7 @@ def monitor(task: str, output_dir: str, last: int | None = None) -> tuple[int, l
     execution_id = record_in_store(store, found, run_dir, {
         "requests": len(examples), "anomalies": len(verdict.lines), "deployed_version": found.version,
         "window_first_ms": min(times), "window_last_ms": max(times), "selected_by": chosen,
-        "anomaly_lines": verdict.lines})  # fmt: skip
+        "anomaly_lines": verdict.lines, "schema_file": schema_path})  # fmt: skip
     result["execution_id"] = execution_id
     (run_dir / monitoring.RESULT).write_text(json.dumps(result, indent=2))
     monitoring.result_path(task_dir).write_text(json.dumps(result, indent=2))
@@ -245,6 +252,9 @@ def render(result: dict, verdict) -> list[str]:
         f"Deployed: version {result['deployed_version']} (run {result['deployed_run']}); "
         f"schema {result['schema']}; training statistics {result['training_statistics']}",
     ]
+    if not result["skew_compared"]:
+        lines.append(f"Skew: the schema declares no skew_comparator, so no skew is measured ({result['schema']}; "
+                     "SCHEMA=<file> reads a newer one)")  # fmt: skip
     if result["drift_against"] is None:
         lines.append("Drift: no previous window yet (the next run compares with this one)")
     lines += [f"  {f.line()}" for f in verdict.findings if not f.anomaly]
@@ -262,12 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--last", type=int, help="check the last N logged requests (default: those since the last run)")
+    parser.add_argument("--schema", help="schema.pbtxt whose comparators to use (default: the deployed model's run's)")
     args = parser.parse_args(argv)
     if args.last is not None and args.last < 1:
         print(f"monitor: LAST must be a positive number of requests, not {args.last}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        status, lines = monitor(args.task, args.output_dir, args.last)
+        status, lines = monitor(args.task, args.output_dir, args.last, args.schema)
     except MonitorError as error:
         print(f"monitor: {error}", file=sys.stderr)
         return EXIT_USAGE

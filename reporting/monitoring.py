@@ -68,7 +68,8 @@ def distribution_plots(run_dir: pathlib.Path) -> str:
 def monitor_section(task_dir: pathlib.Path) -> str:
     """What the last `make monitor` found, and the distributions it compared."""
     result = json.loads(result_path(task_dir).read_text())
-    verdict = f"{len(result['anomalies'])} anomalies" if result["anomalies"] else "no anomaly"
+    count = len(result["anomalies"])
+    verdict = f"{count} anomal{'y' if count == 1 else 'ies'}" if count else "no anomaly"
     head = (f"<p>Last monitor run {result['checked_at']}: {result['requests']} requests logged "
             f"{result['window']['first']} .. {result['window']['last']} ({result['window']['selected_by']}), served "
             f"by version(s) {', '.join(map(str, result['versions']))}; deployed version {result['deployed_version']} "

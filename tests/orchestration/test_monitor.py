@@ -88,11 +88,11 @@ def put_output(store, run_id: int, node_type: int, node: str, key: str, type_nam
     store.put_execution(execution, [(artifact, event)], contexts)
 
 
-def build_store(task_dir: pathlib.Path, pushed: bool = True) -> None:
+def build_store(task_dir: pathlib.Path, pushed: bool = True, schema: str = SCHEMA) -> None:
     """A one-run store: the curated schema, the training statistics and (if `pushed`) a push."""
     schema_uri, statistics_uri = task_dir / "root" / "schema", task_dir / "root" / "statistics"
     schema_uri.mkdir(parents=True)
-    (schema_uri / "schema.pbtxt").write_text(SCHEMA)
+    (schema_uri / "schema.pbtxt").write_text(schema)
     train = serving_monitor.statistics([training_example(w) for w in windows(0, 600)])
     monitor.write_proto(statistics_uri / "Split-train" / "FeatureStats.pb", train)
     config = pb.ConnectionConfig()
@@ -223,5 +223,18 @@ def test_the_report_section_shows_the_findings_and_the_distributions(output_dir)
     write_requests(output_dir / TASK, windows(1, 100) + STD, start_ms=1_700_000_000_000)
     run(output_dir)
     section = monitoring.monitor_section(output_dir / TASK)
-    assert "1 anomalies" in section and "ANOMALY" in section and FEATURE in section
+    assert "1 anomaly" in section and "ANOMALY" in section and FEATURE in section
     assert section.count("<img") == 1  # one numeric raw input, one histogram
+
+
+def test_a_schema_file_brings_comparators_the_deployed_run_did_not_have(tmp_path, capsys):
+    without_skew = "\n".join(line for line in SCHEMA.splitlines() if "skew_comparator" not in line)
+    build_store(tmp_path / TASK, schema=without_skew)
+    write_requests(tmp_path / TASK, windows(1, 200) + STD, start_ms=1_700_000_000_000)
+    assert monitor.main(["--task", TASK, "--output-dir", str(tmp_path), "--last", "200"]) == monitor.EXIT_CLEAN
+    assert "declares no skew_comparator" in capsys.readouterr().out
+    newer = tmp_path / "schema.pbtxt"
+    newer.write_text(SCHEMA)
+    status = monitor.main(["--task", TASK, "--output-dir", str(tmp_path), "--last", "200", "--schema", str(newer)])
+    assert status == monitor.EXIT_ANOMALIES
+    assert f"{FEATURE}: skew: Jensen-Shannon divergence" in capsys.readouterr().out
