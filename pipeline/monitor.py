@@ -96,7 +96,7 @@ def select_window(task_dir: pathlib.Path, last: int | None) -> tuple[list, str]:
 
 
 def when(millis: int) -> str:
-    return datetime.datetime.fromtimestamp(millis / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+    return datetime.datetime.fromtimestamp(millis / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
 # -- the deployed model's training data, through ML Metadata --------------------------------------
@@ -211,7 +211,7 @@ def monitor(task: str, output_dir: str, last: int | None = None, schema_file: st
     window = serving_monitor.statistics(examples)
     verdict = serving_monitor.validate(window, schema, training, previous)
 
-    checked_at = datetime.datetime.now(datetime.timezone.utc)
+    checked_at = datetime.datetime.now(datetime.UTC)
     run_dir = directory / RUNS_DIR / checked_at.strftime("%Y%m%dT%H%M%S%fZ")
     write_proto(run_dir / monitoring.WINDOW_STATISTICS, window)
     write_proto(run_dir / monitoring.ANOMALIES, verdict.anomalies)

@@ -6,7 +6,8 @@ Sections, each read from the run's artifacts found through ML Metadata (pipeline
 components, data statistics (StatisticsGen), learning curves (the Trainer's TensorBoard logs),
 tuner trials (Tuner outputs), evaluation against thresholds and the deployed model (TFMA),
 scores of the candidate and its challengers, then the task's own sections (its TaskSpec's
-`report_sections`: forecasts for time series, a confusion matrix for classifiers...). A
+`report_sections`: forecasts for time series, a confusion matrix for classifiers...), and
+what `make simulate` and `make monitor` found, when they ran (OUTPUT_DIR/<task>/). A
 section whose inputs are missing says why; the rest of the report is still written.
 """
 from __future__ import annotations

@@ -48,7 +48,7 @@ def distribution_plots(run_dir: pathlib.Path) -> str:
     parts = []
     if numeric:
         figure, axes = plt.subplots(1, len(numeric), figsize=(4.5 * len(numeric), 3.2), squeeze=False)
-        for axis, name in zip(axes[0], numeric):
+        for axis, name in zip(axes[0], numeric, strict=False):
             for label, feature, color in (("training", training[name], "gray"), ("serving", serving[name], "tab:orange")):
                 low, high, share = numeric_histogram(feature)
                 axis.stairs(share, [*low, high[-1]], label=label, color=color, fill=label == "training", alpha=0.6)

@@ -59,10 +59,10 @@ def write_requests(task_dir: pathlib.Path, rows: np.ndarray, start_ms: int, sequ
     """One request file in the contract's format; the requests' times (ms, 10 ms apart)."""
     folder = task_dir / monitor.REQUESTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.fromtimestamp(start_ms / 1000, datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.datetime.fromtimestamp(start_ms / 1000, datetime.UTC).strftime("%Y%m%dT%H%M%S")
     times = [start_ms + 10 * i for i in range(len(rows))]
     with tf.io.TFRecordWriter(str(folder / f"requests-{stamp}-{sequence:05d}.tfrecord")) as writer:
-        for row, millis in zip(rows, times):
+        for row, millis in zip(rows, times, strict=False):
             example = tf.train.Example()
             features = example.features.feature
             features[FEATURE].float_list.value.extend(row)

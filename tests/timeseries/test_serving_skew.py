@@ -7,7 +7,6 @@ stride); statistics and comparisons are TFDV's, through components/serving_monit
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import tensorflow as tf
 
