@@ -43,10 +43,10 @@ RUN_ARGS = --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(DATA),--data $(DATA)
 help:
 	@echo "make run-local [TASK=timeseries|text|vision|speech|decision] [DATA=...] [CONFIG=...]   the pipeline"
 	@echo "make test                                                                     the tests"
-	@echo "then: make inspect | report | predict | serve (docs/inspect-and-report.md, docs/serving.md)"
+	@echo "then: make inspect | report | predict | serve | monitor (docs/inspect-and-report.md, docs/serving.md)"
 	@echo "      make predict-batch [DATA=...] [OUT=preds.csv|.jsonl] [LAST=1]   score a whole file on Beam (docs/serving.md)"
 
-.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict predict-batch compile submit schedule inspect report lock clean
+.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict predict-batch compile submit schedule inspect report monitor lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -126,6 +126,14 @@ inspect: $(STAMP)
 
 report: $(STAMP)
 	$(QUIET) pipeline.report --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s)) $(if $(RUN),--run $(RUN))
+
+# Skew and drift of the served requests (pipeline/monitor.py): LAST=N checks the last N logged
+# requests, else those since the last monitor run; exits 1 on anomalies, 2 when nothing to check.
+# SCHEMA=file: its comparators instead of the deployed model's run's schema.
+LAST       ?=
+SCHEMA     ?=
+monitor: $(STAMP)
+	$(QUIET) pipeline.monitor --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(LAST),--last $(LAST)) $(if $(SCHEMA),--schema $(SCHEMA))
 
 lock: $(STAMP)
 	{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt

@@ -6,7 +6,8 @@ Sections, each read from the run's artifacts found through ML Metadata (pipeline
 components, data statistics (StatisticsGen), learning curves (the Trainer's TensorBoard logs),
 tuner trials (Tuner outputs), evaluation against thresholds and the deployed model (TFMA),
 scores of the candidate and its challengers, then the task's own sections (its TaskSpec's
-`report_sections`: forecasts for time series, a confusion matrix for classifiers...). A
+`report_sections`: forecasts for time series, a confusion matrix for classifiers...), and
+what `make simulate` and `make monitor` found, when they ran (OUTPUT_DIR/<task>/). A
 section whose inputs are missing says why; the rest of the report is still written.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 
 import tasks
 from pipeline import inspect_mlmd, run_config, scores
-from reporting import sections, simulation
+from reporting import monitoring, sections, simulation
 from reporting.html import STYLE, guarded, table
 from tasks.taskspec import load
 
@@ -57,6 +58,8 @@ def build_report(config, run: str | None = None) -> str:
         parts.append((title, lambda dotted=dotted: load(dotted)(report, config)))
     if simulation.timeline_path(config.task_dir).exists():  # `make simulate` ran for this task
         parts.append(("Continuous training: the simulated schedule (make simulate)", lambda: simulation.timeline_section(config.task_dir)))
+    if monitoring.result_path(config.task_dir).exists():  # `make monitor` ran for this task
+        parts.append(("The served inputs: skew and drift (make monitor)", lambda: monitoring.monitor_section(config.task_dir)))
     body = "".join(guarded(title, build) for title, build in parts)
     title = f"{config.pipeline_name}: run {report['run']}"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

@@ -1,0 +1,80 @@
+"""The report's section on the served model's inputs (`make monitor`, pipeline/monitor.py):
+the last window's skew and drift findings, and each raw input's distribution in serving
+next to training's, drawn from the two TFDV statistics the monitor compared."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+from components.anomaly_gate import SCHEMA_DIFF_FILE, STATISTICS_FILE
+from reporting.html import plt, png, table
+
+MONITOR_DIR = "monitor"  # under OUTPUT_DIR/<task>/
+RESULT = "result.json"  # the last monitor run: window, findings, where its statistics are
+TRAINING_STATISTICS = "training_statistics.pb"  # copied into each run's folder: the report needs no store
+SPLIT = "serving"  # the window's split name in its ExampleStatistics and ExampleAnomalies artifacts
+WINDOW_STATISTICS = f"statistics/Split-{SPLIT}/{STATISTICS_FILE}"  # the ExampleStatistics layout
+ANOMALIES = f"anomalies/Split-{SPLIT}/{SCHEMA_DIFF_FILE}"  # the ExampleAnomalies layout
+
+
+def monitor_dir(task_dir: pathlib.Path) -> pathlib.Path:
+    return task_dir / MONITOR_DIR
+
+
+def result_path(task_dir: pathlib.Path) -> pathlib.Path:
+    return monitor_dir(task_dir) / RESULT
+
+
+def numeric_histogram(feature):
+    """(low edges, high edges, share of values) of a numeric feature's standard histogram."""
+    histogram = next(h for h in feature.num_stats.histograms if h.type == h.STANDARD)
+    total = sum(b.sample_count for b in histogram.buckets) or 1.0
+    return ([b.low_value for b in histogram.buckets], [b.high_value for b in histogram.buckets],
+            [b.sample_count / total for b in histogram.buckets])  # fmt: skip
+
+
+def features_by_name(statistics) -> dict:
+    return {".".join(f.path.step): f for f in statistics.datasets[0].features}
+
+
+def distribution_plots(run_dir: pathlib.Path) -> str:
+    """One histogram per numeric raw input (serving over training, as shares of the values),
+    and a table of the string inputs' lengths and distinct values."""
+    import tensorflow_data_validation as tfdv
+
+    training = features_by_name(tfdv.load_stats_binary(str(run_dir / TRAINING_STATISTICS)))
+    serving = features_by_name(tfdv.load_stats_binary(str(run_dir / WINDOW_STATISTICS)))
+    numeric = [n for n, f in serving.items() if f.HasField("num_stats") and n in training]
+    parts = []
+    if numeric:
+        figure, axes = plt.subplots(1, len(numeric), figsize=(4.5 * len(numeric), 3.2), squeeze=False)
+        for axis, name in zip(axes[0], numeric, strict=False):
+            for label, feature, color in (("training", training[name], "gray"), ("serving", serving[name], "tab:orange")):
+                low, high, share = numeric_histogram(feature)
+                axis.stairs(share, [*low, high[-1]], label=label, color=color, fill=label == "training", alpha=0.6)
+            axis.set_title(name)
+            axis.set_ylabel("share of values")
+            axis.legend()
+        parts.append(png(figure))
+    strings = [n for n, f in serving.items() if f.HasField("string_stats") and n in training]
+    if strings:
+        rows = [[n, training[n].string_stats.avg_length, serving[n].string_stats.avg_length,
+                 training[n].string_stats.unique, serving[n].string_stats.unique] for n in strings]  # fmt: skip
+        parts.append(table(["input", "mean length (training)", "mean length (serving)", "distinct (training)",
+                            "distinct (serving)"], rows))  # fmt: skip
+    return "".join(parts)
+
+
+def monitor_section(task_dir: pathlib.Path) -> str:
+    """What the last `make monitor` found, and the distributions it compared."""
+    result = json.loads(result_path(task_dir).read_text())
+    count = len(result["anomalies"])
+    verdict = f"{count} anomal{'y' if count == 1 else 'ies'}" if count else "no anomaly"
+    head = (f"<p>Last monitor run {result['checked_at']}: {result['requests']} requests logged "
+            f"{result['window']['first']} .. {result['window']['last']} ({result['window']['selected_by']}), served "
+            f"by version(s) {', '.join(map(str, result['versions']))}; deployed version {result['deployed_version']} "
+            f"(run {result['deployed_run']}): <b>{verdict}</b>.</p>")  # fmt: skip
+    rows = [[f["feature"], f["kind"], f["statistic"], f["value"], f["threshold"], "ANOMALY" if f["anomaly"] else "ok"]
+            for f in result["findings"]]  # fmt: skip
+    findings = table(["feature", "check", "statistic", "value", "threshold", "verdict"], rows) if rows else ""
+    return head + findings + distribution_plots(pathlib.Path(result["run_dir"]))
