@@ -129,8 +129,7 @@ report: $(STAMP)
 
 # Skew and drift of the served requests (pipeline/monitor.py): LAST=N checks the last N logged
 # requests, else those since the last monitor run; exits 1 on anomalies, 2 when nothing to check.
-# SCHEMA=file: its comparators instead of the deployed model's run's schema.
-LAST       ?=
+# SCHEMA=file: its comparators instead of the deployed model's run's schema. (LAST: defined above.)
 SCHEMA     ?=
 monitor: $(STAMP)
 	$(QUIET) pipeline.monitor --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(LAST),--last $(LAST)) $(if $(SCHEMA),--schema $(SCHEMA))

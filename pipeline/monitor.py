@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import glob
 import json
 import os
 import pathlib
@@ -34,9 +33,8 @@ from components.anomaly_gate import STATISTICS_FILE
 from components.curated_schema import SCHEMA_FILE
 from pipeline import inspect_mlmd, mlmd
 from reporting import monitoring
+from serving import request_log
 
-REQUESTS_DIR = "requests"  # OUTPUT_DIR/<task>/requests/: the request-log contract (serving/request_log.py)
-REQUEST_FILES = "requests-*.tfrecord"
 TIME, VERSION = "__time__", "__version__"  # the contract's meta features read here
 CURSOR = "cursor.json"  # newest request time checked, and that window's statistics (for drift)
 RUNS_DIR = "runs"  # one folder per monitor run: its statistics, anomalies, training statistics
@@ -57,20 +55,6 @@ def request_time(example) -> int:
     return example.features.feature[TIME].int64_list.value[0]
 
 
-def read_requests(folder: str | os.PathLike, last: int | None = None, since_ms: int | None = None) -> list:
-    """The logged requests (tf.train.Examples, oldest first): those at or after `since_ms`, the
-    last `last` of them. A minimal reader of the request-log contract, to be replaced by
-    serving.request_log.read, which has the same signature."""
-    import tensorflow as tf
-
-    files = sorted(glob.glob(os.path.join(folder, REQUEST_FILES)))  # names sort by time, then sequence
-    examples = [tf.train.Example.FromString(r.numpy()) for r in tf.data.TFRecordDataset(files)] if files else []
-    if since_ms is not None:
-        examples = [e for e in examples if request_time(e) >= since_ms]
-    examples.sort(key=request_time)  # stable: the files' order within one millisecond
-    return examples[-last:] if last else examples
-
-
 def read_cursor(directory: pathlib.Path) -> dict:
     path = directory / CURSOR
     return json.loads(path.read_text()) if path.exists() else {}
@@ -78,17 +62,17 @@ def read_cursor(directory: pathlib.Path) -> dict:
 
 def select_window(task_dir: pathlib.Path, last: int | None) -> tuple[list, str]:
     """(requests, how they were chosen); MonitorError when there is none to check."""
-    folder = task_dir / REQUESTS_DIR
+    folder = request_log.folder(task_dir)
     cursor = read_cursor(monitoring.monitor_dir(task_dir))
     if last:
-        examples, chosen = read_requests(folder, last=last), f"the last {last} logged"
+        examples, chosen = request_log.read(folder, last=last), f"the last {last} logged"
     elif cursor:
-        examples = read_requests(folder, since_ms=cursor["last_time_ms"] + 1)
+        examples = request_log.read(folder, since_ms=cursor["last_time_ms"])
         chosen = f"logged since the last monitor run ({when(cursor['last_time_ms'])})"
     else:
-        examples, chosen = read_requests(folder), "every request logged (first monitor run)"
+        examples, chosen = request_log.read(folder), "every request logged (first monitor run)"
     if not examples:
-        if not read_requests(folder, last=1):
+        if not request_log.read(folder, last=1):
             raise MonitorError(f"no requests logged under {folder}: serve the model (make serve) and send requests first")
         raise MonitorError(f"no request logged since the last monitor run ({when(cursor['last_time_ms'])}); "
                            "LAST=N checks the last N again")  # fmt: skip

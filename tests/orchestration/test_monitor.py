@@ -17,6 +17,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from components import serving_monitor
 from pipeline import mlmd, monitor
 from reporting import monitoring
+from serving import request_log
 
 TASK = "toy"
 FEATURE, TARGET = "level", "level_target"
@@ -57,7 +58,7 @@ def training_example(window: np.ndarray) -> tf.train.Example:
 
 def write_requests(task_dir: pathlib.Path, rows: np.ndarray, start_ms: int, sequence: int = 0, version: int = 7) -> list[int]:
     """One request file in the contract's format; the requests' times (ms, 10 ms apart)."""
-    folder = task_dir / monitor.REQUESTS_DIR
+    folder = pathlib.Path(request_log.folder(task_dir))
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.fromtimestamp(start_ms / 1000, datetime.UTC).strftime("%Y%m%dT%H%M%S")
     times = [start_ms + 10 * i for i in range(len(rows))]
@@ -177,16 +178,6 @@ def test_last_and_the_cursor_choose_the_window(output_dir, capsys):
     assert last["requests"] == 30 and last["window"]["first"] == monitor.when(first_times[-5])
     assert monitor.main(["--task", TASK, "--output-dir", str(output_dir)]) == monitor.EXIT_USAGE  # nothing new
     assert "no request logged since the last monitor run" in capsys.readouterr().err
-
-
-def test_read_requests_is_oldest_first_and_filters(tmp_path):
-    folder = tmp_path / TASK
-    later = write_requests(folder, windows(1, 5), start_ms=2_000, sequence=1)
-    earlier = write_requests(folder, windows(2, 5), start_ms=1_000, sequence=0)
-    read = monitor.read_requests(folder / monitor.REQUESTS_DIR)
-    assert [monitor.request_time(e) for e in read] == earlier + later
-    assert [monitor.request_time(e) for e in monitor.read_requests(folder / monitor.REQUESTS_DIR, since_ms=later[1])] == later[1:]
-    assert [monitor.request_time(e) for e in monitor.read_requests(folder / monitor.REQUESTS_DIR, last=3)] == later[-3:]
 
 
 def test_the_result_is_recorded_in_ml_metadata(output_dir):
