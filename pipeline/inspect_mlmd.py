@@ -227,10 +227,12 @@ def collect(path: str, run_selector: str | None = None, task: str | None = None)
     for artifact in pushed:
         pusher = mlmd.producer(store, artifact.id)
         report["pushed_models"].append({
-            "version": mlmd.custom(artifact, "pushed_version"),
-            "destination": mlmd.custom(artifact, "pushed_destination"),
+            "version": mlmd.custom(artifact, mlmd.PUSHED_VERSION),
+            "destination": mlmd.custom(artifact, mlmd.PUSHED_DESTINATION),
             "run": mlmd.run_of_execution(store, pusher.id) if pusher else None,
             "pushed_at": when(artifact.create_time_since_epoch),
+            "rollback_to": mlmd.custom(artifact, mlmd.ROLLBACK_TO),  # None: pushed by the Pusher
+            "rollback_of": mlmd.custom(artifact, mlmd.ROLLBACK_OF),
         })  # fmt: skip
     report["lineage"] = []
     if pushed:
@@ -249,9 +251,14 @@ def data_line(executions: list[mlmd.ExecutionInfo]) -> str | None:
     ExampleGen read (its Examples' `spans`, `span` and `version`), or None without spans."""
     generator = next((e for e in executions if e.node == "ExampleGen"), None)
     found = generator.outputs.get("examples", []) if generator else []
-    if not found or mlmd.custom(found[0], spans.SPANS_PROPERTY) is None:
+    return examples_line(found[0]) if found else None
+
+
+def examples_line(examples) -> str | None:
+    """The data line of one ExampleGen Examples artifact (see data_line), or None without spans."""
+    if mlmd.custom(examples, spans.SPANS_PROPERTY) is None:
         return None
-    values = mlmd.properties(found[0])
+    values = mlmd.properties(examples)
     read = json.loads(values[spans.SPANS_PROPERTY])
     version = f" version {values['version']}" if "version" in values else ""
     return f"Data: spans {spans.numbers(read)} of {values[spans.SPAN_PATTERN_PROPERTY]}, newest span {values['span']}{version}"
@@ -305,7 +312,11 @@ def render(report: dict[str, Any]) -> str:
     if not report["pushed_models"]:
         lines.append("  none: no model is deployed (see 'When nothing is deployed' in the README)")
     for model in report["pushed_models"]:
-        lines.append(f"  version {model['version']}  {model['destination']}  (run {model['run']}, {model['pushed_at']})")
+        if model.get("rollback_to"):  # pipeline/rollback.py: an earlier version's files under a new number
+            replaced = f", replacing version {model['rollback_of']}" if model.get("rollback_of") else ""
+            lines.append(f"  version {model['version']} (rollback to {model['rollback_to']}{replaced})  {model['destination']}  ({model['pushed_at']})")
+        else:
+            lines.append(f"  version {model['version']}  {model['destination']}  (run {model['run']}, {model['pushed_at']})")
     if report["lineage"]:
         lines += ["", "Lineage of the latest pushed model:"]
         for depth, step in enumerate(report["lineage"]):
