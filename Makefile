@@ -14,6 +14,7 @@ TARGET     ?= vertex
 CRON       ?=
 RUN        ?=
 JSON       ?=
+VERSION    ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
 PORT       ?= 8501
@@ -40,8 +41,9 @@ help:
 	@echo "make run-local [TASK=timeseries|text|vision|speech|decision] [DATA=...] [CONFIG=...]   the pipeline"
 	@echo "make test                                                                     the tests"
 	@echo "then: make inspect | report | predict | serve (docs/inspect-and-report.md, docs/serving.md)"
+	@echo "make models [JSON=1] | make rollback [VERSION=...]                            versions pushed; serve an earlier one again"
 
-.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict compile submit schedule inspect report lock clean
+.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict compile submit schedule inspect models rollback report lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -109,6 +111,14 @@ schedule: $(STAMP)
 
 inspect: $(STAMP)
 	$(QUIET) pipeline.inspect_mlmd --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(RUN),--run $(RUN)) $(if $(JSON),--json)
+
+# Every pushed version with its blessing evidence, and the one served (pipeline/models.py).
+models: $(STAMP)
+	$(QUIET) pipeline.models --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(JSON),--json)
+
+# Serve an earlier blessed version again as a new version; default: the one before the served one (pipeline/rollback.py).
+rollback: $(STAMP)
+	$(QUIET) pipeline.rollback --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(VERSION),--version $(VERSION))
 
 report: $(STAMP)
 	$(QUIET) pipeline.report --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s)) $(if $(RUN),--run $(RUN))
