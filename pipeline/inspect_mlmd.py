@@ -103,7 +103,11 @@ def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = (), spec=No
     if not info.outputs.get("blessing"):
         return decision
     blessing = info.outputs["blessing"][0]
-    decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
+    # The gate's verdict: a rollback (pipeline/rollback.py) may revoke the blessing later, which
+    # changes what later runs compare with, not what this gate decided.
+    revoked = mlmd.custom(blessing, mlmd.REVOKED_BY_ROLLBACK)
+    decision["blessed"] = mlmd.custom(blessing, "blessed") == 1 or revoked is not None
+    decision["revoked_by_rollback"] = json.loads(revoked) if revoked else None
     # The deployed model could not read this run's examples (components/evaluator.py).
     decision["baseline_skipped"] = mlmd.custom(blessing, BASELINE_SKIPPED)
     decision["baseline_line"] = baseline_line(decision)
@@ -162,6 +166,14 @@ def gate_lines(decision: dict[str, Any]) -> list[str]:
     if decision.get("statement"):
         lines.append(f"  {decision['statement']}")
     return lines
+
+
+def revoked_lines(revoked: dict | None, indent: str = "  ") -> list[str]:
+    """What a rollback did to a blessing: {"at", "to_version", "served_as"} in words, or nothing."""
+    if not revoked:
+        return []
+    return [f"{indent}blessing revoked {revoked['at']} by the rollback to version {revoked['to_version']} "
+            f"(served as {revoked['served_as']}): later runs do not compare with this model"]  # fmt: skip
 
 
 def baseline_line(decision: dict[str, Any]) -> str:
@@ -306,6 +318,7 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"  rule {name}: {rule}")
         lines += [f"  {line}" for line in decision.get("failure_lines", [])]
         lines += gate_lines(decision)
+        lines += revoked_lines(decision.get("revoked_by_rollback"))
     if report.get("scores_key"):
         lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]], task_spec(report.get("task")))]
     lines += ["", "Pushed models (oldest first):"]

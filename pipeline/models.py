@@ -98,7 +98,8 @@ def judged_in(store, blessing: Artifact, spec=None) -> tuple[str | None, dict[st
     try:
         return run_name, inspect_mlmd.evaluation(store, info, inspect_mlmd.transform_classes(executions), spec)
     except Exception as error:  # noqa: BLE001  (an old run's evaluation files may be gone: the rest still shows)
-        return run_name, {"blessed": mlmd.custom(blessing, BLESSED) == 1, "error": f"{type(error).__name__}: {error}"[:200]}
+        blessed = mlmd.custom(blessing, BLESSED) == 1 or mlmd.REVOKED_BY_ROLLBACK in blessing.custom_properties
+        return run_name, {"blessed": blessed, "error": f"{type(error).__name__}: {error}"[:200]}
 
 
 def data_seen(store, version: Version) -> dict[str, Any]:
@@ -157,23 +158,18 @@ def version_lines(entry: dict[str, Any]) -> list[str]:
     head += f"  pushed {entry['pushed_at']}" + ("  <- SERVED" if entry["served"] else "")
     lines = [head, f"    model {entry['model']}" + (f" (run {entry['run']})" if entry["run"] else "")]
     data = entry["data"]
-    if data.get("source"):
-        lines.append(f"    data: {data['source']}")
-    if data.get("line"):
-        lines.append(f"    {data['line']}")
+    if data.get("source") or data.get("line"):
+        read = data["line"].removeprefix("Data: ") if data.get("line") else None
+        lines.append(f"    data: {data.get('source') or '?'}" + (f" ({read})" if read else ""))
     decision = entry["gate"]
     if decision is None:
         lines.append("    gate: no blessing recorded")
     elif "error" in decision:
         lines.append(f"    gate: {'blessed' if decision['blessed'] else 'not blessed'} (its evaluation is unreadable: {decision['error']})")
     else:
-        lines.append(f"    gate: {'BLESSED' if decision.get('blessed') else 'NOT blessed'} ({decision.get('why', '')})")
+        lines.append(f"    gate: {'BLESSED' if decision['blessed'] else 'NOT blessed'} ({decision.get('why', '')})")
         lines += [f"      {line}" for line in decision.get("gate_lines") or []]
-    if entry["revoked"]:
-        revoked = entry["revoked"]
-        lines.append(f"    blessing revoked {revoked['at']} by the rollback to version {revoked['to_version']}"
-                     f" (served as {revoked['served_as']}): no run compares with it")  # fmt: skip
-    return lines
+    return lines + inspect_mlmd.revoked_lines(entry["revoked"], indent="    ")
 
 
 def render(report: dict[str, Any]) -> str:
