@@ -31,6 +31,7 @@ import os
 import sys
 import time
 
+from ml_metadata import errors
 from ml_metadata.proto import metadata_store_pb2
 
 import tasks
@@ -134,13 +135,20 @@ def event(kind, key: str) -> metadata_store_pb2.Event:
 def node_context(store, target: models.Version) -> metadata_store_pb2.Context:
     """The pipeline's node context "<pipeline>.Rollback" (TFX names each node's so): `make inspect`
     and the lineage name the rollback's execution by it, and MLMD lists an execution's contexts."""
-    pusher_context = next(
+    pusher_context = next((
         c for c in store.get_contexts_by_execution(target.pusher.id)
         if store.get_context_types_by_id([c.type_id])[0].name == mlmd.NODE_CONTEXT
-    )  # fmt: skip
-    name = f"{pusher_context.name.split('.', 1)[0]}.{mlmd.ROLLBACK}"
+    ), None)  # fmt: skip
+    pipeline = f"{pusher_context.name.split('.', 1)[0]}." if pusher_context else ""
+    name = f"{pipeline}{mlmd.ROLLBACK}"
     found = store.get_context_by_type_and_name(mlmd.NODE_CONTEXT, name)
-    return found or metadata_store_pb2.Context(type_id=pusher_context.type_id, name=name)
+    if found:
+        return found
+    try:
+        type_id = store.get_context_type(mlmd.NODE_CONTEXT).id
+    except errors.NotFoundError:  # a store no TFX run wrote
+        type_id = store.put_context_type(metadata_store_pb2.ContextType(name=mlmd.NODE_CONTEXT))
+    return metadata_store_pb2.Context(type_id=type_id, name=name)
 
 
 def record(store, target: models.Version, version: str, destination: str, replaced: int | None) -> Result:
