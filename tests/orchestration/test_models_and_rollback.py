@@ -163,11 +163,17 @@ def test_inspect_lists_the_rollback(three_pushed):
     result = rollback.rollback(three_pushed.metadata_path, three_pushed.serving_dir)
     report = inspect_mlmd.collect(three_pushed.metadata_path, task="timeseries")
     assert report["pushed_models"][-1]["rollback_to"] == str(second.version)
+    decision = report["evaluation"]  # of the latest run, whose model's blessing the rollback revoked
+    assert decision["blessed"] and decision["why"] == "every paired rule passed (no deployed model compared: first blessed model)"
+    assert decision["revoked_by_rollback"]["to_version"] == second.version  # what the gate decided, then what happened
     text = inspect_mlmd.render(report)
+    assert f"blessing revoked {decision['revoked_by_rollback']['at']} by the rollback to version {second.version}" in text
     assert f"version {result.version} (rollback to {second.version}, replacing version {third.version})" in text
     listed = models.render(models.collect(three_pushed.metadata_path, three_pushed.serving_dir, "timeseries"))
     assert f"version {result.version} (rollback to {second.version}" in listed
-    assert "blessing revoked" in listed and "<- SERVED" in listed.split(f"version {result.version}")[1].splitlines()[0]
+    assert "<- SERVED" in listed.split(f"version {result.version}")[1].splitlines()[0]
+    third_entry = listed.split(f"version {third.version}")[1]
+    assert "gate: BLESSED" in third_entry.split("\n  version")[0] and "blessing revoked" in third_entry.split("\n  version")[0]
 
 
 def test_a_rollback_killed_mid_copy_leaves_no_version_and_no_record(three_pushed, monkeypatch):
@@ -224,3 +230,27 @@ def test_a_version_whose_blessing_is_not_standing_is_refused(three_pushed):
     store.put_artifacts([blessing])
     with pytest.raises(rollback.RollbackRefused, match=f"version {first.version} was never blessed"):
         rollback.rollback(three_pushed.metadata_path, three_pushed.serving_dir, first.version)
+
+
+def test_a_running_server_switches_to_the_rollback_with_no_failed_request(three_pushed):
+    """Requests in a loop while the rollback is pushed and the server's watcher (0.1 s) swaps to it."""
+    import httpx
+
+    from serving.server import Server
+
+    server = Server("tiny", three_pushed.serving_dir, port=0, poll_seconds=0.1).start()
+    url = f"http://127.0.0.1:{server.port}/v1/models/tiny:predict"
+    body = {"signature_name": RAW_SIGNATURE, "instances": [{FEATURE: [1.0, 2.0, 3.0]}]}
+    try:
+        answers = [httpx.post(url, json=body)]
+        result = rollback.rollback(three_pushed.metadata_path, three_pushed.serving_dir)
+        for _ in range(200):  # up to ~20 s on a busy machine
+            answers.append(httpx.post(url, json=body))
+            if server.repository.current.version == result.version and len(answers) > 3:
+                answers.append(httpx.post(url, json=body))
+                break
+    finally:
+        server.stop()
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    forecasts = [a.json()["predictions"][0][0] for a in answers]  # one output: TF Serving gives its values
+    assert forecasts[0] == pytest.approx(6.0 * SCALES[2]) and forecasts[-1] == pytest.approx(6.0 * SCALES[1])
