@@ -46,6 +46,10 @@ class RollbackRefused(ValueError):
     """The rollback asked for cannot be done; the message says why and what can."""
 
 
+class RecordFailed(RuntimeError):
+    """The files were pushed (and are served) but ML Metadata was not updated."""
+
+
 @dataclasses.dataclass
 class Result:
     version: int  # the new version, now served
@@ -188,8 +192,8 @@ def rollback(metadata_path: str, serving_dir: str, requested: int | None = None)
     version, destination = pusher.push_atomically(source, serving_dir)
     try:
         return record(store, target, version, destination, served)
-    except Exception as error:
-        raise RuntimeError(
+    except Exception as error:  # noqa: BLE001  (whatever failed, the user must know what is served)
+        raise RecordFailed(
             f"version {version} (the files of version {target.number}) is served, but recording the rollback in "
             f"ML Metadata failed ({error}): the next run's baseline is unchanged; roll back again to record it"
         ) from error
@@ -220,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         metadata_path, serving_dir = models.paths(args.task, args.output_dir)
         with recovery.RunLock(os.path.dirname(metadata_path)):
             result = rollback(metadata_path, serving_dir, int(args.version) if args.version else None)
-    except (RollbackRefused, mlmd.StoreMissing, recovery.RunInProgress) as error:
+    except (RollbackRefused, RecordFailed, mlmd.StoreMissing, recovery.RunInProgress) as error:
         print(f"rollback: {error}", file=sys.stderr)
         return 1
     print(summary(result))
