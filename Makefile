@@ -14,6 +14,7 @@ TARGET     ?= vertex
 CRON       ?=
 RUN        ?=
 JSON       ?=
+VERSION    ?=
 DRY_RUN    ?=
 PYTEST_ARGS ?=
 PORT       ?= 8501
@@ -45,8 +46,9 @@ help:
 	@echo "make test                                                                     the tests"
 	@echo "then: make inspect | report | predict | serve | monitor (docs/inspect-and-report.md, docs/serving.md)"
 	@echo "      make predict-batch [DATA=...] [OUT=preds.csv|.jsonl] [LAST=1]   score a whole file on Beam (docs/serving.md)"
+	@echo "      make models [JSON=1] | make rollback [VERSION=...]   versions pushed; serve an earlier one again"
 
-.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict predict-batch compile submit schedule inspect report monitor lock clean
+.PHONY: help setup test test-unit test-e2e bench lint run-local simulate schema serve deploy predict predict-batch compile submit schedule inspect models rollback report monitor lock clean
 
 $(STAMP): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -123,6 +125,14 @@ schedule: $(STAMP)
 
 inspect: $(STAMP)
 	$(QUIET) pipeline.inspect_mlmd --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(RUN),--run $(RUN)) $(if $(JSON),--json)
+
+# Every pushed version with its blessing evidence, and the one served (pipeline/models.py).
+models: $(STAMP)
+	$(QUIET) pipeline.models --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(JSON),--json)
+
+# Serve an earlier blessed version again as a new version; default: the one before the served one (pipeline/rollback.py).
+rollback: $(STAMP)
+	$(QUIET) pipeline.rollback --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(VERSION),--version $(VERSION))
 
 report: $(STAMP)
 	$(QUIET) pipeline.report --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(CONFIG),--config $(CONFIG)) $(foreach s,$(SET),--set $(s)) $(if $(RUN),--run $(RUN))

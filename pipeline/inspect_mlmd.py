@@ -103,7 +103,11 @@ def evaluation(store, info: mlmd.ExecutionInfo, classes: list[str] = (), spec=No
     if not info.outputs.get("blessing"):
         return decision
     blessing = info.outputs["blessing"][0]
-    decision["blessed"] = mlmd.custom(blessing, "blessed") == 1
+    # The gate's verdict: a rollback (pipeline/rollback.py) may revoke the blessing later, which
+    # changes what later runs compare with, not what this gate decided.
+    revoked = mlmd.custom(blessing, mlmd.REVOKED_BY_ROLLBACK)
+    decision["blessed"] = mlmd.custom(blessing, "blessed") == 1 or revoked is not None
+    decision["revoked_by_rollback"] = json.loads(revoked) if revoked else None
     # The deployed model could not read this run's examples (components/evaluator.py).
     decision["baseline_skipped"] = mlmd.custom(blessing, BASELINE_SKIPPED)
     decision["baseline_line"] = baseline_line(decision)
@@ -162,6 +166,14 @@ def gate_lines(decision: dict[str, Any]) -> list[str]:
     if decision.get("statement"):
         lines.append(f"  {decision['statement']}")
     return lines
+
+
+def revoked_lines(revoked: dict | None, indent: str = "  ") -> list[str]:
+    """What a rollback did to a blessing: {"at", "to_version", "served_as"} in words, or nothing."""
+    if not revoked:
+        return []
+    return [f"{indent}blessing revoked {revoked['at']} by the rollback to version {revoked['to_version']} "
+            f"(served as {revoked['served_as']}): later runs do not compare with this model"]  # fmt: skip
 
 
 def baseline_line(decision: dict[str, Any]) -> str:
@@ -227,10 +239,12 @@ def collect(path: str, run_selector: str | None = None, task: str | None = None)
     for artifact in pushed:
         pusher = mlmd.producer(store, artifact.id)
         report["pushed_models"].append({
-            "version": mlmd.custom(artifact, "pushed_version"),
-            "destination": mlmd.custom(artifact, "pushed_destination"),
+            "version": mlmd.custom(artifact, mlmd.PUSHED_VERSION),
+            "destination": mlmd.custom(artifact, mlmd.PUSHED_DESTINATION),
             "run": mlmd.run_of_execution(store, pusher.id) if pusher else None,
             "pushed_at": when(artifact.create_time_since_epoch),
+            "rollback_to": mlmd.custom(artifact, mlmd.ROLLBACK_TO),  # None: pushed by the Pusher
+            "rollback_of": mlmd.custom(artifact, mlmd.ROLLBACK_OF),
         })  # fmt: skip
     report["lineage"] = []
     if pushed:
@@ -249,9 +263,14 @@ def data_line(executions: list[mlmd.ExecutionInfo]) -> str | None:
     ExampleGen read (its Examples' `spans`, `span` and `version`), or None without spans."""
     generator = next((e for e in executions if e.node == "ExampleGen"), None)
     found = generator.outputs.get("examples", []) if generator else []
-    if not found or mlmd.custom(found[0], spans.SPANS_PROPERTY) is None:
+    return examples_line(found[0]) if found else None
+
+
+def examples_line(examples) -> str | None:
+    """The data line of one ExampleGen Examples artifact (see data_line), or None without spans."""
+    if mlmd.custom(examples, spans.SPANS_PROPERTY) is None:
         return None
-    values = mlmd.properties(found[0])
+    values = mlmd.properties(examples)
     read = json.loads(values[spans.SPANS_PROPERTY])
     version = f" version {values['version']}" if "version" in values else ""
     return f"Data: spans {spans.numbers(read)} of {values[spans.SPAN_PATTERN_PROPERTY]}, newest span {values['span']}{version}"
@@ -299,13 +318,18 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"  rule {name}: {rule}")
         lines += [f"  {line}" for line in decision.get("failure_lines", [])]
         lines += gate_lines(decision)
+        lines += revoked_lines(decision.get("revoked_by_rollback"))
     if report.get("scores_key"):
         lines += ["", *scores.lines(report["scores_key"], report[report["scores_key"]], task_spec(report.get("task")))]
     lines += ["", "Pushed models (oldest first):"]
     if not report["pushed_models"]:
         lines.append("  none: no model is deployed (see 'When nothing is deployed' in the README)")
     for model in report["pushed_models"]:
-        lines.append(f"  version {model['version']}  {model['destination']}  (run {model['run']}, {model['pushed_at']})")
+        if model.get("rollback_to"):  # pipeline/rollback.py: an earlier version's files under a new number
+            replaced = f", replacing version {model['rollback_of']}" if model.get("rollback_of") else ""
+            lines.append(f"  version {model['version']} (rollback to {model['rollback_to']}{replaced})  {model['destination']}  ({model['pushed_at']})")
+        else:
+            lines.append(f"  version {model['version']}  {model['destination']}  (run {model['run']}, {model['pushed_at']})")
     if report["lineage"]:
         lines += ["", "Lineage of the latest pushed model:"]
         for depth, step in enumerate(report["lineage"]):

@@ -13,6 +13,12 @@ from ml_metadata.proto import metadata_store_pb2
 RUN_CONTEXT = "pipeline_run"  # TFX context types
 NODE_CONTEXT = "node"
 STATES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
+# A PushedModel's custom properties: the Pusher's (TFX's names), and a rollback's (pipeline/rollback.py).
+PUSHED, PUSHED_VERSION, PUSHED_DESTINATION = "pushed", "pushed_version", "pushed_destination"
+ROLLBACK_OF, ROLLBACK_TO = "rollback_of", "rollback_to"  # the version replaced; the version whose files were re-pushed
+ROLLBACK = "Rollback"  # the execution type of a rollback
+# On a ModelBlessing a rollback set to blessed = 0 (or back to 1): JSON {"at", "to_version", "served_as"}.
+REVOKED_BY_ROLLBACK, RESTORED_BY_ROLLBACK = "revoked_by_rollback", "restored_by_rollback"
 
 
 class StoreMissing(FileNotFoundError):
@@ -161,8 +167,8 @@ def lineage(store: mlmd.MetadataStore, artifact: metadata_store_pb2.Artifact) ->
 
 
 def pushed_models(store: mlmd.MetadataStore) -> list[metadata_store_pb2.Artifact]:
-    """Every model the Pusher deployed (custom property pushed == 1), oldest first."""
-    pushed = [a for a in store.get_artifacts_by_type("PushedModel") if custom(a, "pushed") == 1]
+    """Every model the Pusher (or a rollback) deployed (custom property pushed == 1), oldest first."""
+    pushed = [a for a in store.get_artifacts_by_type("PushedModel") if custom(a, PUSHED) == 1]
     return sorted(pushed, key=lambda a: a.create_time_since_epoch)
 
 
