@@ -104,12 +104,19 @@ class Deployed:
 
 
 def deployed(store) -> Deployed:
-    """The newest pushed model, and the schema and training statistics of the run that pushed it."""
+    """The newest pushed model, and the schema and training statistics of the run that trained it
+    (for a rollback, the run that first pushed the version it re-pushed)."""
     pushed = mlmd.pushed_models(store)
     if not pushed:
         raise MonitorError("no model is deployed (no PushedModel with pushed=1 in ML Metadata): run the pipeline first")
-    model = pushed[-1]
-    pusher = mlmd.producer(store, model.id)
+    model = origin = pushed[-1]
+    by_version = {str(mlmd.custom(p, mlmd.PUSHED_VERSION)): p for p in pushed}
+    while mlmd.custom(origin, mlmd.ROLLBACK_TO) is not None:  # a rollback re-pushed an earlier version's files:
+        origin = by_version.get(str(mlmd.custom(origin, mlmd.ROLLBACK_TO)), None)  # its run trained them
+        if origin is None:
+            raise MonitorError(f"the served version {mlmd.custom(model, mlmd.PUSHED_VERSION)} is a rollback to a version "
+                               "no push recorded")  # fmt: skip
+    pusher = mlmd.producer(store, origin.id)
     run_name = mlmd.run_of_execution(store, pusher.id) if pusher else None
     run = next((r for r in mlmd.runs(store) if r.name == run_name), None)
     if run is None:
