@@ -83,7 +83,7 @@ def live_truth(config: PipelineConfig, truth_path: str, requests: list, model_di
     windows = np.stack([[logged_floats(e, features.window_key(c), series.lookback, "input window") for c in targets]
                         for e in requests], axis=0).transpose(0, 2, 1) if requests else np.zeros((0, series.lookback, len(targets)))  # (N, T, C)  # fmt: skip
     forecasts.update(challengers.naive_forecasts(windows, horizon, series.season))
-    notes = [*key_notes(keys, times, values, windows, targets, known)]
+    notes = key_notes(keys, times, values, windows, targets, known) + gap_notes(after, times, usable & ~known)
     linear, why_not = linear_forecasts(model_dir, requests, known, targets)
     if linear is not None:
         forecasts[challengers.LINEAR] = linear
@@ -119,6 +119,19 @@ def linear_forecasts(model_dir: str, requests: list, known: np.ndarray, targets:
     forecast = np.full((len(requests), *np.asarray(outputs[names[0]]).shape[1:], len(targets)), np.nan)  # (N, H, C)
     forecast[rows] = np.stack([outputs[n] for n in names], axis=-1)
     return forecast, ""
+
+
+def gap_notes(after: np.ndarray, times: pd.Index, unknown: np.ndarray) -> list[str]:
+    """A note on the unknown requests whose readings should be in the file already (their horizon
+    ends before its last reading): a gap in the series, or a value that is not a number; their
+    truth is missing rather than late, and a later file joins them only if it fills the gap."""
+    if not unknown.any() or not len(times):
+        return []
+    missing = int((unknown & (after[:, -1] <= np.datetime64(times.max()))).sum())
+    if not missing:
+        return []
+    return [f"{missing} of the requests whose truth is not known yet forecast readings before the truth's last one "
+            f"({times.max()}): the file has a gap (or a value that is not a number) there"]  # fmt: skip
 
 
 def key_notes(keys: pd.Series, times: pd.Index, values: dict, windows: np.ndarray, targets: list[str],

@@ -167,6 +167,18 @@ def test_keys_that_are_not_the_window_s_last_time_are_warned_about(deployment):
     assert f"{live['joined']} of {live['joined']} joined requests' last window reading differs" in note
 
 
+def test_a_gap_in_the_truth_leaves_its_requests_unknown_and_says_so(deployment):
+    frame = pd.read_csv(deployment / "truth.csv")
+    gap = ENDS[1] + 1  # the first reading the second request forecasts
+    frame.drop(index=gap).to_csv(deployment / "truth.csv", index=False)
+    _, live = run(deployment)
+    hit = sum(end < gap <= end + HORIZON for end in ENDS)  # requests whose horizon needs that reading
+    joined = sum(end + HORIZON < TRUTH_ROWS for end in ENDS)
+    assert hit >= 1 and (live["joined"], live["unknown"]) == (joined - hit, len(ENDS) - joined + hit)
+    [note] = live["notes"]
+    assert note.startswith(f"{hit} of the requests whose truth is not known yet") and "gap" in note
+
+
 def test_without_an_evaluation_signature_the_linear_challenger_is_left_out(deployment):
     export_dir = deployment / TASK / "serving" / "7"
     loaded = tf.saved_model.load(str(export_dir))
