@@ -39,8 +39,7 @@ import sys
 import tasks
 from components.anomaly_gate import STATISTICS_FILE
 from components.curated_schema import SCHEMA_FILE
-from pipeline import inspect_mlmd, mlmd
-from pipeline import run_config
+from pipeline import inspect_mlmd, mlmd, run_config
 from reporting import monitoring
 from serving import live_accuracy, request_log
 

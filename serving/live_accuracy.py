@@ -74,6 +74,12 @@ def key_of(example) -> str | None:
     return values[0].decode("utf-8", "replace") if values else None
 
 
+def generated_key(key: str | None) -> bool:
+    """Whether a key is one the request log made up (a uuid4 hex: the client sent none), so that
+    no truth can name it: such a request is counted as without a usable key."""
+    return key is None or (len(key) == 32 and key[12] == "4" and all(c in "0123456789abcdef" for c in key))
+
+
 def time_of(example) -> int:
     return int(example.features.feature[request_log.TIME_FEATURE].int64_list.value[0])
 
