@@ -140,9 +140,13 @@ report: $(STAMP)
 # Skew and drift of the served requests (pipeline/monitor.py): LAST=N checks the last N logged
 # requests, else those since the last monitor run; exits 1 on anomalies, 2 when nothing to check.
 # SCHEMA=file: its comparators instead of the deployed model's run's schema. (LAST: defined above.)
+# TRUTH=file: the truth that arrived since, joined to the logged requests by key: the deployed
+# model's live error next to its challengers' (docs/serving.md); CONFIG: the run's by default.
 SCHEMA     ?=
+TRUTH      ?=
 monitor: $(STAMP)
-	$(QUIET) pipeline.monitor --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(LAST),--last $(LAST)) $(if $(SCHEMA),--schema $(SCHEMA))
+	$(QUIET) pipeline.monitor --task $(TASK) --output-dir $(OUTPUT_DIR) $(if $(LAST),--last $(LAST)) $(if $(SCHEMA),--schema $(SCHEMA)) \
+	  $(if $(TRUTH),--truth $(TRUTH)) $(if $(CONFIG),--config $(CONFIG))
 
 lock: $(STAMP)
 	{ head -n 2 constraints.txt; $(PY) -m pip freeze --exclude-editable | sort -f; } > constraints.txt.new && mv constraints.txt.new constraints.txt

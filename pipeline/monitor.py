@@ -1,6 +1,7 @@
 """Watch the served model's inputs: skew against its training data, drift against the last window.
 
     python -m pipeline.monitor --task timeseries [--output-dir output] [--last N] [--schema FILE]
+                               [--truth FILE [--config YAML]]
 
 Reads the requests `make serve` logged (OUTPUT_DIR/<task>/requests/), over a window: the
 last N (`--last`), or by default those logged since the last monitor run (a cursor under
@@ -13,6 +14,13 @@ run recorded; `--schema` reads another file instead (a threshold edited since th
 effect without a new push). Prints every comparison, records the
 result in ML Metadata (a `Monitor` execution whose outputs are the window's
 ExampleStatistics and ExampleAnomalies) and leaves it for `make report`.
+
+With `--truth` (the truth that arrived after the requests were served: a file in the task's
+format), it also measures live accuracy: the task joins the truth to the logged requests by
+their key (`TaskSpec.live_truth`), and serving/live_accuracy.py compares the deployed model's
+logged predictions with its challengers' on the same joined requests, overall and by day. It
+reads every request still in the log (or the last N), not only the new ones: their truth is
+what arrives late. The result is printed and written to `live.json` in the run's folder.
 
 Exit status: 0 clean, 1 anomalies (a schedule can act on it), 2 nothing to check (nothing
 logged, nothing deployed, no store).
@@ -31,9 +39,9 @@ import sys
 import tasks
 from components.anomaly_gate import STATISTICS_FILE
 from components.curated_schema import SCHEMA_FILE
-from pipeline import inspect_mlmd, mlmd
+from pipeline import inspect_mlmd, mlmd, run_config
 from reporting import monitoring
-from serving import request_log
+from serving import live_accuracy, request_log
 
 TIME, VERSION = "__time__", "__version__"  # the contract's meta features read here
 CURSOR = "cursor.json"  # newest request time checked, and that window's statistics (for drift)
@@ -90,9 +98,13 @@ def when(millis: int) -> str:
 class Deployed:
     version: int
     run: str
-    pushed_model: object  # the PushedModel artifact
+    pushed_model: object  # the PushedModel artifact; its pushed_destination holds the served files
     schema: object  # the run's CuratedSchemaGen schema artifact
     statistics: object  # the run's StatisticsGen ExampleStatistics artifact
+
+    @property
+    def model_dir(self) -> str:
+        return mlmd.custom(self.pushed_model, mlmd.PUSHED_DESTINATION) or self.pushed_model.uri
 
     @property
     def schema_path(self) -> str:
@@ -172,17 +184,45 @@ def write_proto(path: pathlib.Path, message) -> None:
     path.write_bytes(message.SerializeToString())
 
 
+# -- live accuracy -----------------------------------------------------------------------------------
+
+
+def live_spec(task: str, truth: str):
+    """The task's spec, when it can join this truth file; MonitorError otherwise (before any work)."""
+    spec = tasks.spec(task)
+    if not spec.live_truth:
+        raise MonitorError(f"the {task} task measures no live accuracy (its TaskSpec has no live_truth): leave TRUTH out")
+    if not os.path.exists(truth):
+        raise MonitorError(f"TRUTH={truth}: no such file")
+    return spec
+
+
+def live_check(spec, config, truth: str, task_dir: pathlib.Path, last: int | None, found: Deployed) -> dict:
+    """The live-accuracy summary (serving/live_accuracy.py) of the logged requests against `truth`."""
+    requests = request_log.read(request_log.folder(task_dir), last=last)
+    try:
+        joined = spec.call("live_truth", config, truth, requests, found.model_dir)
+    except (OSError, ValueError) as error:
+        raise MonitorError(f"TRUTH={truth}: {error}") from None
+    summary = live_accuracy.summarize(joined, [live_accuracy.time_of(e) for e in requests])
+    return {"truth": os.path.abspath(truth), "model_dir": found.model_dir,
+            "selected_by": f"the last {last} logged" if last else "every request in the log", **summary}  # fmt: skip
+
+
 # -- the command ------------------------------------------------------------------------------------
 
 
-def monitor(task: str, output_dir: str, last: int | None = None, schema_file: str | None = None) -> tuple[int, list[str]]:
-    """Check one window; (exit status, lines printed). MonitorError when there is nothing to check."""
+def monitor(task: str, output_dir: str, last: int | None = None, schema_file: str | None = None,
+            truth: str | None = None, config_path: str | None = None) -> tuple[int, list[str]]:  # fmt: skip
+    """Check one window (and, with `truth`, the live accuracy); (exit status, lines printed).
+    MonitorError when there is nothing to check."""
     import tensorflow_data_validation as tfdv
 
     from components import serving_monitor
     from data import schemas
 
     task_dir = pathlib.Path(output_dir).resolve() / task
+    spec = live_spec(task, truth) if truth else None
     examples, chosen = select_window(task_dir, last)
     store_path = inspect_mlmd.store_path(task, output_dir)
     try:
@@ -196,6 +236,9 @@ def monitor(task: str, output_dir: str, last: int | None = None, schema_file: st
     except (OSError, ValueError) as error:
         raise MonitorError(f"cannot read the schema {schema_path}: {error}") from None
     training = tfdv.load_stats_binary(found.training_statistics_path)
+    if spec is not None:  # before anything is recorded: a config or truth that cannot be read stops here
+        config = run_config.resolve("monitor", task, output_dir, config_path)
+        live = live_check(spec, config, truth, task_dir, last, found)
     directory = monitoring.monitor_dir(task_dir)
     cursor = read_cursor(directory)
     previous = tfdv.load_stats_binary(cursor["statistics"]) if cursor.get("statistics") and os.path.exists(cursor["statistics"]) else None
@@ -227,12 +270,18 @@ def monitor(task: str, output_dir: str, last: int | None = None, schema_file: st
     execution_id = record_in_store(store, found, run_dir, {
         "requests": len(examples), "anomalies": len(verdict.lines), "deployed_version": found.version,
         "window_first_ms": min(times), "window_last_ms": max(times), "selected_by": chosen,
-        "anomaly_lines": verdict.lines, "schema_file": schema_path})  # fmt: skip
+        "anomaly_lines": verdict.lines, "schema_file": schema_path,
+        **({"live_truth": live["truth"], "live_joined": live[live_accuracy.JOINED],
+            "live_mean_loss": {n: m["mean"] for n, m in live["models"].items()}} if spec is not None else {})})  # fmt: skip
     result["execution_id"] = execution_id
+    if spec is not None:
+        (run_dir / monitoring.LIVE).write_text(json.dumps(live, indent=2))
+        result["live"] = str(run_dir / monitoring.LIVE)
     (run_dir / monitoring.RESULT).write_text(json.dumps(result, indent=2))
     monitoring.result_path(task_dir).write_text(json.dumps(result, indent=2))
     (directory / CURSOR).write_text(json.dumps({"last_time_ms": max(times), "statistics": str(run_dir / monitoring.WINDOW_STATISTICS)}))
-    return (EXIT_ANOMALIES if verdict.lines else EXIT_CLEAN), render(result, verdict)
+    lines = render(result, verdict) + (live_accuracy.render(live, truth) if spec is not None else [])
+    return (EXIT_ANOMALIES if verdict.lines else EXIT_CLEAN), lines
 
 
 def render(result: dict, verdict) -> list[str]:
@@ -264,12 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", default="output", help="OUTPUT_DIR (default: output/)")
     parser.add_argument("--last", type=int, help="check the last N logged requests (default: those since the last run)")
     parser.add_argument("--schema", help="schema.pbtxt whose comparators to use (default: the deployed model's run's)")
+    parser.add_argument("--truth", help="the truth that arrived since (the task's format): live accuracy of the logged requests")
+    parser.add_argument("--config", help="config YAML for --truth (default: the one the run recorded, else the task's)")
     args = parser.parse_args(argv)
     if args.last is not None and args.last < 1:
         print(f"monitor: LAST must be a positive number of requests, not {args.last}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        status, lines = monitor(args.task, args.output_dir, args.last, args.schema)
+        status, lines = monitor(args.task, args.output_dir, args.last, args.schema, args.truth, args.config)
     except MonitorError as error:
         print(f"monitor: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,8 +1,12 @@
 """The report's section on the served model's inputs (`make monitor`, pipeline/monitor.py):
 the last window's skew and drift findings, and each raw input's distribution in serving
-next to training's, drawn from the two TFDV statistics the monitor compared."""
+next to training's, drawn from the two TFDV statistics the monitor compared; and, when the
+monitor was given the truth (TRUTH=...), the live accuracy: each model's mean loss on the
+joined requests, and its daily mean over the requests' logged time (the `live.json` of
+serving/live_accuracy.py)."""
 from __future__ import annotations
 
+import html
 import json
 import pathlib
 
@@ -11,6 +15,7 @@ from reporting.html import plt, png, table
 
 MONITOR_DIR = "monitor"  # under OUTPUT_DIR/<task>/
 RESULT = "result.json"  # the last monitor run: window, findings, where its statistics are
+LIVE = "live.json"  # in a run's folder, with TRUTH: live accuracy (serving/live_accuracy.py's summary)
 TRAINING_STATISTICS = "training_statistics.pb"  # copied into each run's folder: the report needs no store
 SPLIT = "serving"  # the window's split name in its ExampleStatistics and ExampleAnomalies artifacts
 WINDOW_STATISTICS = f"statistics/Split-{SPLIT}/{STATISTICS_FILE}"  # the ExampleStatistics layout
@@ -77,4 +82,38 @@ def monitor_section(task_dir: pathlib.Path) -> str:
     rows = [[f["feature"], f["kind"], f["statistic"], f["value"], f["threshold"], "ANOMALY" if f["anomaly"] else "ok"]
             for f in result["findings"]]  # fmt: skip
     findings = table(["feature", "check", "statistic", "value", "threshold", "verdict"], rows) if rows else ""
-    return head + findings + distribution_plots(pathlib.Path(result["run_dir"]))
+    live = live_section(pathlib.Path(result["live"])) if result.get("live") else ""
+    return head + findings + distribution_plots(pathlib.Path(result["run_dir"])) + live
+
+
+def live_section(path: pathlib.Path) -> str:
+    """The live accuracy: the requests joined, a table of each model's mean loss and its paired
+    difference with the deployed model, and a plot of each model's daily mean loss."""
+    live = json.loads(path.read_text())
+    loss = live["loss"]
+    head = (f"<h3>Live accuracy</h3><p>Truth {html.escape(live['truth'])}, {live['selected_by']}: {live['requests']} requests, "
+            f"{live['joined']} joined to their truth, {live['unknown']} whose truth is not known yet, "
+            f"{live['no_key']} without a usable key. {loss} of the deployed model's logged predictions and of its "
+            "challengers on the same requests; difference = challenger - deployed (positive: the deployed model "
+            "is better), with its 95% interval.</p>")  # fmt: skip
+    rows = [[name, m["mean"] if m["mean"] is not None else "-", m["requests"], m.get("diff", "-"),
+             f"[{m['ci_low']:.4g}, {m['ci_high']:.4g}]" if "ci_low" in m else "-", m.get("verdict", "-")]
+            for name, m in live["models"].items()]  # fmt: skip
+    parts = [head, table(["model", f"mean {loss}", "requests", "difference", "95% interval", "verdict"], rows)]
+    parts += [f"<p><i>{html.escape(note)}</i></p>" for note in live["notes"]]
+    if live["daily"]:
+        days = [d["day"] for d in live["daily"]]
+        figure, axis = plt.subplots(figsize=(8, 3.2))
+        for name in live["models"]:
+            means = [d["mean"].get(name) for d in live["daily"]]
+            axis.plot(days, [float("nan") if m is None else m for m in means], marker="o", label=name,
+                      linewidth=2.5 if name == live["deployed"] else 1.2)  # fmt: skip
+        axis.set_ylabel(f"daily mean {loss}")
+        axis.set_xlabel("day of the requests (UTC)")
+        axis.tick_params(axis="x", labelrotation=30)
+        axis.legend()
+        parts.append(png(figure))
+        parts.append(table(["day", "requests", *live["models"]],
+                           [[d["day"], d["requests"], *[d["mean"].get(n) if d["mean"].get(n) is not None else "-"
+                                                       for n in live["models"]]] for d in live["daily"]]))  # fmt: skip
+    return "".join(parts)

@@ -61,6 +61,9 @@ class TaskSpec:
     batch_prediction: str | None = None  # dotted module for `make predict-batch` (components/batch_inference.py):
     # `inputs(config, data, last) -> (key, raw tf.Example bytes) | (key, None, reason)` per input, and
     # `columns(config, outputs) -> {column: value}` for one example's serving outputs; None: not available
+    live_truth: str | None = None  # (config, truth file, logged requests, deployed model's dir) -> serving.live_accuracy.
+    # Joined: each request joined by its key to the truth that arrived later, and each model's loss on it, NaN where the
+    # truth is not known yet (`make monitor TRUTH=...`, docs/serving.md); None: the task has no live accuracy
     report_sections: tuple[tuple[str, str], ...] = ()  # (title, dotted (report, config) -> HTML)
     benchmarks: tuple[tuple[str, str], ...] = ()  # (name, dotted module with `run(args) -> rows`)
     # -- continuous training --------------------------------------------------------------------

@@ -16,6 +16,7 @@ SPEC = TaskSpec(
     scores_key="text_scores",
     predictor="tasks.text.predict.predict_text",
     batch_prediction="tasks.text.batch",
+    live_truth="tasks.text.live.live_truth",
     predict_options=(
         Option("--text", "TEXT", "a text to classify"),
         Option("--file", "FILE", "a file with one text per line", repeat=True),

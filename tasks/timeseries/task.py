@@ -16,6 +16,7 @@ SPEC = TaskSpec(
     scores_key="forecast_scores",
     predictor="tasks.timeseries.predict.predict_timeseries",
     batch_prediction="tasks.timeseries.batch",
+    live_truth="tasks.timeseries.live.live_truth",
     report_sections=(
         ("Forecasts vs actual, with the challengers (test split)", "tasks.timeseries.report.forecast_section"),
         ("Error by horizon step", "tasks.timeseries.report.horizon_section"),
