@@ -22,7 +22,7 @@ from pipeline import console
 
 def log_path(command: str, argv: list[str]) -> pathlib.Path:
     """OUTPUT_DIR/<task>/logs/<command>.log, from the command's own --task and --output-dir."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # `--out` is not `--output-dir`
     parser.add_argument("--task", default=tasks.DEFAULT_TASK)
     parser.add_argument("--output-dir", default="output")
     known, _ = parser.parse_known_args(argv)

@@ -73,3 +73,12 @@ def test_the_commands_that_route_library_output_import_no_tensorflow_before_they
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
     assert result.stdout.strip() == "False", result.stderr[-2000:]
+
+
+def test_a_commands_out_option_is_not_taken_for_the_output_dir(tmp_path):
+    """`make predict-batch OUT=x.csv` passes `--out x.csv`: argparse's prefix matching made it
+    `--output-dir`, and the log folder was created where the predictions were to be written."""
+    from pipeline import quiet
+
+    argv = ["--task", "timeseries", "--output-dir", str(tmp_path), "--out", str(tmp_path / "batch.csv")]
+    assert quiet.log_path("pipeline.predict_batch", argv) == tmp_path.resolve() / "timeseries" / "logs" / "predict_batch.log"
