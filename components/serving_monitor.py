@@ -17,8 +17,9 @@ import dataclasses
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
+from data.features import without_request_meta
+
 SERVING = "SERVING"  # the schema environment of served inputs (labels are not_in_environment)
-META_PREFIX = "__"  # request-log meta features (__key__, __time__, __version__, __output__*)
 SKEW, DRIFT, SCHEMA = "skew", "drift", "schema"
 AGAINST = {SKEW: "against training", DRIFT: "against the previous window"}
 STATISTIC_NAMES = {  # TFDV's comparator types, as the lines say them
@@ -66,15 +67,6 @@ class Verdict:
         return [f.line() for f in self.alarms]
 
 
-def raw_features(example: tf.train.Example) -> tf.train.Example:
-    """The example without the request log's `__` meta features (its raw inputs only)."""
-    raw = tf.train.Example()
-    for name, feature in example.features.feature.items():
-        if not name.startswith(META_PREFIX):
-            raw.features.feature[name].CopyFrom(feature)
-    return raw
-
-
 def statistics(examples: list[tf.train.Example]) -> statistics_pb2.DatasetFeatureStatisticsList:
     """TFDV statistics of the examples' raw features (the `__` meta features dropped), with
     TFDV's default options, as StatisticsGen computes them for the training split."""
@@ -84,7 +76,7 @@ def statistics(examples: list[tf.train.Example]) -> statistics_pb2.DatasetFeatur
 
     if not examples:
         raise ValueError("no examples: TFDV statistics of an empty window mean nothing")
-    serialized = [raw_features(e).SerializeToString() for e in examples]
+    serialized = [without_request_meta(e).SerializeToString() for e in examples]
     batch = example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(serialized)
     return stats_impl.generate_statistics_in_memory(batch, tfdv.StatsOptions())
 

@@ -32,3 +32,18 @@ def baseline_output_key(key: str) -> str:
 
 # -- an example read from a file (an image, a recording) names it, so validation can say which --
 FILE_KEY = "file"  # raw: the file's path under the data folder, so validation can name it
+
+
+# -- the request log (serving/request_log.py) and the monitor (components/serving_monitor.py) --
+REQUEST_META = "__"  # the prefix of the features the request log adds: __key__, __time__, __version__, __output__*
+
+
+def without_request_meta(example):
+    """A logged request (tf.train.Example) without the log's meta features: the raw input as the model took it."""
+    import tensorflow as tf
+
+    raw = tf.train.Example()
+    for name, feature in example.features.feature.items():
+        if not name.startswith(REQUEST_META):
+            raw.features.feature[name].CopyFrom(feature)
+    return raw

@@ -36,11 +36,12 @@ import numpy as np
 import tensorflow as tf
 
 from components.export import EXAMPLES_INPUT
+from data.features import REQUEST_META, without_request_meta
 from serving import rest_codec
 
 FOLDER = "requests"  # under OUTPUT_DIR/<task>/
 KEY = "key"  # the instance field a client may send to name a request; never passed to the model
-META = "__"  # the prefix of the features the log adds
+META = REQUEST_META  # the prefix of the features the log adds (data/features.py)
 KEY_FEATURE, TIME_FEATURE, VERSION_FEATURE, OUTPUT_PREFIX = "__key__", "__time__", "__version__", "__output__"
 DEFAULT_RATE = 1.0  # every instance: local use; 0 disables the log
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024  # per file
@@ -339,8 +340,4 @@ def read(folder: str, last: int | None = None, since_ms: int | None = None) -> l
 
 def raw_features(example: tf.train.Example) -> tf.train.Example:
     """The example without the log's meta features: the instance's raw input as the model took it."""
-    raw = tf.train.Example()
-    for name, feature in example.features.feature.items():
-        if not name.startswith(META):
-            raw.features.feature[name].CopyFrom(feature)
-    return raw
+    return without_request_meta(example)
