@@ -83,6 +83,12 @@ def find(pattern: str) -> list[Span]:
     return [latest[n] for n in sorted(latest)]
 
 
+def path_of(pattern: str, number: int, version: int | None = None) -> str:
+    """The file or folder name of span `number` (and `version`) of a `{SPAN}`/`{VERSION}` pattern,
+    as a producer of spans writes it (the simulated schedule, the warm-start bench)."""
+    return pattern.replace(tfx_spans.SPAN_SPEC, str(number)).replace(tfx_spans.VERSION_SPEC, str(version))
+
+
 def until_span(config: SpansConfig, pattern: str) -> int | None:
     """`spans.until` as a span number: a date (YYYY-MM-DD) for a date pattern, a number otherwise."""
     if config.until is None:

@@ -21,7 +21,6 @@ defaults only, so the model's shapes stay those of the blessed model), then `--s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import json
 import os
@@ -39,18 +38,11 @@ from data import spans
 from data.config import PipelineConfig
 from pipeline import inspect_mlmd
 from pipeline.config import load_config
+from pipeline.fingerprint import file_fingerprint
 from reporting.simulation import SIMULATION_DIR, TIMELINE
 
 SETTINGS = ["trainer.warm_start=true", "trainer.warm_start_epochs=3", "tuner.max_trials=1"]
 VALIDATION_NODES = ("StatisticsGen", "ExampleValidator", "AnomalyGate")
-
-
-def folder_hash(path: str) -> str:
-    """Content hash of every file under `path` with its relative name: the deployed version, byte for byte."""
-    digest = hashlib.sha256()
-    for file in sorted(p for p in pathlib.Path(path).rglob("*") if p.is_file()):
-        digest.update(file.relative_to(path).as_posix().encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()
 
 
 def served(serving_dir: str) -> tuple[str | None, str | None]:
@@ -117,7 +109,7 @@ def simulate(args: argparse.Namespace, config: PipelineConfig) -> list[dict]:
     parts = sim.cut_days(config, sim.read(config, spec.call("resolve_data", config)), args.days)
 
     def deliver(number: int, frame, version: int = 1) -> None:
-        sim.write(config, frame, pattern.replace("{SPAN}", str(number)).replace("{VERSION}", str(version)))
+        sim.write(config, frame, spans.path_of(pattern, number, version))
 
     deliver(0, parts[0])
     truth = [parts[0]]  # each day's actual values as the sensor (or source) delivered them
@@ -134,13 +126,13 @@ def simulate(args: argparse.Namespace, config: PipelineConfig) -> list[dict]:
             before = pd.concat(truth[:day], ignore_index=True)  # every row delivered before the day
             timeline[-1].update(sim.live_errors(config, served(runs.serving_dir)[1], before, actual))
         _, folder = served(runs.serving_dir)
-        before = folder_hash(folder) if folder else None
+        before = file_fingerprint(folder) if folder else None
         code, output = run_day(args, pattern, runs.output_dir, root / "logs" / f"day-{day}.log")
         result = outcome(runs.metadata_path, args.task, code, output)
         entry = {
             "day": day, "spans": result["spans"], "served_version": served(runs.serving_dir)[0], "blessed": result["blessed"],
             "pushed": result["pushed"], "verdict": result["verdict"], **{key: None for key in sim.ERROR_KEYS},
-            "deployed_unchanged": (folder_hash(folder) == before) if folder and not result["pushed"] else None,
+            "deployed_unchanged": (file_fingerprint(folder) == before) if folder and not result["pushed"] else None,
             "evidence": result["evidence"],  # each comparison of the gate, with its interval
             "seconds": round(time.perf_counter() - clock, 1),
         }  # fmt: skip

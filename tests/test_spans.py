@@ -20,6 +20,7 @@ def test_each_span_is_read_at_its_latest_version(tmp_path):
     found = spans.find(str(tmp_path / "data-{SPAN}-v{VERSION}.csv"))
     assert [(s.number, s.version) for s in found] == [(1, 1), (2, 3), (10, 1)]  # numbers, not text order
     assert found[1].path.endswith("data-2-v3.csv")
+    assert spans.path_of(str(tmp_path / "data-{SPAN}-v{VERSION}.csv"), 2, 3) == found[1].path  # how producers name a span
 
 
 def test_the_window_and_until_select_spans(tmp_path):

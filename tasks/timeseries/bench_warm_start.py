@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from data import spans
 from pipeline import inspect_mlmd
 from pipeline.config import load_config
 from tasks.timeseries import simulation
@@ -77,7 +78,7 @@ def run(args) -> list[dict]:
         pattern = os.path.join(data, simulation.SPAN_FILE)
 
         def deliver(number: int, frame, pattern=pattern, config=config) -> None:
-            simulation.write(config, frame, pattern.replace("{SPAN}", str(number)).replace("{VERSION}", "1"))
+            simulation.write(config, frame, spans.path_of(pattern, number, 1))
 
         deliver(0, parts[0])
         run_pipeline(pattern, os.path.join(root, "base"), seed)

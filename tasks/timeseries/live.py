@@ -31,11 +31,6 @@ from tasks.timeseries import challengers, features, windowing
 LOSS = "MAE"
 
 
-def naive_utc(times: pd.Series) -> pd.Series:
-    """Zoned times in UTC without the zone; naive ones as they are."""
-    return times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
-
-
 def key_times(requests: list) -> pd.Series:
     """(N,) each request's key as a naive UTC time, NaT where it is not a time."""
     parsed = [pd.to_datetime(live_accuracy.key_of(e) or "", errors="coerce", utc=True) for e in requests]
@@ -60,7 +55,7 @@ def truth_values(config: PipelineConfig, truth_path: str) -> tuple[pd.Index, dic
     step = windowing.infer_frequency(frame[series.time_column], series.frequency)
     values = {c: pd.to_numeric(pd.Series(windowing.column_values(frame, c)), errors="coerce").to_numpy(np.float64)
               for c in series.target_columns}  # fmt: skip
-    return pd.Index(naive_utc(frame[series.time_column])), values, step
+    return pd.Index(windowing.naive_utc(frame[series.time_column])), values, step
 
 
 def live_truth(config: PipelineConfig, truth_path: str, requests: list, model_dir: str) -> live_accuracy.Joined:

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from components import examples_io
 from data.config import PipelineConfig
-from tasks.timeseries import features, windowing
+from tasks.timeseries import challengers, features, windowing
 
 SPAN_FILE = "series-{SPAN}-v{VERSION}.csv"  # under the simulation's data folder
 DRIFT_OFFSET = 20.0  # mg/dL: a sensor that reads high from DRIFT_DAY on
@@ -85,15 +85,13 @@ def live_errors(config: PipelineConfig, model_dir: str, before: pd.DataFrame, da
         return {key: None for key in ERROR_KEYS}
     windows = list(windowing.iter_windows(frame, starts, series.input_columns, series.target_columns,
                                           series.lookback, series.horizon))  # fmt: skip
-    inputs = {features.window_key(c) for c in series.input_columns}  # what serving reads: no targets
-    records = [examples_io.to_tf_example({k: v for k, v in w.items() if k in inputs}).SerializeToString() for w in windows]
+    served_keys = {features.window_key(c) for c in series.input_columns}  # what serving reads: no targets
+    records = [examples_io.to_tf_example({k: v for k, v in w.items() if k in served_keys}).SerializeToString() for w in windows]
     serve = tf.saved_model.load(model_dir).signatures["serving_default"]
     outputs = serve(examples=tf.constant(records))
-    served, naive = [], []
-    for column in series.target_columns:
-        truth = np.stack([w[features.target_key(column)] for w in windows])  # (W, H)
-        forecast = outputs[features.forecast_output_key(column)].numpy()  # (W, H)
-        last = np.stack([w[features.window_key(column)][-1] for w in windows])[:, None]  # (W, 1)
-        served.append(np.abs(forecast - truth))
-        naive.append(np.abs(last - truth))
-    return {"served_mae": float(np.mean(served)), "persistence_mae": float(np.mean(naive))}
+    targets = series.target_columns
+    truth = np.stack([[w[features.target_key(c)] for c in targets] for w in windows]).transpose(0, 2, 1)  # (W, H, C)
+    history = np.stack([[w[features.window_key(c)] for c in targets] for w in windows]).transpose(0, 2, 1)  # (W, T, C)
+    forecast = np.stack([outputs[features.forecast_output_key(c)].numpy() for c in targets], axis=-1)  # (W, H, C)
+    return {"served_mae": challengers.errors(truth, forecast)["mae"],
+            "persistence_mae": challengers.errors(truth, challengers.persistence(history, series.horizon))["mae"]}  # fmt: skip

@@ -105,6 +105,11 @@ def split_bounds(rows: int, fractions: list[float]) -> dict[str, tuple[int, int]
     return _bounds(ends)
 
 
+def naive_utc(times: pd.Series) -> pd.Series:
+    """Zoned times in UTC without the zone; naive ones as they are."""
+    return times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
+
+
 def split_bounds_by_date(times: pd.Series, dates: list[str]) -> dict[str, tuple[int, int]]:
     """Row ranges where eval starts at the first row at or after `dates[0]`, test at `dates[1]`;
     a third date ends the test split (rows from it on are not used).
@@ -112,11 +117,11 @@ def split_bounds_by_date(times: pd.Series, dates: list[str]) -> dict[str, tuple[
     Time-zone-aware times and dates are compared in UTC; naive ones as they are.
     """
 
-    def naive_utc(value):
+    def naive_utc_stamp(value):
         return value.tz_convert("UTC").tz_localize(None) if value.tzinfo is not None else value
 
-    values = times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
-    cuts = [naive_utc(pd.Timestamp(d)) for d in dates]
+    values = naive_utc(times)
+    cuts = [naive_utc_stamp(pd.Timestamp(d)) for d in dates]
     ends = np.searchsorted(values.to_numpy(), np.array(cuts, dtype="datetime64[ns]"))
     if len(dates) == 2:
         ends = np.append(ends, len(times))
