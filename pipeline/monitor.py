@@ -43,7 +43,6 @@ from pipeline import inspect_mlmd, mlmd, run_config
 from reporting import monitoring
 from serving import live_accuracy, request_log
 
-TIME, VERSION = "__time__", "__version__"  # the contract's meta features read here
 CURSOR = "cursor.json"  # newest request time checked, and that window's statistics (for drift)
 RUNS_DIR = "runs"  # one folder per monitor run: its statistics, anomalies, training statistics
 TRAIN_SPLIT = "train"
@@ -57,10 +56,6 @@ class MonitorError(RuntimeError):
 
 
 # -- the window ---------------------------------------------------------------------------------
-
-
-def request_time(example) -> int:
-    return example.features.feature[TIME].int64_list.value[0]
 
 
 def read_cursor(directory: pathlib.Path) -> dict:
@@ -204,7 +199,7 @@ def live_check(spec, config, truth: str, task_dir: pathlib.Path, last: int | Non
         joined = spec.call("live_truth", config, truth, requests, found.model_dir)
     except (OSError, ValueError) as error:
         raise MonitorError(f"TRUTH={truth}: {error}") from None
-    summary = live_accuracy.summarize(joined, [live_accuracy.time_of(e) for e in requests])
+    summary = live_accuracy.summarize(joined, [request_log.time_of(e) for e in requests])
     return {"truth": os.path.abspath(truth), "model_dir": found.model_dir,
             "selected_by": f"the last {last} logged" if last else "every request in the log", **summary}  # fmt: skip
 
@@ -250,8 +245,9 @@ def monitor(task: str, output_dir: str, last: int | None = None, schema_file: st
     write_proto(run_dir / monitoring.WINDOW_STATISTICS, window)
     write_proto(run_dir / monitoring.ANOMALIES, verdict.anomalies)
     shutil.copyfile(found.training_statistics_path, run_dir / monitoring.TRAINING_STATISTICS)
-    times = [request_time(e) for e in examples]
-    versions = sorted({e.features.feature[VERSION].int64_list.value[0] for e in examples if e.features.feature[VERSION].int64_list.value})
+    times = [request_log.time_of(e) for e in examples]
+    versions = sorted({e.features.feature[request_log.VERSION_FEATURE].int64_list.value[0] for e in examples
+                       if e.features.feature[request_log.VERSION_FEATURE].int64_list.value})
     result = {
         "checked_at": checked_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "requests": len(examples),

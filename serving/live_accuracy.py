@@ -22,7 +22,6 @@ import datetime
 import numpy as np
 
 from components import paired_evidence
-from serving import request_log
 
 DEPLOYED = "deployed"  # the logged predictions' name among a Joined's losses
 JOINED, UNKNOWN, NO_KEY = "joined", "unknown", "no_key"  # a request's status
@@ -68,20 +67,10 @@ class Joined:
         return {s: self.status.count(s) for s in STATUSES}
 
 
-def key_of(example) -> str | None:
-    """The request's key as the client sent it (or the log's uuid when it sent none)."""
-    values = example.features.feature[request_log.KEY_FEATURE].bytes_list.value
-    return values[0].decode("utf-8", "replace") if values else None
-
-
 def generated_key(key: str | None) -> bool:
     """Whether a key is one the request log made up (a uuid4 hex: the client sent none), so that
     no truth can name it: such a request is counted as without a usable key."""
     return key is None or (len(key) == 32 and key[12] == "4" and all(c in "0123456789abcdef" for c in key))
-
-
-def time_of(example) -> int:
-    return int(example.features.feature[request_log.TIME_FEATURE].int64_list.value[0])
 
 
 def day_of(millis: int) -> str:

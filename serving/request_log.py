@@ -331,11 +331,22 @@ def read(folder: str, last: int | None = None, since_ms: int | None = None) -> l
         examples = [tf.train.Example.FromString(r) for r in _records(path)]
         newer = examples
         if since_ms is not None:
-            newer = [e for e in examples if e.features.feature[TIME_FEATURE].int64_list.value[0] > since_ms]
+            newer = [e for e in examples if time_of(e) > since_ms]
         kept = newer + kept
         if (last is not None and len(kept) >= last) or len(newer) < len(examples):  # older files hold older records
             break
     return kept[-last:] if last is not None else kept
+
+
+def time_of(example: tf.train.Example) -> int:
+    """A logged request's time, unix ms (`__time__`)."""
+    return int(example.features.feature[TIME_FEATURE].int64_list.value[0])
+
+
+def key_of(example: tf.train.Example) -> str | None:
+    """The request's key as the client sent it (or the log's uuid when it sent none)."""
+    values = example.features.feature[KEY_FEATURE].bytes_list.value
+    return values[0].decode("utf-8", "replace") if values else None
 
 
 def raw_features(example: tf.train.Example) -> tf.train.Example:

@@ -56,7 +56,7 @@ def logged_label(example) -> str:
 def live_truth(config: PipelineConfig, truth_path: str, requests: list, model_dir: str) -> live_accuracy.Joined:
     """Each request joined to its label by key (see the module docstring)."""
     labels = read_truth(truth_path)
-    keys = [live_accuracy.key_of(e) for e in requests]
+    keys = [request_log.key_of(e) for e in requests]
     truth = [labels.get(k) if k is not None else None for k in keys]
     status = [live_accuracy.JOINED if t is not None else
               live_accuracy.NO_KEY if live_accuracy.generated_key(k) else live_accuracy.UNKNOWN

@@ -33,7 +33,7 @@ LOSS = "MAE"
 
 def key_times(requests: list) -> pd.Series:
     """(N,) each request's key as a naive UTC time, NaT where it is not a time."""
-    parsed = [pd.to_datetime(live_accuracy.key_of(e) or "", errors="coerce", utc=True) for e in requests]
+    parsed = [pd.to_datetime(request_log.key_of(e) or "", errors="coerce", utc=True) for e in requests]
     return pd.Series(parsed, dtype="datetime64[ns, UTC]").dt.tz_localize(None)
 
 

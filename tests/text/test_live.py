@@ -75,7 +75,7 @@ def test_the_error_rates_are_the_hand_computed_ones(joined):
     deployed = np.mean([LOGGED[i] != TRUTH[k] for i, k in enumerate(keys)])
     baseline = np.mean([("long" if len(TEXTS[i]) > LONG else "short") != TRUTH[k] for i, k in enumerate(keys)])
     majority = np.mean([TRUTH[k] != "long" for k in keys])  # "long" is the truth's most frequent label
-    summary = live_accuracy.summarize(result, [live_accuracy.time_of(e) for e in requests])
+    summary = live_accuracy.summarize(result, [request_log.time_of(e) for e in requests])
     means = {name: m["mean"] for name, m in summary["models"].items()}
     assert means == pytest.approx({"deployed": deployed, "baseline": baseline, "majority": majority})
     assert summary["models"]["baseline"]["diff"] == pytest.approx(baseline - deployed)
@@ -91,7 +91,7 @@ def test_a_key_labelled_twice_differently_is_refused(tmp_path, joined):
 
 def test_the_report_section_renders_a_text_live_json(tmp_path, joined):
     result, requests, truth = joined
-    summary = live_accuracy.summarize(result, [live_accuracy.time_of(e) for e in requests])
+    summary = live_accuracy.summarize(result, [request_log.time_of(e) for e in requests])
     path = tmp_path / monitoring.LIVE
     path.write_text(json.dumps({"truth": str(truth), "selected_by": "every request in the log", **summary}))
     section = monitoring.live_section(path)
