@@ -85,6 +85,15 @@ def custom(artifact: metadata_store_pb2.Artifact, key: str):
     return getattr(value, value.WhichOneof("value"))
 
 
+def event(kind, key: str) -> metadata_store_pb2.Event:
+    """An event of `kind` (INPUT, OUTPUT) on channel `key`, as TFX records one: the key, then the
+    index in the channel (for what this project records itself: a rollback, a monitor run)."""
+    made = metadata_store_pb2.Event(type=kind)
+    made.path.steps.add().key = key
+    made.path.steps.add().index = 0
+    return made
+
+
 # -- inspection: artifacts, events and lineage (pipeline.inspect_mlmd, pipeline.report) ----------
 
 

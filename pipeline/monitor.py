@@ -155,21 +155,16 @@ def record_in_store(store, found: Deployed, run_dir: pathlib.Path, summary: dict
         made.properties["split_names"].string_value = json.dumps([monitoring.SPLIT])
         return made
 
-    def event(kind, key: str) -> pb.Event:
-        made = pb.Event(type=kind)
-        made.path.steps.add().key = key
-        return made
-
     execution_type = pb.ExecutionType(name=EXECUTION_TYPE)
     execution = pb.Execution(type_id=store.put_execution_type(execution_type), last_known_state=pb.Execution.COMPLETE)
     for key, value in summary.items():
         field = "int_value" if isinstance(value, int) and not isinstance(value, bool) else "string_value"
         setattr(execution.custom_properties[key], field, value if field == "int_value" else
                 (value if isinstance(value, str) else json.dumps(value)))  # fmt: skip
-    inputs = [(found.pushed_model, event(pb.Event.INPUT, "model")), (found.schema, event(pb.Event.INPUT, "schema")),
-              (found.statistics, event(pb.Event.INPUT, "training_statistics"))]  # fmt: skip
-    outputs = [(artifact("ExampleStatistics", "statistics"), event(pb.Event.OUTPUT, "statistics")),
-               (artifact("ExampleAnomalies", "anomalies"), event(pb.Event.OUTPUT, "anomalies"))]  # fmt: skip
+    inputs = [(found.pushed_model, mlmd.event(pb.Event.INPUT, "model")), (found.schema, mlmd.event(pb.Event.INPUT, "schema")),
+              (found.statistics, mlmd.event(pb.Event.INPUT, "training_statistics"))]  # fmt: skip
+    outputs = [(artifact("ExampleStatistics", "statistics"), mlmd.event(pb.Event.OUTPUT, "statistics")),
+               (artifact("ExampleAnomalies", "anomalies"), mlmd.event(pb.Event.OUTPUT, "anomalies"))]  # fmt: skip
     execution_id, _, _ = store.put_execution(execution, inputs + outputs, [])
     return execution_id
 

@@ -129,13 +129,6 @@ def blessing_changes(store, target: models.Version, note: str) -> tuple[list, li
     return changed, sorted(set(revoked)), sorted(set(restored))
 
 
-def event(kind, key: str) -> metadata_store_pb2.Event:
-    found = metadata_store_pb2.Event(type=kind)
-    found.path.steps.add().key = key  # as TFX records a channel key and the index in it
-    found.path.steps.add().index = 0
-    return found
-
-
 def node_context(store, target: models.Version) -> metadata_store_pb2.Context:
     """The pipeline's node context "<pipeline>.Rollback" (TFX names each node's so): `make inspect`
     and the lineage name the rollback's execution by it, and MLMD lists an execution's contexts."""
@@ -174,9 +167,9 @@ def record(store, target: models.Version, version: str, destination: str, replac
         pushed.custom_properties[key].string_value = value
     changed_by_id = {b.id: b for b in changed}
     inputs = [(target.model, MODEL), (target.blessing, BLESSING), (target.pushed, PUSHED_MODEL)]
-    pairs = [(changed_by_id.pop(a.id, a), event(metadata_store_pb2.Event.INPUT, key)) for a, key in inputs if a is not None]
+    pairs = [(changed_by_id.pop(a.id, a), mlmd.event(metadata_store_pb2.Event.INPUT, key)) for a, key in inputs if a is not None]
     output_index = len(pairs)
-    pairs.append((pushed, event(metadata_store_pb2.Event.OUTPUT, PUSHED_MODEL)))
+    pairs.append((pushed, mlmd.event(metadata_store_pb2.Event.OUTPUT, PUSHED_MODEL)))
     pairs += [(blessing, None) for blessing in changed_by_id.values()]  # updated, not linked to the execution
     execution_id, artifact_ids, _ = store.put_execution(execution, pairs, [node_context(store, target)], reuse_context_if_already_exist=True)
     return Result(int(version), target, replaced, revoked, restored, execution_id, artifact_ids[output_index])
