@@ -42,6 +42,16 @@ def build(config: PipelineConfig, enable_cache: bool = True, beam_args: list[str
     return create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
 
 
+def command(task: str, output_dir: str, data: str | None = None, config: str | None = None,
+            settings: list[str] | tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+    """This module's command line for a run in a fresh process (the simulated schedule, benchmarks)."""
+    args = [sys.executable, "-m", "pipeline.run_local", "--task", task, "--output-dir", output_dir]
+    args += [*(["--data", data] if data else []), *(["--config", config] if config else [])]
+    for item in settings:
+        args += ["--set", item]
+    return args
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default=tasks.DEFAULT_TASK)

@@ -36,7 +36,7 @@ import tasks
 from components.export import serving_versions
 from data import spans
 from data.config import PipelineConfig
-from pipeline import inspect_mlmd
+from pipeline import inspect_mlmd, run_local
 from pipeline.config import load_config
 from pipeline.fingerprint import file_fingerprint
 from reporting.simulation import SIMULATION_DIR, TIMELINE
@@ -85,11 +85,7 @@ def outcome(metadata_path: str, task: str, returncode: int, output: str) -> dict
 
 
 def run_day(args: argparse.Namespace, pattern: str, runs_dir: str, log: pathlib.Path) -> tuple[int, str]:
-    command = [sys.executable, "-m", "pipeline.run_local", "--task", args.task, "--data", pattern, "--output-dir", runs_dir]
-    if args.config:
-        command += ["--config", args.config]
-    for item in [*SETTINGS, *args.set]:
-        command += ["--set", item]
+    command = run_local.command(args.task, runs_dir, pattern, args.config, [*SETTINGS, *args.set])
     done = subprocess.run(command, capture_output=True, text=True)
     log.write_text(done.stdout + done.stderr)
     return done.returncode, done.stdout + done.stderr

@@ -17,13 +17,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 
 import numpy as np
 
 from data import spans
-from pipeline import inspect_mlmd
+from pipeline import inspect_mlmd, run_local
 from pipeline.config import load_config
 from tasks.timeseries import simulation
 from tasks.timeseries import source as timeseries_source
@@ -34,10 +33,7 @@ DEFAULT_SEEDS = 3
 
 
 def run_pipeline(pattern: str, output_dir: str, seed: int, *settings: str) -> float:
-    command = [sys.executable, "-m", "pipeline.run_local", "--task", "timeseries", "--data", pattern,
-               "--output-dir", output_dir, "--set", f"seed={seed}"]  # fmt: skip
-    for item in [*SETTINGS, *settings]:
-        command += ["--set", item]
+    command = run_local.command("timeseries", output_dir, pattern, settings=[f"seed={seed}", *SETTINGS, *settings])
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
