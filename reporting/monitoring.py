@@ -30,6 +30,18 @@ def result_path(task_dir: pathlib.Path) -> pathlib.Path:
     return monitor_dir(task_dir) / RESULT
 
 
+def day_summary(watched: dict | None) -> str:
+    """One simulated day's monitor result in a few words, for the terminal and the timeline table:
+    "monitor: ALARM glucose skew 0.31 > 0.15", "monitor: quiet (glucose skew 0.08 <= 0.15)",
+    "monitor: no requests"."""
+    if not watched:
+        return "monitor: no requests"
+    shown = [f for f in watched["findings"] if f["anomaly"]] if watched["alarm"] else watched["findings"]
+    said = ", ".join(f"{f['feature']} {f['kind']} {f['value']:.3g} {'>' if f['anomaly'] else '<='} {f['threshold']:.3g}"
+                     if f["value"] is not None else f"{f['feature']} {f['kind']}: {f['statistic']}" for f in shown)  # fmt: skip
+    return f"monitor: ALARM {said}" if watched["alarm"] else f"monitor: quiet ({said or 'no comparison'})"
+
+
 def numeric_histogram(feature):
     """(low edges, high edges, share of values) of a numeric feature's standard histogram."""
     histogram = next(h for h in feature.num_stats.histograms if h.type == h.STANDARD)

@@ -5,6 +5,7 @@ import json
 import pathlib
 
 from reporting.html import plt, png, table
+from reporting.monitoring import day_summary
 
 SIMULATION_DIR = "simulation"  # under OUTPUT_DIR/<task>/
 TIMELINE = "timeline.json"
@@ -21,7 +22,7 @@ def error_keys(days: list[dict]) -> list[str]:
 
 def timeline_section(task_dir: pathlib.Path) -> str:
     """A plot of the served model's live error next to the naive forecast's, day by day, with
-    what the gate did each day, and the table of the timeline."""
+    what the gate did each day and the monitor's alarms (dashed), and the table of the timeline."""
     days = json.loads(timeline_path(task_dir).read_text())
     keys = error_keys(days)
     figure, axis = plt.subplots(figsize=(9, 3.2))
@@ -36,8 +37,11 @@ def timeline_section(task_dir: pathlib.Path) -> str:
     axis.set_xlabel("simulated day (the error is of the model served after that day, on the next day's values)")
     axis.set_ylabel("live error")
     axis.legend()
-    header = ["day", "spans", "served version", "blessed", "pushed", "verdict", *keys, "deployed unchanged", "seconds"]
-    rows = [[d["day"], f"{min(d['spans'])}..{max(d['spans'])}" if d["spans"] else "", d["served_version"] or "none",
-             d["blessed"], d.get("pushed"), d["verdict"], *[d[k] for k in keys], d.get("deployed_unchanged"),
-             d.get("seconds")] for d in days]  # fmt: skip
+    for d in days:  # the monitor's alarms on the day's requests
+        if (d.get("monitor") or {}).get("alarm"):
+            axis.axvline(d["day"], color="orange", linestyle="--", linewidth=1)
+    header = ["day", "spans", "monitor", "served version", "blessed", "pushed", "verdict", *keys, "deployed unchanged", "seconds"]
+    rows = [[d["day"], f"{min(d['spans'])}..{max(d['spans'])}" if d["spans"] else "", day_summary(d.get("monitor")),
+             d["served_version"] or "none", d["blessed"], d.get("pushed"), d["verdict"], *[d[k] for k in keys],
+             d.get("deployed_unchanged"), d.get("seconds")] for d in days]  # fmt: skip
     return png(figure) + table(header, rows)

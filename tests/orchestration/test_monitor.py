@@ -229,3 +229,31 @@ def test_a_schema_file_brings_comparators_the_deployed_run_did_not_have(tmp_path
     status = monitor.main(["--task", TASK, "--output-dir", str(tmp_path), "--last", "200", "--schema", str(newer)])
     assert status == monitor.EXIT_ANOMALIES
     assert f"{FEATURE}: skew: Jensen-Shannon divergence" in capsys.readouterr().out
+
+
+def test_a_simulated_day_is_logged_as_make_serve_logs_it_and_watched_with_the_day_before(output_dir):
+    from pipeline import simulate
+
+    task_dir = output_dir / TASK
+
+    def answered(rows: np.ndarray) -> tuple[dict, dict]:  # a day's requests and the model's answers
+        sent = [tf.train.Example(features=tf.train.Features(feature={FEATURE: tf.train.Feature(
+            float_list=tf.train.FloatList(value=row))})).SerializeToString() for row in rows]  # fmt: skip
+        return {"examples": tf.constant(sent)}, {"forecast": rows[:, -2:]}
+
+    assert simulate.log_requests(task_dir, {}, {}, 7) == 0  # nothing served: nothing logged
+    assert simulate.watch(TASK, str(output_dir), 0) is None
+    first = simulate.log_requests(task_dir, *answered(windows(1, 150)), 7)
+    quiet = simulate.watch(TASK, str(output_dir), first)
+    assert first == 150 and quiet["requests"] == 150 and not quiet["alarm"] and quiet["lines"] == []
+    [skew] = [f for f in quiet["findings"] if f["kind"] == "skew"]
+    assert skew["feature"] == FEATURE and skew["value"] < THRESHOLD
+    assert "quiet (level skew" in monitoring.day_summary(quiet)
+    second = simulate.log_requests(task_dir, *answered(windows(2, 150) + 2 * STD), 7)
+    alarm = simulate.watch(TASK, str(output_dir), first + second)  # both days, as MONITOR_DAYS = 2 reads them
+    assert alarm["requests"] == 300 and alarm["alarm"]
+    assert any(line.startswith(f"{FEATURE}: skew: Jensen-Shannon divergence") for line in alarm["lines"])
+    assert monitoring.day_summary(alarm).startswith("monitor: ALARM level skew")
+    logged = request_log.read(request_log.folder(task_dir))
+    assert len(logged) == 300 and {request_log.key_of(e) is not None for e in logged} == {True}
+    assert {e.features.feature["__version__"].int64_list.value[0] for e in logged} == {7}

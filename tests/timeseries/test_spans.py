@@ -91,14 +91,31 @@ def _persistence_model(path: str, lookback: int, horizon: int) -> str:
     return path
 
 
-def test_live_errors_score_the_new_days_values_hour_by_hour(tmp_path):
+def test_a_day_is_answered_hour_by_hour_and_scored_on_its_values(tmp_path):
     config = _config(None)
     lookback, horizon = config.series.lookback, config.series.horizon
     frame = _series(2).assign(time=lambda f: pd.to_datetime(f["time"]))
     before, day = frame.iloc[:288], frame.iloc[288:].reset_index(drop=True)
     model = _persistence_model(str(tmp_path / "model"), lookback, horizon)
-    errors = simulation.live_errors(config, model, before, day)
+    request, outputs, errors = simulation.answer(config, model, before, day)
     values = frame["glucose"].to_numpy()
-    expected = np.mean([np.abs(values[t - 1] - values[t : t + horizon]) for t in range(288, 576 - horizon + 1, horizon)])
-    assert errors["served_mae"] == pytest.approx(expected, rel=1e-5)  # one forecast an hour, all inside the day
+    starts = range(288, 576 - horizon + 1, horizon)  # one forecast an hour, all inside the day
+    expected = np.mean([np.abs(values[t - 1] - values[t : t + horizon]) for t in starts])
+    assert errors["served_mae"] == pytest.approx(expected, rel=1e-5)
     assert errors["persistence_mae"] == pytest.approx(expected, rel=1e-5)
+    sent = [tf.train.Example.FromString(r) for r in request["examples"].numpy()]  # what a client sends
+    assert len(sent) == len(starts) == len(outputs[features.forecast_output_key("glucose")])
+    assert set(sent[0].features.feature) == {"glucose"}  # the window only: no target leaves with a request
+    np.testing.assert_allclose(sent[-1].features.feature["glucose"].float_list.value, values[starts[-1] - lookback : starts[-1]], rtol=1e-6)
+
+
+def test_the_drift_shifts_the_day_by_one_standard_deviation_of_the_history():
+    config = _config(None)
+    frame = _series(2)
+    history, day = frame.iloc[:288], frame.iloc[288:].reset_index(drop=True)
+    shifted = simulation.drifted(config, day, history)
+    offset = shifted["glucose"] - day["glucose"]
+    inside = (shifted["glucose"] > simulation.LOW) & (shifted["glucose"] < simulation.HIGH)  # not clipped
+    assert inside.any()
+    np.testing.assert_allclose(offset[inside], history["glucose"].std(), rtol=1e-6)
+    assert shifted["glucose"].between(simulation.LOW, simulation.HIGH).all()
