@@ -36,6 +36,8 @@ PLACEHOLDERS = ("job_endpoint", "worker_pool")  # a preset naming either needs s
 START_TIMEOUT_S = 60.0  # each service imports Beam (seconds on a loaded machine), then listens
 STOP_TIMEOUT_S = 15.0  # then SIGKILL
 WORKER_STARTED = "Starting worker with command"  # worker_pool_main's line per SDK worker process
+JOB_DONE = "Completed job in"  # local_job_service's line per finished job ("... with state DONE.")
+JOB_LOG, POOL_LOG = "beam_job_service.log", "beam_worker_pool.log"  # in the run's log folder
 
 
 class ServiceError(RuntimeError):
@@ -129,7 +131,7 @@ def services(log_dir: str | os.PathLike, ports: dict[str, int] | None = None,
     ports = ports or {}
     job_port, pool_port = free_port(ports.get("job_endpoint")), free_port(ports.get("worker_pool"))
     moved = bool(ports) and (job_port, pool_port) != (ports.get("job_endpoint"), ports.get("worker_pool"))
-    job_log, pool_log = log_dir / "beam_job_service.log", log_dir / "beam_worker_pool.log"
+    job_log, pool_log = log_dir / JOB_LOG, log_dir / POOL_LOG
     processes = []
     try:
         processes.append(start(JOB_SERVICE, ["--port", str(job_port)], job_log))
