@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -108,12 +109,12 @@ def stop(process: subprocess.Popen) -> None:
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, 15)
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, 9)
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(STOP_TIMEOUT_S)
 
 
@@ -130,7 +131,7 @@ def services(log_dir: str | os.PathLike, ports: dict[str, int] | None = None,
     log_dir.mkdir(parents=True, exist_ok=True)
     ports = ports or {}
     job_port, pool_port = free_port(ports.get("job_endpoint")), free_port(ports.get("worker_pool"))
-    moved = bool(ports) and (job_port, pool_port) != (ports.get("job_endpoint"), ports.get("worker_pool"))
+    moved = any(ports.get(name) not in (None, port) for name, port in zip(PLACEHOLDERS, (job_port, pool_port), strict=True))
     job_log, pool_log = log_dir / JOB_LOG, log_dir / POOL_LOG
     processes = []
     try:
