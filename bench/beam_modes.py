@@ -7,6 +7,11 @@ work on one core. This benchmark measures both on the same data, a copy of the p
 glucose series repeated 1, 8 and 32 times (timestamps continued at its 5-minute step),
 with a token training budget: only the ExampleGen, StatisticsGen, Transform and Evaluator
 seconds are compared (the Trainer's are the same in both modes).
+
+A third mode, `portable`, runs the same components through Beam's portability layer (the
+path of Flink, Spark and Dataflow Runner v2): a local job service and an external pool of
+SDK worker processes (pipeline/portable.py). What it costs over the DirectRunner is what
+a distributed runner's protocol costs before any cluster is involved.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from bench.pipeline_stats import latest_run
 from tasks.timeseries import source as timeseries_source
 
 REPEATS = (1, 8, 32)
-MODES = ("direct_in_memory", "direct")
+MODES = ("direct_in_memory", "direct", "portable")
 BEAM_COMPONENTS = ("ExampleGen", "StatisticsGen", "Transform", "Evaluator")
 BUDGET = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
 STEP = pd.Timedelta(minutes=5)  # the packaged series' sampling step
@@ -65,5 +70,6 @@ def run(args) -> list[dict]:
                 row[f"{mode}_s"] = sum(s for s in seconds.values() if s is not None)
                 row |= {f"{mode}_{c}": s for c, s in seconds.items()}
             row["in_memory_faster"] = row["direct_in_memory_s"] < row["direct_s"]
+            row["portable_over_direct"] = row["portable_s"] / row["direct_s"] if row["direct_s"] else None
             rows.append(row)
     return rows

@@ -6,7 +6,9 @@ the container image, the pipeline root and serving directory, the data URI per t
 the Beam runner presets and the orchestrator's connection (project/region or host).
 
 Strings may use `{task}`, `{output_dir}`, `{image}`, `{project}`, `{region}`,
-`{pipeline_root}` and `{direct_num_workers}`; they are filled in per task.
+`{pipeline_root}` and `{direct_num_workers}`; they are filled in per task. A local Beam
+preset may also name `{job_endpoint}` and `{worker_pool}`, the addresses of the services
+`make run-local` starts for it (pipeline/portable.py).
 Override any key with `--profile-set key.sub=value` (same syntax as `--set`), and pick a
 Beam preset with `--profile-set beam.runner=flink` or, per task config, `--set beam.runner=flink`.
 """
@@ -128,16 +130,31 @@ class Profile:
     def beam_runner(self, config: PipelineConfig, data_bytes: int | None = None) -> str:
         return self.beam_choice(config, data_bytes)[0]
 
-    def beam_pipeline_args(self, config: PipelineConfig, data_bytes: int | None = None) -> list[str]:
+    def beam_preset(self, runner: str) -> list[str]:
+        """A preset's arguments, unformatted."""
         presets = self.section("beam").get("presets") or {}
-        runner = self.beam_runner(config, data_bytes)
         if runner not in presets:
             raise ValueError(
                 f"Beam runner preset '{runner}' is not in profile '{self.name}' (presets: {sorted(presets)}); "
                 "choose one with --profile-set beam.runner=NAME or --set beam.runner=NAME"
             )
-        values = self.variables(config)
-        return [str(arg).format(**values) for arg in presets[runner]]
+        return [str(arg) for arg in presets[runner]]
+
+    def beam_pipeline_args(
+        self, config: PipelineConfig, data_bytes: int | None = None, services: dict[str, str] | None = None
+    ) -> list[str]:
+        """The chosen preset, formatted; `services`: the addresses of local Beam services the
+        preset names (`{job_endpoint}`, `{worker_pool}`: pipeline/portable.py starts them)."""
+        runner = self.beam_runner(config, data_bytes)
+        values = {**self.variables(config), **(services or {})}
+        try:
+            return [arg.format(**values) for arg in self.beam_preset(runner)]
+        except KeyError as missing:
+            raise ValueError(
+                f"Beam preset '{runner}' of profile '{self.name}' names {{{missing.args[0]}}}, "
+                "the address of a service started for a local run (pipeline/portable.py); "
+                "it runs with `make run-local`, not here"
+            ) from None
 
     def vertex_training(self) -> dict[str, Any] | None:
         training = self.section("vertex").get("training") or {}

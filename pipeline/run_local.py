@@ -1,4 +1,4 @@
-"""Run a task's pipeline locally: LocalDagRunner, Beam DirectRunner, ML Metadata in SQLite.
+"""Run a task's pipeline locally: LocalDagRunner, Beam (DirectRunner by default), ML Metadata in SQLite.
 
     python -m pipeline.run_local --task timeseries [--data my.csv] [--set trainer.epochs=5]
 
@@ -10,35 +10,45 @@ example at the anomaly gate).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 
 import tasks
 from data.config import PipelineConfig
-from pipeline import console, recovery, run_config
+from pipeline import console, portable, recovery, run_config
 from pipeline.config import load_config
 
 LOG_FILE = "logs/run.log"  # under OUTPUT_DIR/<task>/
 
 
-def beam_setup(config: PipelineConfig) -> tuple[list[str], str]:
-    """(Beam arguments, why that runner): the local profile's preset, chosen by the data's size
-    under `beam.runner: auto` (in this process for small data, worker processes for large)."""
+@contextlib.contextmanager
+def beam_setup(config: PipelineConfig) -> Iterator[tuple[list[str], str]]:
+    """(Beam arguments, why that runner) for the block: the local profile's preset, chosen by the
+    data's size under `beam.runner: auto` (in this process for small data, worker processes for
+    large). A preset that names local Beam services (`portable`: a job service and an external
+    worker pool) has them started for the block and stopped after it (pipeline/portable.py)."""
     from data.sources import size_bytes
     from pipeline.profile import load_profile
 
     data_bytes = size_bytes(tasks.spec(config.task).call("resolve_data", config), config.spans)
     profile = load_profile("local")
     runner, why = profile.beam_choice(config, data_bytes)
-    return profile.beam_pipeline_args(config, data_bytes), f"{runner} ({why})"
+    if not portable.needs_services(profile.beam_preset(runner)):
+        yield profile.beam_pipeline_args(config, data_bytes), f"{runner} ({why})"
+        return
+    with portable.services(config.task_dir / "logs", profile.section("beam").get("service_ports")) as services:
+        args = profile.beam_pipeline_args(config, data_bytes, services.values())
+        moved = "; preferred ports taken, so the Beam components rerun" if services.moved else ""
+        yield args, (f"{runner} ({why}; job service {services.job_endpoint}, worker pool {services.worker_pool}"
+                     f"{moved}; their logs: {services.pool_log.parent})")  # fmt: skip
 
 
-def build(config: PipelineConfig, enable_cache: bool = True, beam_args: list[str] | None = None):
+def build(config: PipelineConfig, beam_args: list[str], enable_cache: bool = True):
     """The pipeline for a local run; raises (ValueError, FileNotFoundError) on a bad config or schema."""
     from pipeline.create_pipeline import create_pipeline
 
-    if beam_args is None:
-        beam_args = beam_setup(config)[0]
     return create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
 
 
@@ -78,9 +88,18 @@ def run(config: PipelineConfig, args: argparse.Namespace, terminal: console.Cons
     started = time.perf_counter()
     terminal.say(f"Pipeline {config.pipeline_name}: MLMD {config.metadata_path}")
     terminal.say(f"Full log: {terminal.log_path}")
+    try:
+        with beam_setup(config) as (beam_args, beam_why):
+            return run_with(config, args, terminal, beam_args, beam_why, started)
+    except (ValueError, FileNotFoundError, portable.ServiceError) as error:  # a bad preset, or its services did not start
+        terminal.say(f"run-local: {error}", error=True)
+        return 2
+
+
+def run_with(config: PipelineConfig, args: argparse.Namespace, terminal: console.Console,
+             beam_args: list[str], beam_why: str, started: float) -> int:  # fmt: skip
     try:  # the data file and the schema are checked against the config before anything runs
-        beam_args, beam_why = beam_setup(config)
-        pipeline = build(config, enable_cache=not args.no_cache, beam_args=beam_args)
+        pipeline = build(config, beam_args, enable_cache=not args.no_cache)
     except (ValueError, FileNotFoundError) as error:
         terminal.say(f"run-local: {error}", error=True)
         return 2

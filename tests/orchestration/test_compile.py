@@ -76,6 +76,38 @@ def test_image_pipeline_root_and_beam_args_come_from_profile(compiled):
     assert result.config.data == result.profile.data(result.config.task)
 
 
+def beam_component_args(result, spec) -> dict[str, list[str]]:
+    """Compiled container args of every Beam-powered component (TFX's and ours), by node id."""
+    from tfx.dsl.components.base.base_beam_component import BaseBeamComponent
+
+    pipeline = create_pipeline(result.config, deployment=result.profile.deployment(result.config))
+    executors = json_format.MessageToDict(spec.deployment_spec)["executors"]
+    return {c.id: executors[f"{c.id}_executor"]["container"]["args"]
+            for c in pipeline.components if isinstance(c, BaseBeamComponent)}  # fmt: skip
+
+
+def test_every_beam_component_carries_the_profile_beam_args(compiled):
+    result, spec, _ = compiled
+    beam = beam_component_args(result, spec)
+    tfma = tasks.spec(result.config.task).evaluator is None  # else the task's own gate, without Beam
+    assert {"StatisticsGen", "Transform", *(["Evaluator"] if tfma else [])} <= set(beam)  # components/evaluator.py
+    for node, args in beam.items():
+        assert [a for a in args if a in result.beam_pipeline_args] == result.beam_pipeline_args, node
+
+
+def test_vertex_runs_the_beam_components_on_dataflow_in_the_project_image(compiled):
+    result, spec, _ = compiled
+    if result.profile.target != "vertex":
+        pytest.skip("Dataflow is the vertex profile's runner")
+    region = result.profile.section("vertex")["region"]
+    for node, args in beam_component_args(result, spec).items():
+        options = dict(a.removeprefix("--").split("=", 1) for a in args if a.startswith("--") and "=" in a)
+        assert options.get("runner") == "DataflowRunner", node
+        assert options.get("region") == region, node
+        assert options.get("temp_location", "").startswith("gs://"), node  # Dataflow stages through GCS
+        assert options.get("sdk_container_image") == IMAGE, node  # the workers import the project's modules
+
+
 def test_no_local_paths_in_remote_spec(compiled):
     result, _, _ = compiled
     text = open(result.spec_path).read()
