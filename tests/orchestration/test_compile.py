@@ -95,10 +95,11 @@ def test_every_beam_component_carries_the_profile_beam_args(compiled):
         assert [a for a in args if a in result.beam_pipeline_args] == result.beam_pipeline_args, node
 
 
-def test_vertex_runs_the_beam_components_on_dataflow_in_the_project_image(compiled):
-    result, spec, _ = compiled
-    if result.profile.target != "vertex":
-        pytest.skip("Dataflow is the vertex profile's runner")
+@pytest.mark.parametrize("task", tasks.names())
+def test_vertex_runs_the_beam_components_on_dataflow_in_the_project_image(task, tmp_path):
+    config = load_config(task, output_dir=str(tmp_path))
+    result = compile_lib.compile_pipeline(config, load_profile("vertex", [f"image={IMAGE}"]), "vertex")
+    spec, _ = load_spec(result.spec_path)
     region = result.profile.section("vertex")["region"]
     for node, args in beam_component_args(result, spec).items():
         options = dict(a.removeprefix("--").split("=", 1) for a in args if a.startswith("--") and "=" in a)
