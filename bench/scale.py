@@ -74,7 +74,8 @@ def measure_run(task: str, factor: int, root: pathlib.Path) -> dict:
         for e in executions
     }  # fmt: skip
     by_node = {e.node: e for e in executions}
-    train = mlmd.custom(by_node["ExampleGen"].outputs["examples"][0], "examples_train") if "ExampleGen" in by_node else None
+    written = by_node["ExampleGen"].outputs["examples"][0] if "ExampleGen" in by_node else None
+    train = next((mlmd.custom(written, k) for k in written.custom_properties if k.endswith("_train")), None) if written else None
     shutil.rmtree(output_dir / task / "pipeline_root", ignore_errors=True)  # measured; free the disk
     return {"wall": wall, "exit": code, "load": (load_before + os.getloadavg()[0]) / 2,
             "data_mb": data.stat().st_size / MB, "components": components, "train_examples": train}
@@ -88,9 +89,9 @@ def component_rows(task: str, factors: list[int], runs: list[dict]) -> list[dict
         cost = {key: [run["components"].get(name, {}).get(key) for run in runs]
                 for key in ("seconds", "rss_bytes", "disk_bytes")}  # fmt: skip
         row = {"task": task, "component": name}
-        for factor, s, rss, disk in zip(factors, cost["seconds"], cost["rss_bytes"], cost["disk_bytes"], strict=True):
-            row |= {f"s_{factor}x": s, f"rss_mb_{factor}x": rss / MB if rss else None,
-                    f"disk_mb_{factor}x": disk / MB if disk is not None else None}  # fmt: skip
+        row |= {f"s_{f}x": s for f, s in zip(factors, cost["seconds"], strict=True)}
+        row |= {f"rss_mb_{f}x": rss / MB if rss else None for f, rss in zip(factors, cost["rss_bytes"], strict=True)}
+        row |= {f"disk_mb_{f}x": d / MB if d is not None else None for f, d in zip(factors, cost["disk_bytes"], strict=True)}
         k_time = growth.exponent(factors, cost["seconds"])
         row["k_time"] = k_time
         row["k_rss"] = growth.exponent(factors, cost["rss_bytes"])
@@ -138,6 +139,19 @@ def run(args) -> list[dict]:
         for task in tasks:
             runs = [measure_run(task, factor, pathlib.Path(tmp)) for factor in factors]
             measured[task] = (factors, runs)
-            rows += run_rows(task, factors, runs) + component_rows(task, factors, runs)
+            rows += component_rows(task, factors, runs) + run_rows(task, factors, runs)
     rows.append(breaking_row(measured))
+    rows.append(slowest_row(rows))
+    rows.append({"component": "(training budget)", "note": "fixed at every size, no early stopping: " + ", ".join(FIXED_TRAINING)})
     return rows
+
+
+def slowest_row(rows: list[dict]) -> dict:
+    """The component with the most seconds fitted at 100x (time's power law)."""
+    key = f"s_{TARGET}x_fit"
+    fitted = [r for r in rows if r.get(key)]
+    if not fitted:
+        return {"component": f"(slowest at {TARGET}x)", "note": "no fit"}
+    slowest = max(fitted, key=lambda r: r[key])
+    return {"component": f"(slowest at {TARGET}x)", "task": slowest["task"],
+            "note": f"{slowest['component']}: ~{slowest[key] / 60:.0f} min fitted (k_time {slowest['k_time']:.2f})"}  # fmt: skip
