@@ -7,7 +7,7 @@ reads a split back for the Scorer, the report and the benchmarks.
 """
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -96,6 +96,16 @@ def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[
         raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
     dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
     return [record.numpy() for record in (dataset.take(limit) if limit else dataset)]
+
+
+def iter_split(examples_uri: str, split: str, chunk: int) -> Iterator[list[bytes]]:
+    """The serialized tf.Examples of one split, `chunk` at a time: for readers whose memory
+    must not grow with the split (the time-series Scorer)."""
+    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    if not files:
+        raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(chunk).as_numpy_iterator():
+        yield list(batch)
 
 
 def first_strings(records: list[bytes], key: str) -> list[str]:
