@@ -17,6 +17,7 @@ Times are inflated by whatever else shares the CPU: each run row carries the loa
 """
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
@@ -34,6 +35,7 @@ from pipeline import mlmd, run_local
 FACTORS = (1, 4, 16)
 TARGET = 100  # the size the fits are extrapolated to
 MB = 2**20
+SAVED_RUNS = "scale_runs"  # under OUTPUT_DIR: each measured run, for --reuse-runs
 ETTH2_CONFIG = REPO_ROOT / "tasks" / "timeseries" / "examples" / "etth2.yaml"
 FIXED_TRAINING = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
 BUDGETS = {  # task -> (writes the data at a factor, config, overrides)
@@ -79,6 +81,18 @@ def measure_run(task: str, factor: int, root: pathlib.Path) -> dict:
     shutil.rmtree(output_dir / task / "pipeline_root", ignore_errors=True)  # measured; free the disk
     return {"wall": wall, "exit": code, "load": (load_before + os.getloadavg()[0]) / 2,
             "data_mb": data.stat().st_size / MB, "components": components, "train_examples": train}
+
+
+def measured_run(task: str, factor: int, root: pathlib.Path, saved: pathlib.Path, reuse: bool) -> dict:
+    """`measure_run`, its result kept under OUTPUT_DIR/scale_runs/: a 16x run takes tens of
+    minutes, so with `--reuse-runs` a run measured before (by another invocation, say one
+    per task side by side) is read back instead of run again."""
+    path = saved / f"{task}_x{factor}.json"
+    if reuse and path.exists():
+        return json.loads(path.read_text())
+    result = measure_run(task, factor, root)
+    path.write_text(json.dumps(result, indent=1))
+    return result
 
 
 def component_rows(task: str, factors: list[int], runs: list[dict]) -> list[dict]:
@@ -134,10 +148,13 @@ def breaking_row(measured: dict[str, tuple[list[int], list[dict]]]) -> dict:
 def run(args) -> list[dict]:
     factors = list(getattr(args, "scale_factors", None) or FACTORS)
     tasks = list(getattr(args, "scale_tasks", None) or BUDGETS)
+    saved = pathlib.Path(getattr(args, "output_dir", None) or "output") / SAVED_RUNS
+    saved.mkdir(parents=True, exist_ok=True)
     rows, measured = [], {}
-    with tempfile.TemporaryDirectory(dir=getattr(args, "output_dir", None)) as tmp:
+    with tempfile.TemporaryDirectory(dir=saved.parent) as tmp:
         for task in tasks:
-            runs = [measure_run(task, factor, pathlib.Path(tmp)) for factor in factors]
+            runs = [measured_run(task, factor, pathlib.Path(tmp), saved, getattr(args, "reuse_runs", False))
+                    for factor in factors]  # fmt: skip
             measured[task] = (factors, runs)
             rows += component_rows(task, factors, runs) + run_rows(task, factors, runs)
     rows.append(breaking_row(measured))
