@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=list(benchmarks()), help="benchmarks to run")
     parser.add_argument("--output-dir", default="output", help="pipeline OUTPUT_DIR (for pipeline benchmarks)")
     parser.add_argument("--reuse-runs", action="store_true",
-                        help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones; scale: the runs measured under OUTPUT_DIR/scale_runs")  # fmt: skip
+                        help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones; scale: the table of the runs saved under OUTPUT_DIR/scale_runs, running none")  # fmt: skip
     parser.add_argument("--seeds", type=int, help="speech: at most this many seeds per split (default: each split's own)")
     parser.add_argument("--trainer-speed-tasks", nargs="*", help="trainer_speed: the tasks to run (default: all)")
     parser.add_argument("--trainer-speed-set", nargs="*", help="trainer_speed: config overrides for every run")

@@ -83,15 +83,12 @@ def measure_run(task: str, factor: int, root: pathlib.Path) -> dict:
             "data_mb": data.stat().st_size / MB, "components": components, "train_examples": train}
 
 
-def measured_run(task: str, factor: int, root: pathlib.Path, saved: pathlib.Path, reuse: bool) -> dict:
+def measured_run(task: str, factor: int, root: pathlib.Path, saved: pathlib.Path) -> dict:
     """`measure_run`, its result kept under OUTPUT_DIR/scale_runs/: a 16x run takes tens of
-    minutes, so with `--reuse-runs` a run measured before (by another invocation, say one
-    per task side by side) is read back instead of run again."""
-    path = saved / f"{task}_x{factor}.json"
-    if reuse and path.exists():
-        return json.loads(path.read_text())
+    minutes, so the tasks can be measured by separate invocations (side by side, or some sizes
+    later) and `--reuse-runs` then makes the table of every run saved, running nothing."""
     result = measure_run(task, factor, root)
-    path.write_text(json.dumps(result, indent=1))
+    (saved / f"{task}_x{factor}.json").write_text(json.dumps(result, indent=1))
     return result
 
 
@@ -128,21 +125,20 @@ def run_rows(task: str, factors: list[int], runs: list[dict]) -> list[dict]:
 
 def breaking_row(measured: dict[str, tuple[list[int], list[dict]]]) -> dict:
     """The first component, over all tasks, whose fitted memory or time reaches this machine's limits."""
-    costs = {}
-    for task, (factors, runs) in measured.items():
-        for name in dict.fromkeys(n for run in runs for n in run["components"]):
-            costs[f"{task}/{name}"] = {key: [run["components"].get(name, {}).get(key) for run in runs]
-                                       for key in ("seconds", "rss_bytes")}  # fmt: skip
-    factors = next(iter(measured.values()))[0]
     ram = psutil.virtual_memory().total
-    found = growth.first_to_break(costs, factors, ram)
-    if found is None:
+    found = []
+    for task, (factors, runs) in measured.items():
+        costs = {name: {key: [run["components"].get(name, {}).get(key) for run in runs] for key in ("seconds", "rss_bytes")}
+                 for name in dict.fromkeys(n for run in runs for n in run["components"])}  # fmt: skip
+        hit = growth.first_to_break(costs, factors, ram)
+        if hit:
+            found.append((hit[1], task, hit[0], hit[2]))
+    if not found:
         return {"component": "(first to break)", "note": "no fitted cost reaches the RAM or a day"}
-    name, size, why = found
+    size, task, name, why = min(found)
     verdict = "breaks before" if size <= TARGET else "first to break, beyond"
-    return {"component": "(first to break)", "task": name.split("/")[0],
-            "note": f"{name.split('/')[1]}: {why} ({ram / growth.GIB:.0f} GiB, {os.cpu_count()} cores) at "
-                    f"~{size:.0f}x: {verdict} {TARGET}x"}  # fmt: skip
+    return {"component": "(first to break)", "task": task,
+            "note": f"{name}: {why} ({ram / growth.GIB:.0f} GiB, {os.cpu_count()} cores) at ~{size:.0f}x: {verdict} {TARGET}x"}  # fmt: skip
 
 
 def run(args) -> list[dict]:
@@ -153,10 +149,13 @@ def run(args) -> list[dict]:
     rows, measured = [], {}
     with tempfile.TemporaryDirectory(dir=saved.parent) as tmp:
         for task in tasks:
-            runs = [measured_run(task, factor, pathlib.Path(tmp), saved, getattr(args, "reuse_runs", False))
-                    for factor in factors]  # fmt: skip
-            measured[task] = (factors, runs)
-            rows += component_rows(task, factors, runs) + run_rows(task, factors, runs)
+            if getattr(args, "reuse_runs", False):  # the table of what was measured: run nothing new
+                sizes = [f for f in factors if (saved / f"{task}_x{f}.json").exists()]
+                runs = [json.loads((saved / f"{task}_x{f}.json").read_text()) for f in sizes]
+            else:
+                sizes, runs = factors, [measured_run(task, f, pathlib.Path(tmp), saved) for f in factors]
+            measured[task] = (sizes, runs)
+            rows += component_rows(task, sizes, runs) + run_rows(task, sizes, runs)
     rows.append(breaking_row(measured))
     rows.append(slowest_row(rows))
     rows.append({"component": "(training budget)", "note": "fixed at every size, no early stopping: " + ", ".join(FIXED_TRAINING)})
