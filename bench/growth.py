@@ -86,3 +86,15 @@ def first_to_break(costs: dict[str, dict], sizes, ram_bytes: float, time_limit_s
         return None
     size, name, what = min(found)
     return name, size, what
+
+
+def raises(peaks: list[float | None]) -> list[float | None]:
+    """How far each component, in run order, lifted the run's high-water mark of resident memory:
+    its peak minus the largest peak before it (<= 0: it only held what earlier components left
+    resident, since allocators rarely give freed memory back). One process runs them all, so
+    only a component that lifts the mark can be the one that first runs out of memory."""
+    lifted, mark = [], 0.0
+    for peak in peaks:
+        lifted.append(None if peak is None else peak - mark)
+        mark = max(mark, peak or 0.0)
+    return lifted

@@ -96,6 +96,7 @@ def component_rows(task: str, factors: list[int], runs: list[dict]) -> list[dict
     """One row per component: its costs at each factor, the exponents and the fits at 100x."""
     rows = []
     names = list(dict.fromkeys(n for run in runs for n in run["components"]))
+    lifted = lifts(runs)
     for name in names:
         cost = {key: [run["components"].get(name, {}).get(key) for run in runs]
                 for key in ("seconds", "rss_bytes", "disk_bytes")}  # fmt: skip
@@ -107,12 +108,23 @@ def component_rows(task: str, factors: list[int], runs: list[dict]) -> list[dict
         row["k_time"] = k_time
         row["k_rss"] = growth.exponent(factors, cost["rss_bytes"])
         row["k_disk"] = growth.exponent(factors, cost["disk_bytes"])
+        lift = lifted[-1].get(name)
+        row[f"lift_mb_{factors[-1]}x"] = lift / MB if lift is not None else None
         row[f"s_{TARGET}x_fit"] = growth.power_at(factors, cost["seconds"], TARGET)
         rss_fit = growth.affine_at(factors, cost["rss_bytes"], TARGET)
         row[f"rss_gb_{TARGET}x_fit"] = rss_fit / growth.GIB if rss_fit else None
         row["note"] = "k_time > 1.1" if k_time is not None and k_time > growth.LINEAR_K and max(cost["seconds"]) > 1 else ""
         rows.append(row)
     return rows
+
+
+def lifts(runs: list[dict]) -> list[dict[str, float | None]]:
+    """Per run, by component: how far it lifted the run's resident-memory mark (growth.raises)."""
+    found = []
+    for run in runs:
+        names = list(run["components"])
+        found.append(dict(zip(names, growth.raises([run["components"][n]["rss_bytes"] for n in names]), strict=True)))
+    return found
 
 
 def run_rows(task: str, factors: list[int], runs: list[dict]) -> list[dict]:
@@ -128,7 +140,10 @@ def breaking_row(measured: dict[str, tuple[list[int], list[dict]]]) -> dict:
     ram = psutil.virtual_memory().total
     found = []
     for task, (factors, runs) in measured.items():
-        costs = {name: {key: [run["components"].get(name, {}).get(key) for run in runs] for key in ("seconds", "rss_bytes")}
+        lifted = lifts(runs)[-1]  # at the largest size: only a component that lifts the mark runs out of memory first
+        costs = {name: {"seconds": [run["components"].get(name, {}).get("seconds") for run in runs],
+                        "rss_bytes": [run["components"].get(name, {}).get("rss_bytes") for run in runs]
+                        if (lifted.get(name) or 0) > 0 else [None] * len(runs)}
                  for name in dict.fromkeys(n for run in runs for n in run["components"])}  # fmt: skip
         hit = growth.first_to_break(costs, factors, ram)
         if hit:

@@ -126,3 +126,7 @@ def test_tree_sampler_sees_a_childs_memory():
         child.wait(timeout=30)
     assert 5 <= len(sampler.samples) <= 15  # ~5 a second
     assert max(rss for _, rss in sampler.samples) - before > 250 * 2**20
+
+
+def test_raises_is_how_far_each_component_lifts_the_runs_memory_mark():
+    assert growth.raises([100.0, 300.0, None, 250.0, 400.0]) == [100.0, 200.0, None, -50.0, 100.0]
