@@ -21,6 +21,7 @@ SHARED_LAST = {
     "serving": "bench.serving",  # serves the models the text and time-series runs made, under HTTP load
     "trainer_speed": "bench.trainer_speed",  # a default run per task, its Trainer profiled
     "beam_modes": "bench.beam_modes",  # Beam in one process against worker processes, by data size
+    "scale": "bench.scale",  # each component's time, memory and disk at 1x, 4x, 16x the data; growth exponents
 }
 
 
@@ -59,10 +60,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", default=list(benchmarks()), help="benchmarks to run")
     parser.add_argument("--output-dir", default="output", help="pipeline OUTPUT_DIR (for pipeline benchmarks)")
     parser.add_argument("--reuse-runs", action="store_true",
-                        help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones")  # fmt: skip
+                        help="vision, speech, decision: reuse the pipeline runs already under bench/results/ instead of fresh ones; scale: the table of the runs saved under OUTPUT_DIR/scale_runs, running none")  # fmt: skip
     parser.add_argument("--seeds", type=int, help="speech: at most this many seeds per split (default: each split's own)")
     parser.add_argument("--trainer-speed-tasks", nargs="*", help="trainer_speed: the tasks to run (default: all)")
     parser.add_argument("--trainer-speed-set", nargs="*", help="trainer_speed: config overrides for every run")
+    parser.add_argument("--scale-factors", nargs="*", type=int, help="scale: data sizes to run (default: 1 4 16)")
+    parser.add_argument("--scale-tasks", nargs="*", help="scale: the tasks to run (default: timeseries text)")
     args = parser.parse_args(argv)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     for name in args.only:

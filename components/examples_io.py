@@ -7,7 +7,7 @@ reads a split back for the Scorer, the report and the benchmarks.
 """
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -18,6 +18,7 @@ from tfx.types import artifact_utils
 from data.splits import GATE_FRACTION, GATE_SPLIT, SPLITS, hashed_unit
 
 SPLIT_FILE = "data_tfrecord-00000-of-00001.gz"
+CHUNK = 1024  # serialized examples read at a time by the streaming readers (12 MB of ETTh2 windows)
 
 
 def write_records(output_uri: str, split: str, records: Iterable[bytes]) -> int:
@@ -65,28 +66,53 @@ def carve_gate(output_uri: str, ordered: bool, purge: int = 0, seed: int = 0, st
     the selection part is never judged on it later (class balance then holds in expectation only).
     Too small a part is not an error here: data validation names what is wrong with such data first, and the Evaluator
     refuses a gate part too small to judge on."""
-    records = read_split(output_uri, "eval")
-    n = len(records)
-    size = int(round(n * GATE_FRACTION))
-    purge = min(purge, max(0, n - size - 1)) if ordered else 0
+    # What decides the parts is read first, one small value per example (a label, a hash), never
+    # the records; then the split is streamed into its two parts: memory does not grow with it.
+    records = lambda: (r for chunk in iter_split(output_uri, "eval", CHUNK) for r in chunk)  # noqa: E731
     if ordered:
-        gate = set(range(n - size, n))
-        selection = records[: n - size - purge]
-    elif stable:
-        content = [tf.train.Example.FromString(r).SerializeToString(deterministic=True) for r in records]
-        gate = {i for i, key in enumerate(content) if hashed_unit(key, seed) < GATE_FRACTION}
-        selection = [r for i, r in enumerate(records) if i not in gate]
+        n = sum(1 for _ in records())
+        size = int(round(n * GATE_FRACTION))
+        purge = min(purge, max(0, n - size - 1))
+        gate, selection = range(n - size, n), range(0, n - size - purge)
     else:
-        rng = np.random.default_rng(seed)
-        groups: dict = {}
+        if stable:
+            units = [hashed_unit(tf.train.Example.FromString(r).SerializeToString(deterministic=True), seed) for r in records()]
+            gate = {i for i, unit in enumerate(units) if unit < GATE_FRACTION}
+        else:
+            rng = np.random.default_rng(seed)
+            groups: dict = {}
+            for i, record in enumerate(records()):
+                groups.setdefault(_first_value(record, stratify) if stratify else None, []).append(i)
+            gate = set()
+            for members in groups.values():  # in first-seen order: deterministic for a seed
+                gate.update(rng.permutation(members)[: int(round(len(members) * GATE_FRACTION))].tolist())
+        selection = None  # every example the gate does not take
+    return _split_eval(output_uri, records(), gate, selection)
+
+
+def _split_eval(output_uri: str, records: Iterable[bytes], gate, selection) -> dict[str, int]:
+    """Stream the eval split into the gate part (indices `gate`) and the selection part (indices
+    `selection`, None: all others; an index in neither is dropped), both in file order; the
+    selection part is staged beside the split and then replaces it."""
+    eval_dir, staging = os.path.join(output_uri, "Split-eval"), os.path.join(output_uri, "Split-eval.carving")
+    gate_dir = os.path.join(output_uri, f"Split-{GATE_SPLIT}")
+    for folder in (staging, gate_dir):
+        tf.io.gfile.makedirs(folder)
+    counts = {"eval": 0, GATE_SPLIT: 0}
+    with tf.io.TFRecordWriter(os.path.join(staging, SPLIT_FILE), options="GZIP") as keep, \
+            tf.io.TFRecordWriter(os.path.join(gate_dir, SPLIT_FILE), options="GZIP") as judge:  # fmt: skip
         for i, record in enumerate(records):
-            groups.setdefault(_first_value(record, stratify) if stratify else None, []).append(i)
-        gate = set()
-        for members in groups.values():  # in first-seen order: deterministic for a seed
-            gate.update(rng.permutation(members)[: int(round(len(members) * GATE_FRACTION))].tolist())
-        selection = [r for i, r in enumerate(records) if i not in gate]
-    gated = [r for i, r in enumerate(records) if i in gate]
-    return {"eval": write_records(output_uri, "eval", selection), GATE_SPLIT: write_records(output_uri, GATE_SPLIT, gated)}
+            if i in gate:
+                judge.write(record)
+                counts[GATE_SPLIT] += 1
+            elif selection is None or i in selection:
+                keep.write(record)
+                counts["eval"] += 1
+    for old in tf.io.gfile.glob(os.path.join(eval_dir, "*")):
+        tf.io.gfile.remove(old)
+    tf.io.gfile.rename(os.path.join(staging, SPLIT_FILE), os.path.join(eval_dir, SPLIT_FILE))
+    tf.io.gfile.rmtree(staging)
+    return counts
 
 
 def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[bytes]:
@@ -96,6 +122,16 @@ def read_split(examples_uri: str, split: str, limit: int | None = None) -> list[
         raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
     dataset = tf.data.TFRecordDataset(files, compression_type="GZIP")
     return [record.numpy() for record in (dataset.take(limit) if limit else dataset)]
+
+
+def iter_split(examples_uri: str, split: str, chunk: int) -> Iterator[list[bytes]]:
+    """The serialized tf.Examples of one split, `chunk` at a time: for readers whose memory
+    must not grow with the split (the time-series Scorer)."""
+    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    if not files:
+        raise FileNotFoundError(f"no examples for split '{split}' under {examples_uri}")
+    for batch in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(chunk).as_numpy_iterator():
+        yield list(batch)
 
 
 def first_strings(records: list[bytes], key: str) -> list[str]:

@@ -59,3 +59,23 @@ def test_a_stable_cut_keeps_each_example_in_its_part_as_more_examples_arrive(tmp
     _write_eval(unstable, 300)
     examples_io.carve_gate(str(unstable), ordered=False, seed=3)
     assert set(_ids(unstable, GATE_SPLIT)) & set(range(200)) != first_gate  # what the stable cut prevents
+
+
+def test_the_cut_streams_the_split_instead_of_holding_it(tmp_path):
+    """At 100x the data the eval split is GBs (bench/scale.py): the cut holds a chunk of records
+    and one small value per example, never the whole split."""
+    import tracemalloc
+
+    import numpy as np
+
+    payload = np.random.default_rng(0).random(512).astype(np.float32)  # ~2 KB per example, 20 MB in all
+    examples_io.write_split(str(tmp_path), "eval", (examples_io.to_tf_example({"i": [i], "x": payload}) for i in range(10_000)))
+    tracemalloc.start()
+    try:
+        counts = examples_io.carve_gate(str(tmp_path), ordered=True, purge=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert counts == {"eval": 4997, GATE_SPLIT: 5000}
+    assert _ids(tmp_path, GATE_SPLIT)[:2] == [5000, 5001]
+    assert peak < 10 * 2**20  # a chunk or two (1024 x 2 KB each), not the 20 MB split

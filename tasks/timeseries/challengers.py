@@ -47,17 +47,37 @@ def naive_forecasts(windows: np.ndarray, horizon: int, season: int) -> dict[str,
     return {PERSISTENCE: persistence(windows, horizon), SEASONAL_NAIVE: seasonal_naive(windows, horizon, season)}
 
 
+class ErrorSums:
+    """MAE, RMSE and MAE by step of forecasts given chunk by chunk: the sums they need, (H, C)
+    whatever the number of windows, so the Scorer streams a split instead of holding it."""
+
+    def __init__(self):
+        self.windows = 0
+        self.abs = self.squared = 0.0  # then (H, C) sums over windows
+
+    def add(self, truth: np.ndarray, forecast: np.ndarray) -> ErrorSums:
+        """(N, H, C) truth and forecasts of one chunk."""
+        diff = np.asarray(truth, np.float64) - np.asarray(forecast, np.float64)
+        self.windows += len(diff)
+        self.abs, self.squared = self.abs + np.abs(diff).sum(axis=0), self.squared + np.square(diff).sum(axis=0)
+        return self
+
+    def errors(self) -> dict[str, float]:
+        """MAE and RMSE, each computed per column then averaged over columns."""
+        steps = self.windows * self.abs.shape[0]
+        return {"mae": float((self.abs.sum(axis=0) / steps).mean()),
+                "rmse": float(np.sqrt(self.squared.sum(axis=0) / steps).mean())}  # fmt: skip
+
+    def mae_by_step(self) -> list[float]:
+        """MAE of each horizon step (H,), averaged over windows and columns."""
+        return [float(v) for v in self.abs.sum(axis=1) / (self.windows * self.abs.shape[1])]
+
+
 def errors(truth: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
     """MAE and RMSE of (N, H, C) forecasts, each computed per column then averaged over columns."""
-    diff = np.asarray(truth, np.float64) - np.asarray(forecast, np.float64)
-    return {
-        "mae": float(np.abs(diff).mean(axis=(0, 1)).mean()),
-        "rmse": float(np.sqrt(np.square(diff).mean(axis=(0, 1))).mean()),
-    }
+    return ErrorSums().add(truth, forecast).errors()
 
 
 def mae_by_step(truth: np.ndarray, forecast: np.ndarray) -> list[float]:
     """(N, H, C) -> MAE of each horizon step (H,), averaged over windows and columns."""
-    diff = np.abs(np.asarray(truth, np.float64) - np.asarray(forecast, np.float64))
-    return [float(v) for v in diff.mean(axis=(0, 2))]
-
+    return ErrorSums().add(truth, forecast).mae_by_step()

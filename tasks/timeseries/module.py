@@ -96,17 +96,15 @@ def forecaster_config(
     )
 
 
-def target_arrays(fn_args, config: PipelineConfig, files: list[str], tf_transform_output) -> tuple[np.ndarray, np.ndarray]:
-    """Every window of `files`, normalized: target columns (N, T, N_t) and futures (N, H, N_t)."""
+def target_batches(fn_args, config: PipelineConfig, files: list[str], tf_transform_output):
+    """The windows of `files`, normalized, batch by batch: target columns (B, T, N_t) and futures
+    (B, H, N_t); streamed, so the ridge fit holds one batch, not the split."""
     dataset = training.transformed_dataset(
         fn_args, files, tf_transform_output, make_to_xy(config), 1024, False, config.seed
     )
     target_indices = [config.series.input_columns.index(c) for c in config.series.target_columns]
-    windows, futures = [], []
     for window, future in dataset.as_numpy_iterator():
-        windows.append(window[..., target_indices])  # (B, T, N)
-        futures.append(future)  # (B, H, N)
-    return np.concatenate(windows), np.concatenate(futures)
+        yield window[..., target_indices], future  # (B, T, N), (B, H, N)
 
 
 def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[tuple[np.ndarray, np.ndarray], int]:
@@ -115,12 +113,14 @@ def fit_linear(fn_args, config: PipelineConfig, tf_transform_output) -> tuple[tu
     It is the gate's linear challenger, as strong as a ridge can be made without the test
     split, and the start of the patch model's linear path; the window count sizes the
     learning-rate schedule."""
-    train = target_arrays(fn_args, config, fn_args.train_files, tf_transform_output)
-    evaluation = target_arrays(fn_args, config, fn_args.eval_files, tf_transform_output)
     alphas = config.evaluation.get("linear_alphas", linear.DEFAULT_ALPHAS)
-    solution, alpha, maes = linear.fit_ridge_on_eval(train, evaluation, alphas)
+    solution, alpha, maes, windows = linear.fit_ridge_streamed(
+        target_batches(fn_args, config, fn_args.train_files, tf_transform_output),
+        target_batches(fn_args, config, fn_args.eval_files, tf_transform_output),
+        alphas,
+    )
     print(f"linear challenger: ridge alpha {alpha} (eval MAE, normalized, by alpha: {maes})")
-    return solution, len(train[0])
+    return solution, windows
 
 
 def tuner_fn(fn_args) -> TunerFnResult:

@@ -59,15 +59,23 @@ def forecasts_of_split(signature, examples_uri: str, split: str, series: SeriesC
     return windows, truth, forecasts
 
 
+CHUNK = 2048  # windows scored at a time: the Scorer's memory is a chunk's, whatever the split's size
+
+
 def score(model_dir: str, examples_uri: str, config: dict) -> dict:
     """{split: {forecaster: {"mae", "rmse"}}, "mae_by_step": {split: {forecaster: [H]}}, "windows": {split: N}}."""
     series = SeriesConfig(**config["series"])
     signature = tf.saved_model.load(model_dir).signatures[export.EVALUATION_SIGNATURE]
     result: dict = {"mae_by_step": {}, "windows": {}}
     for split in SPLITS:
-        _, truth, forecasts = forecasts_of_split(signature, examples_uri, split, series)
-        ordered = {name: forecasts[name] for name in challengers.FORECASTERS}
-        result[split] = {name: challengers.errors(truth, f) for name, f in ordered.items()}
-        result["mae_by_step"][split] = {name: challengers.mae_by_step(truth, f) for name, f in ordered.items()}
-        result["windows"][split] = int(truth.shape[0])
+        sums = {name: challengers.ErrorSums() for name in challengers.FORECASTERS}
+        for records in examples_io.iter_split(examples_uri, split, CHUNK):
+            _, windows, truth = read_split_records(records, series)
+            forecasts = model_forecasts(signature, records, series.target_columns)
+            forecasts.update(challengers.naive_forecasts(windows, series.horizon, series.season))
+            for name, total in sums.items():
+                total.add(truth, forecasts[name])
+        result[split] = {name: total.errors() for name, total in sums.items()}
+        result["mae_by_step"][split] = {name: total.mae_by_step() for name, total in sums.items()}
+        result["windows"][split] = sums[challengers.MODEL].windows
     return result

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.linear_model import Ridge
 
 from models.linear import channel_rows, fit_ridge, fit_ridge_on_eval, predict_ridge
@@ -43,3 +44,25 @@ def test_penalty_is_chosen_on_eval():
     expected = fit_ridge(windows, futures, 1e4)
     np.testing.assert_allclose(weights, expected[0], atol=1e-6)
     np.testing.assert_allclose(bias, expected[1], atol=1e-6)
+
+
+def test_streamed_fit_in_batches_is_the_fit_on_all_windows():
+    """The Trainer streams the splits through the ridge fit (memory bounded by a batch): batch by
+    batch, it must find what the fit on every window at once finds."""
+    from models.linear import fit_ridge_streamed
+
+    rng = np.random.default_rng(3)
+    windows = 5.0 + np.cumsum(rng.normal(size=(300, 24, 3)), axis=1)  # a level far from 0: centring matters
+    futures = windows[:, -1:, :] + 0.5 * (windows[:, -1:, :] - windows[:, -2:-1, :]) + rng.normal(size=(300, 6, 3))
+    held, held_futures = windows[:100] + 0.1, futures[:100] + 0.1
+    whole = fit_ridge_on_eval((windows, futures), (held, held_futures), (0.01, 1.0))
+    batches = [(windows[i : i + 64], futures[i : i + 64]) for i in range(0, 300, 64)]  # 5 batches, the last short
+    held_batches = [(held[i : i + 30], held_futures[i : i + 30]) for i in range(0, 100, 30)]
+    (weights, bias), alpha, maes, count = fit_ridge_streamed(iter(batches), iter(held_batches), (0.01, 1.0))
+    assert count == 300 and alpha == whole[1]
+    np.testing.assert_allclose(weights, whole[0][0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bias, whole[0][1], rtol=1e-4, atol=1e-5)
+    assert maes == {a: pytest.approx(m, rel=1e-9) for a, m in whole[2].items()}
+    x, y = channel_rows(windows, futures)
+    reference = Ridge(alpha=alpha * len(x)).fit(x - x[:, -1:], y - x[:, -1:])  # and both are the ridge
+    np.testing.assert_allclose(weights, reference.coef_.T, rtol=1e-4, atol=1e-5)
