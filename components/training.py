@@ -298,6 +298,10 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     cluster = distribution.cluster()
     strategy = distribution.strategy() if cluster.multi_worker else None
     if strategy is not None:
+        outside = [v.path for v in model.weights if not strategy.extended.variable_created_in_scope(v.value)]
+        if outside:
+            raise ValueError(f"TF_CONFIG names {cluster.workers} workers, but the model's weights ({outside[:3]}...) "
+                             "were made outside the strategy: build it under `components.distribution.scope()`")  # fmt: skip
         distributed_fit.prepare(model, strategy, train)
     # before any train or test function is built: each is compiled for this many batches per call
     if config.trainer.steps_per_execution is not None:
