@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Iterator
 
 import tensorflow as tf
@@ -29,6 +30,9 @@ WORKER_TYPES = ("chief", "worker")  # task types that train ("ps" and "evaluator
 COLLECTIVE_TIMEOUT_S = 120.0
 TIMEOUT_ENV = "TRAINER_COLLECTIVE_TIMEOUT_S"
 TEMP_PREFIX = "workertemp_"  # a non-chief worker's throw-away write folder (TensorFlow's name)
+# Seconds a worker waits, after its own save, to see the chief's: TFX's Trainer executor fails on
+# any replica where `serving_model_dir` does not exist when `run_fn` returns.
+CHIEF_WRITE_WAIT_S = 300.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,3 +112,14 @@ def written(path: str) -> Iterator[str]:
             temp = os.path.dirname(target)
             if tf.io.gfile.exists(temp):
                 tf.io.gfile.rmtree(temp)
+    if not where.is_chief:
+        wait_for_chief(path)
+
+
+def wait_for_chief(path: str, seconds: float = CHIEF_WRITE_WAIT_S) -> None:
+    """Return when the chief's `path` exists (the workers share the pipeline root); a bounded wait."""
+    deadline = time.monotonic() + seconds
+    while not tf.io.gfile.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the chief did not write {path} within {seconds:.0f} s")
+        time.sleep(0.5)

@@ -1,5 +1,6 @@
 """Reading TF_CONFIG: how many workers train, which one is the chief, where each one writes."""
 import json
+import pathlib
 
 import pytest
 
@@ -33,3 +34,17 @@ def test_without_a_chief_task_worker_zero_is_the_chief():
 
 def test_a_one_worker_cluster_stays_single_process():
     assert not distribution.cluster(tf_config({"worker": ["a:1"]}, "worker", 0)).multi_worker
+
+
+def test_a_worker_saves_in_a_temporary_folder_it_removes_then_waits_for_the_chiefs(tmp_path, monkeypatch):
+    monkeypatch.setenv(distribution.TF_CONFIG, tf_config({"worker": ["a:1", "b:1"]}, "worker", 1)[distribution.TF_CONFIG])
+    export_dir = tmp_path / "model" / "Format-Serving"
+    export_dir.mkdir(parents=True)  # the chief's, written meanwhile
+    with distribution.written(str(export_dir)) as target:
+        assert target != str(export_dir)
+        (pathlib.Path(target)).mkdir(parents=True)
+        (pathlib.Path(target) / "saved_model.pb").write_bytes(b"worker copy")
+    assert not (tmp_path / "model" / f"{distribution.TEMP_PREFIX}1").exists()
+    assert list(export_dir.iterdir()) == []  # the chief's folder untouched
+    with pytest.raises(TimeoutError, match="chief did not write"):
+        distribution.wait_for_chief(str(tmp_path / "never"), seconds=0.6)
