@@ -115,7 +115,7 @@ predict-batch: $(STAMP)
 PROFILE_ARGS = $(if $(filter-out local,$(PROFILE)),--profile $(PROFILE))
 
 compile: $(STAMP)
-	$(PY) -m pipeline.compile --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS)
+	$(PY) -m pipeline.compile --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(foreach s,$(SET),--set $(s))
 
 submit: $(STAMP)
 	$(PY) -m pipeline.submit --task $(TASK) --target $(TARGET) --output-dir $(OUTPUT_DIR) $(PROFILE_ARGS) $(if $(DRY_RUN),--dry-run)

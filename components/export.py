@@ -13,6 +13,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from components import distribution
+
 SERVING_SIGNATURE = "serving_default"
 EVALUATION_SIGNATURE = "evaluation"  # serving outputs plus the challengers' predictions, for the gate
 TRANSFORM_SIGNATURE = "transform_features"
@@ -82,6 +84,8 @@ def export_serving_model(
     `adapters` adds signatures on other inputs: {name: (input TensorSpecs, inputs -> raw
     features)}, such as float audio samples encoded to the WAV bytes the raw features hold;
     they return what `predict` returns.
+    With several workers (`TF_CONFIG`), every worker saves and only the chief's copy is kept at
+    `export_dir` (components/distribution.py).
     """
     root = tf.Module()  # the SavedModel's root: the model, the transform graph and `tracked`
     root.model = model
@@ -125,4 +129,5 @@ def export_serving_model(
             return evaluate(root.tft_layer(tf.io.parse_example(examples, spec)))
 
         signatures[EVALUATION_SIGNATURE] = evaluation
-    tf.saved_model.save(root, export_dir, signatures=signatures)
+    with distribution.written(export_dir) as target:  # several workers: only the chief's stays
+        tf.saved_model.save(root, target, signatures=signatures)

@@ -18,7 +18,7 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 from tfx_bsl.public import tfxio
 
-from components import train_profile, warm_start
+from components import distributed_fit, distribution, train_profile, warm_start
 from data.config import PipelineConfig
 from data.notices import notices, progress
 
@@ -288,26 +288,41 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     and TensorBoard logs; the kept epoch is recorded in the Model artifact at `model_uri`
     (the gate reports it beside the transformer's gain over its start), with the weights a later
     run can warm-start from. `warm_from`: `warm_source(fn_args)`, (the blessed model's path or None,
-    this run's transform graph); with `trainer.warm_start` the start (epoch 0) is its weights."""
+    this run's transform graph); with `trainer.warm_start` the start (epoch 0) is its weights.
+
+    When `TF_CONFIG` names several workers (components/distribution.py) `model` must have been
+    built under `distribution.scope()`: each worker trains on its share of every global batch
+    (`trainer.batch_size`) with Keras's own steps (components/distributed_fit.py, since
+    `model.fit` fails there), and only the chief keeps what it writes."""
     started = time.time()
+    cluster = distribution.cluster()
+    strategy = distribution.strategy() if cluster.multi_worker else None
+    if strategy is not None:
+        outside = [v.path for v in model.weights if not strategy.extended.variable_created_in_scope(v.value)]
+        if outside:
+            raise ValueError(f"TF_CONFIG names {cluster.workers} workers, but the model's weights ({outside[:3]}...) "
+                             "were made outside the strategy: build it under `components.distribution.scope()`")  # fmt: skip
+        distributed_fit.prepare(model, strategy, train)
     # before any train or test function is built: each is compiled for this many batches per call
     if config.trainer.steps_per_execution is not None:
         model.steps_per_execution = config.trainer.steps_per_execution
     warm_started, warm_reason = try_warm_start(model, train, config, warm_from)
     epochs = config.trainer.warm_start_epochs if warm_started and config.trainer.warm_start_epochs else config.trainer.epochs
-    initial = model.evaluate(evaluation, verbose=0, return_dict=True)
+    if strategy is None:
+        initial = model.evaluate(evaluation, verbose=0, return_dict=True)
+    else:
+        initial = distributed_fit.evaluate(model, strategy, evaluation)
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
     clock = train_profile.EpochClock()
     scores = EvalHistory(keep.initial, keep.monitor, started)
-    history = model.fit(
-        train,
-        validation_data=evaluation,
-        epochs=epochs,
-        verbose=2,
-        callbacks=[keep, scores, Progress("Trainer", epochs), clock,
-                   keras.callbacks.TensorBoard(log_dir=log_dir)],  # fmt: skip
-    )
-    if config.trainer.profile and model_uri is not None:  # after training: the model is unchanged by it
+    callbacks = [keep, scores, Progress("Trainer", epochs), clock]
+    if cluster.is_chief:  # one writer of the run's logs
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir))
+    if strategy is None:
+        history = model.fit(train, validation_data=evaluation, epochs=epochs, verbose=2, callbacks=callbacks)
+    else:
+        history = distributed_fit.fit(model, strategy, train, evaluation, epochs, callbacks)
+    if config.trainer.profile and model_uri is not None and strategy is None:  # after training: the model is unchanged by it
         try:
             figures = train_profile.profile(model, train, clock)
         except Exception as error:  # a measurement never fails the Trainer
@@ -315,12 +330,13 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
             print(f"trainer profile failed: {figures['error']}")
         train_profile.write(model_uri, figures)
     if model_uri is not None:
-        tf.io.gfile.makedirs(model_uri)
-        warm_start.save(model, model_uri, warm_from[1] if warm_from is not None else None)
-        record = {"kept_epoch": keep.best_epoch, "epochs_run": len(history.epoch), "monitor": keep.monitor,
-                  "warm_started": warm_started, "warm_start_reason": warm_reason, "eval_history": scores.epochs}  # fmt: skip
-        with tf.io.gfile.GFile(record_path(model_uri), "w") as handle:
-            json.dump(record, handle)
+        with distribution.written(model_uri) as target:  # the chief's is the Model artifact's
+            tf.io.gfile.makedirs(target)
+            warm_start.save(model, target, warm_from[1] if warm_from is not None else None)
+            record = {"kept_epoch": keep.best_epoch, "epochs_run": len(history.epoch), "monitor": keep.monitor,
+                      "warm_started": warm_started, "warm_start_reason": warm_reason, "eval_history": scores.epochs}  # fmt: skip
+            with tf.io.gfile.GFile(record_path(target), "w") as handle:
+                json.dump(record, handle)
     return history
 
 

@@ -51,6 +51,11 @@ class TrainerConfig:
     # epochs when the warm start succeeded (None: `epochs`). Warm, the default series reaches the
     # cold model's best eval loss in 2.0 +- 2.0 epochs against 9.7 +- 0.6 (make bench, warm_start).
     warm_start_epochs: int | None = None
+    # Trainer processes training one model together (tf.distribute.MultiWorkerMirroredStrategy;
+    # components/distribution.py). The Vertex profile asks its custom job for this many replicas
+    # (a chief and workers - 1) and Vertex sets TF_CONFIG; `batch_size` stays the global batch.
+    # 1: one process, as always. Locally TF_CONFIG decides, not this key.
+    workers: int = 1
 
 
 @dataclasses.dataclass

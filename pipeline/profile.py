@@ -185,6 +185,23 @@ def load_profile(name: str, overrides: list[str] | None = None) -> Profile:
     return Profile(path.stem, raw)
 
 
+def worker_pools(machine_spec: dict[str, Any], image: str, workers: int) -> list[dict[str, Any]]:
+    """Vertex custom-job pools for `workers` Trainer processes: pool 0 the chief (one replica),
+    pool 1 the other workers (`workers - 1` replicas). Vertex then sets TF_CONFIG on each with a
+    `chief` and `workers - 1` `worker` tasks, which components/distribution.py reads."""
+    if workers < 1:
+        raise ValueError(f"trainer.workers is {workers}: the number of Trainer processes, at least 1")
+    pool = {"machine_spec": machine_spec, "container_spec": {"image_uri": image}}
+    pools = [{**pool, "replica_count": 1}]
+    if workers > 1:
+        pools.append({**pool, "replica_count": workers - 1})
+    return pools
+
+
+def job_spec(training: dict[str, Any], machine_spec: dict[str, Any], workers: int) -> dict[str, Any]:
+    return {"project": training["project"], "worker_pool_specs": worker_pools(machine_spec, training["image"], workers)}
+
+
 def training_components(deployment: Deployment | None, custom_config: dict[str, Any]):
     """(Tuner class, Trainer class, custom_config): the standard components, or TFX's
     Vertex AI Training extensions when the deployment asks for them."""
@@ -198,16 +215,12 @@ def training_components(deployment: Deployment | None, custom_config: dict[str, 
     if training.get("accelerator_type"):
         machine_spec |= {"accelerator_type": training["accelerator_type"],
                          "accelerator_count": training.get("accelerator_count", 1)}  # fmt: skip
-    job_spec = {
-        "project": training["project"],
-        "worker_pool_specs": [
-            {"machine_spec": machine_spec, "replica_count": 1, "container_spec": {"image_uri": training["image"]}}
-        ],
-    }
+    workers = int((custom_config.get("trainer") or {}).get("workers", 1))
     vertex_config = {
         vertex.ENABLE_VERTEX_KEY: True,
         vertex.VERTEX_REGION_KEY: training["region"],
-        vertex.TRAINING_ARGS_KEY: job_spec,
-        "ai_platform_tuning_args": job_spec,  # the Tuner extension's key (tuner/executor.py)
+        vertex.TRAINING_ARGS_KEY: job_spec(training, machine_spec, workers),
+        # the Tuner extension's key (tuner/executor.py): one replica, each trial trains alone
+        "ai_platform_tuning_args": job_spec(training, machine_spec, 1),
     }
     return vertex.Tuner, vertex.Trainer, {**custom_config, **vertex_config}

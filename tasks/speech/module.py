@@ -17,7 +17,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
-from components import export, training
+from components import distribution, export, training
 from data.config import PipelineConfig
 from models.ctc import greedy_decode, ids_to_text, lexicon_decode
 from models.speech_transformer import (
@@ -149,6 +149,7 @@ def samples_to_raw():
 def run_fn(fn_args) -> None:
     """Fit the MFCC challenger, train the best speech transformer (the best epoch on eval kept), export both."""
     config = training.task_config(fn_args)
+    distribution.strategy()  # several workers in TF_CONFIG: made first, before any other op
     alphabet = config.speech.alphabet
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
@@ -160,7 +161,8 @@ def run_fn(fn_args) -> None:
     print(f"speech challenger: logistic regression on MFCC statistics, C={penalty} (eval accuracy by C: {accuracy})")
     train, evaluation = datasets(fn_args, config)
     decay_steps = config.trainer.epochs * math.ceil(len(clips["train"][1]) / config.trainer.batch_size)
-    model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
+    with distribution.scope():  # several workers (TF_CONFIG): mirrored variables
+        model = build_speech_transformer(model_config(config, training.hyperparameters_from(fn_args), decay_steps))
     training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
                  warm_from=training.warm_source(fn_args))  # fmt: skip
     decode, greedy = decoder(config, clips["train"][1]), greedy_decoder(config)

@@ -11,7 +11,7 @@ import keras_tuner
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
-from components import export, training
+from components import distribution, export, training
 from components.classification import class_names, class_outputs, with_challenger
 from data.config import PipelineConfig
 from models.text_classifier import TextClassifierConfig, build_text_classifier
@@ -167,13 +167,15 @@ def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output):
 def run_fn(fn_args) -> None:
     """Fit the bag-of-n-grams challenger, train the best classifier (early stopping on eval), export both."""
     config = training.task_config(fn_args)
+    distribution.strategy()  # several workers in TF_CONFIG: made first, before any other op
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     challenger, prior, training_prior = fit_challenger(fn_args, config, tf_transform_output)  # at serving, the wide part's own logits
     _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior))
-    model = build_text_classifier(
-        classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
-    )
+    with distribution.scope():  # several workers (TF_CONFIG): mirrored variables
+        model = build_text_classifier(
+            classifier_config(config, training.hyperparameters_from(fn_args), tf_transform_output)
+        )
     training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
                  warm_from=training.warm_source(fn_args))  # fmt: skip
     names = class_names(tf_transform_output)

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from tfx.components.tuner.component import TunerFnResult
 
-from components import export, training
+from components import distribution, export, training
 from data.config import PipelineConfig
 from models import linear
 from models.forecaster import ForecasterConfig, build_forecaster
@@ -172,12 +172,14 @@ def evaluation_outputs(model, linear_model, config: PipelineConfig):
 def run_fn(fn_args) -> None:
     """Fit the linear challenger, train the best forecaster (early stopping on eval), export both."""
     config = training.task_config(fn_args)
+    distribution.strategy()  # several workers in TF_CONFIG: made first, before any other op
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config))
     linear_init, windows = fit_linear(fn_args, config, tf_transform_output)
     steps = config.trainer.epochs * -(-windows // config.trainer.batch_size)
     model_config = forecaster_config(config, training.hyperparameters_from(fn_args), steps)
-    model = build_forecaster(model_config, linear_init)
+    with distribution.scope():  # one worker: no-op; several: mirrored variables
+        model = build_forecaster(model_config, linear_init)
     training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
                  warm_from=training.warm_source(fn_args))  # fmt: skip
     linear_model = linear.build_linear_forecaster(

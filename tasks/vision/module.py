@@ -14,7 +14,7 @@ import keras_tuner
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
-from components import export, training
+from components import distribution, export, training
 from components.classification import class_names, class_outputs, with_challenger
 from data.config import PipelineConfig
 from models.vision_transformer import (
@@ -106,6 +106,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
 def run_fn(fn_args) -> None:
     """Fit the pixel challenger, train the best ViT (the best epoch on eval kept), export both."""
     config = training.task_config(fn_args)
+    distribution.strategy()  # several workers in TF_CONFIG: made first, before any other op
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     names = class_names(tf_transform_output)
@@ -116,9 +117,10 @@ def run_fn(fn_args) -> None:
     _, train, evaluation = training.datasets(fn_args, config, to_xy)
     train = augment_batches(train, shift(config), config.seed)
     decay_steps = config.trainer.epochs * math.ceil(len(train_arrays[1]) / config.trainer.batch_size)
-    model = build_vision_transformer(
-        vit_config(config, training.hyperparameters_from(fn_args), len(names), decay_steps)
-    )
+    with distribution.scope():  # several workers (TF_CONFIG): mirrored variables
+        model = build_vision_transformer(
+            vit_config(config, training.hyperparameters_from(fn_args), len(names), decay_steps)
+        )
     training.fit(model, train, evaluation, config, fn_args.model_run_dir, training.model_uri(fn_args),
                  warm_from=training.warm_source(fn_args))  # fmt: skip
 

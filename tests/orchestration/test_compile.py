@@ -222,3 +222,20 @@ def test_a_span_pattern_reaches_the_compiled_example_gen_with_its_window(tmp_pat
     }  # fmt: skip
     assert any(name.startswith("WarmStartModelResolver") for name in dag)
     assert "base_model" in dag["Trainer"]["inputs"]["artifacts"]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_vertex_trainer_asks_for_trainer_workers_replicas_and_the_tuner_for_one(tmp_path, workers):
+    """Vertex's pools: pool 0 the chief (1 replica), pool 1 the other workers; Vertex's TF_CONFIG
+    then names `trainer.workers` processes (components/distribution.py reads it)."""
+    config = load_config("timeseries", output_dir=str(tmp_path), overrides=[f"trainer.workers={workers}"])
+    _, job = load_spec(compile_lib.compile_pipeline(config, load_profile("vertex", [f"image={IMAGE}"]), "vertex").spec_path)
+    dag = job["pipelineSpec"]["root"]["dag"]["tasks"]
+
+    def pools(component: str, key: str) -> list[int]:
+        custom = json.loads(constant(dag[component]["inputs"]["parameters"]["custom_config"]["runtimeValue"]))
+        return [pool["replica_count"] for pool in custom[key]["worker_pool_specs"]]
+
+    assert pools("Trainer", "ai_platform_training_args") == ([1, workers - 1] if workers > 1 else [1])
+    assert sum(pools("Trainer", "ai_platform_training_args")) == workers
+    assert pools("Tuner", "ai_platform_tuning_args") == [1]
