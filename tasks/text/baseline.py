@@ -82,16 +82,29 @@ class _Vectorizer:
         return self.transform(counts)
 
     def transform(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
-        x = counts[:, self.kept].astype(np.float64)  # (N, K)
-        x.data = (1 + np.log(x.data)) * self.idf[x.indices]
-        return self._normalize(x)
+        """(N, V) int counts -> (N, K), in one pass over the nonzeros; temporaries freed as soon
+        as done, so that the peak is the output and a few bytes per nonzero."""
+        column = np.full(counts.shape[1], -1, np.int32)
+        column[self.kept] = np.arange(len(self.kept), dtype=np.int32)  # (V,) counts' column -> ours, -1 dropped
+        indices = column[counts.indices]  # (nnz,)
+        kept = indices >= 0
+        running = np.zeros(len(kept) + 1, np.int64)
+        np.cumsum(kept, out=running[1:])  # (nnz + 1,) kept nonzeros before each
+        indptr = running[counts.indptr]  # (N + 1,)
+        del running
+        indices = indices[kept]
+        data = np.log(counts.data[kept], dtype=np.float64)
+        del kept
+        data += 1
+        data *= self.idf[indices]
+        return self._normalize(sparse.csr_matrix((data, indices, indptr), shape=(counts.shape[0], len(self.kept))))
 
-    def _normalize(self, x):
-        x = x.tocsr()
-        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-        segments = 2 * rows + self.blocks[x.indices]  # (nnz,) one segment per row and block
+    def _normalize(self, x: sparse.csr_matrix) -> sparse.csr_matrix:
+        """In place, with two (nnz,) temporaries at a time."""
+        segments = np.repeat(2 * np.arange(x.shape[0]), np.diff(x.indptr))  # (nnz,) 2 * row
+        segments += self.blocks.astype(np.int8)[x.indices]  # one segment per row and block
         norms = np.sqrt(np.bincount(segments, weights=np.square(x.data), minlength=2 * x.shape[0]))
-        x.data = x.data / np.maximum(norms[segments], 1e-12)
+        x.data /= np.maximum(norms, 1e-12)[segments]
         return x
 
 

@@ -65,8 +65,8 @@ class NgramCounts:
         grams = np.array(list(index), dtype=object)
         del index
         order = np.argsort(grams, kind="stable")  # UTF-8 bytes sort as their code points, as str does
-        column = np.empty_like(order)
-        column[order] = np.arange(len(order))  # old id -> sorted id
+        column = np.empty(len(order), np.int32)
+        column[order] = np.arange(len(order), dtype=np.int32)  # old id -> sorted id
         vocabulary = [g.decode() for g in grams[order]]
         return cls(_renumber(train, column), _renumber(evaluation, column), vocabulary)
 
