@@ -4,7 +4,9 @@ Fitted by the Trainer on the train split only (scikit-learn), its penalty chosen
 then carried into the SavedModel as TensorFlow ops (`BagOfNgramsClassifier`), so that the
 Evaluator and the Scorer score it on the very examples they score the candidate on.
 Tokens come from the same `standardize_and_split` as the transformer's (lowercase, strip
-punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree.
+punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree. Fitting
+reads them as sparse counts streamed a chunk of texts at a time (`NgramCounts`), not as
+Python strings, so that memory grows with the nonzeros, a few bytes each.
 
 The same classifier with character n-grams as well (`char_widths`, scikit-learn's
 "char_wb") is the wide part the transformer learns over (tasks/text/module.py): on
