@@ -4,7 +4,9 @@ Fitted by the Trainer on the train split only (scikit-learn), its penalty chosen
 then carried into the SavedModel as TensorFlow ops (`BagOfNgramsClassifier`), so that the
 Evaluator and the Scorer score it on the very examples they score the candidate on.
 Tokens come from the same `standardize_and_split` as the transformer's (lowercase, strip
-punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree.
+punctuation, split on whitespace), with bigrams: fitting and serving cannot disagree. Fitting
+reads them as sparse counts streamed a chunk of texts at a time (`NgramCounts`), not as
+Python strings, so that memory grows with the nonzeros, a few bytes each.
 
 The same classifier with character n-grams as well (`char_widths`, scikit-learn's
 "char_wb") is the wide part the transformer learns over (tasks/text/module.py): on
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from components.classification import logistic_regression_weights
+from tasks.text.ngram_counts import NgramCounts
 from tasks.text.preprocessing import char_ngrams, standardize_and_split
 
 NGRAMS = 2  # unigrams and bigrams
@@ -37,16 +40,22 @@ def analyze(texts: tf.Tensor, char_widths: tuple[int, int] | None = None) -> tf.
     return tf.concat([words, CHAR_PREFIX + char_ngrams(texts, tuple(char_widths))], axis=1)
 
 
+def ngram_analyzer(char_widths: tuple[int, int] | None = None):
+    """`analyze` with its widths bound: (B,) texts -> (B, None) features, as `NgramCounts.of` takes it."""
+    return lambda texts: analyze(texts, char_widths)
+
+
 def tokens(texts: list[bytes] | np.ndarray, char_widths: tuple[int, int] | None = None) -> list[list[str]]:
-    """The features of each text (`analyze`), by the TensorFlow tokenizer used at serving."""
+    """The features of each text (`analyze`) as strings: for reading a few, not for fitting
+    (`NgramCounts` holds many texts' features in a fraction of the memory)."""
     ragged = analyze(tf.constant(list(texts)), char_widths)
     return [[t.decode() for t in row] for row in ragged.to_list()]
 
 
-def words_only(token_lists: list[list[str]]) -> list[list[str]]:
-    """The word unigrams and bigrams of `tokens(texts, char_widths)`: its character n-grams
-    dropped, so that one tokenization serves the word and the wide fits alike."""
-    return [[t for t in row if not t.startswith(CHAR_PREFIX)] for row in token_lists]
+def words_only(counts: NgramCounts) -> NgramCounts:
+    """The word unigram and bigram columns of counts made with character n-grams: one
+    tokenization serves the word and the wide fits alike."""
+    return counts.select(is_char_ngram(counts.vocabulary) == 0)
 
 
 def is_char_ngram(vocabulary: list[str]) -> np.ndarray:
@@ -55,31 +64,49 @@ def is_char_ngram(vocabulary: list[str]) -> np.ndarray:
 
 
 class _Vectorizer:
-    """TF-IDF over pre-tokenized n-grams (scikit-learn): sublinear term frequency, and each
-    block of a row (words and bigrams; character n-grams) L2-normalized on its own, so that
-    a text's hundreds of character n-grams do not drown its words."""
+    """TF-IDF over n-gram counts, as scikit-learn's `TfidfVectorizer(sublinear_tf=True,
+    min_df=MIN_DF)` fitted on the rows' token lists: the n-grams in at least MIN_DF rows,
+    sorted; smooth idf; 1 + log count. Each block of a row (words and bigrams; character
+    n-grams) is L2-normalized on its own, so that a text's hundreds of character n-grams do
+    not drown its words. Working on counts (`NgramCounts`), not token lists, keeps memory
+    to a few bytes per nonzero; a fit on some rows is a fresh vectorizer's on those texts."""
 
-    def __init__(self):
-        self.tfidf = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=MIN_DF, norm=None)
+    def __init__(self, vocabulary: list[str]):
+        self.all = vocabulary  # (V,) the counts' columns
 
-    @property
-    def vocabulary(self) -> list[str]:
-        return sorted(self.tfidf.vocabulary_, key=self.tfidf.vocabulary_.get)  # column order
-
-    def fit_transform(self, token_lists):
-        x = self.tfidf.fit_transform(token_lists)
+    def fit_transform(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """(N, V) int counts -> (N, K) TF-IDF rows over the K kept n-grams."""
+        df = np.bincount(counts.indices, minlength=counts.shape[1])  # (V,) one entry per row and n-gram
+        self.kept = np.flatnonzero(df >= MIN_DF)  # (K,)
+        self.idf = np.log((1 + counts.shape[0]) / (1 + df[self.kept])) + 1  # (K,) scikit-learn's smooth idf
+        self.vocabulary = [self.all[i] for i in self.kept]
         self.blocks = is_char_ngram(self.vocabulary)
-        return self._normalize(x)
+        return self.transform(counts)
 
-    def transform(self, token_lists):
-        return self._normalize(self.tfidf.transform(token_lists))
+    def transform(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """(N, V) int counts -> (N, K), in one pass over the nonzeros; temporaries freed as soon
+        as done, so that the peak is the output and a few bytes per nonzero."""
+        column = np.full(counts.shape[1], -1, np.int32)
+        column[self.kept] = np.arange(len(self.kept), dtype=np.int32)  # (V,) counts' column -> ours, -1 dropped
+        indices = column[counts.indices]  # (nnz,)
+        kept = indices >= 0
+        running = np.zeros(len(kept) + 1, np.int64)
+        np.cumsum(kept, out=running[1:])  # (nnz + 1,) kept nonzeros before each
+        indptr = running[counts.indptr]  # (N + 1,)
+        del running
+        indices = indices[kept]
+        data = np.log(counts.data[kept], dtype=np.float64)
+        del kept
+        data += 1
+        data *= self.idf[indices]
+        return self._normalize(sparse.csr_matrix((data, indices, indptr), shape=(counts.shape[0], len(self.kept))))
 
-    def _normalize(self, x):
-        x = x.tocsr()
-        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-        segments = 2 * rows + self.blocks[x.indices]  # (nnz,) one segment per row and block
+    def _normalize(self, x: sparse.csr_matrix) -> sparse.csr_matrix:
+        """In place, with two (nnz,) temporaries at a time."""
+        segments = np.repeat(2 * np.arange(x.shape[0]), np.diff(x.indptr))  # (nnz,) 2 * row
+        segments += self.blocks.astype(np.int8)[x.indices]  # one segment per row and block
         norms = np.sqrt(np.bincount(segments, weights=np.square(x.data), minlength=2 * x.shape[0]))
-        x.data = x.data / np.maximum(norms[segments], 1e-12)
+        x.data /= np.maximum(norms, 1e-12)[segments]
         return x
 
 
@@ -88,20 +115,22 @@ def _classifier(penalty: float) -> LogisticRegression:
 
 
 def fit_baseline(
-    train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES, char_widths=None, token_lists=None
-):
+    train: tuple, evaluation: tuple, num_classes: int, penalties=PENALTIES, char_widths=None,
+    counts: NgramCounts | None = None,
+):  # fmt: skip
     """(classifier, C, {C: eval accuracy}): TF-IDF (sublinear tf, l2) + logistic regression
     over word unigrams and bigrams, and character n-grams of `char_widths` if given.
 
     `train`, `evaluation`: (texts (N,) bytes, label ids (N,) int in [0, num_classes)).
-    `token_lists`: (train, eval) features already computed by `tokens(texts, char_widths)`:
-    on long articles tokenizing costs seconds, so a caller fitting twice tokenizes once.
+    `counts`: the train and eval texts' n-gram counts (`NgramCounts.of` with
+    `ngram_analyzer(char_widths)`), if already made: on long articles tokenizing costs
+    seconds, so a caller fitting twice tokenizes once.
     """
-    if token_lists is None:
-        token_lists = tokens(train[0], char_widths), tokens(evaluation[0], char_widths)
-    vectorizer = _Vectorizer()
-    x_train = vectorizer.fit_transform(token_lists[0])
-    x_eval = vectorizer.transform(token_lists[1])
+    if counts is None:
+        counts = NgramCounts.of(train[0], evaluation[0], ngram_analyzer(char_widths))
+    vectorizer = _Vectorizer(counts.vocabulary)
+    x_train = vectorizer.fit_transform(counts.train)  # (N, K)
+    x_eval = vectorizer.transform(counts.evaluation)  # (M, K)
     fits, accuracy = {}, {}
     for penalty in penalties:
         fits[penalty] = _classifier(penalty).fit(x_train, train[1])
@@ -113,27 +142,28 @@ def fit_baseline(
 
 def out_of_fold_logits(
     train: tuple, penalty: float, num_classes: int, folds: int = FOLDS, seed: int = 0, char_widths=None,
-    token_lists=None,
+    counts: NgramCounts | None = None,
 ) -> np.ndarray:  # fmt: skip
     """(N, C) logits of each train text from a challenger fitted on the other folds.
 
     A model that learns on top of the challenger must see the challenger's logits as they
     are on texts it has not seen: on its own train texts they are overconfident.
-    `token_lists`: the train texts' `tokens(texts, char_widths)`, if already computed. The
-    held-out logits are the exported ops' (`BagOfNgramsClassifier.logits`), computed on
-    the scikit-learn side: `_Vectorizer` gives the same features.
+    `counts`: n-gram counts whose `train` are these texts' (`NgramCounts.of` with
+    `ngram_analyzer(char_widths)`), if already made; each fold's vectorizer is fitted on
+    its rows alone. The held-out logits are the exported ops' (`BagOfNgramsClassifier.logits`),
+    computed on the scikit-learn side: `_Vectorizer` gives the same features.
     """
     from sklearn.model_selection import StratifiedKFold
 
     texts, labels = np.asarray(train[0]), np.asarray(train[1])
-    if token_lists is None:
-        token_lists = tokens(texts, char_widths)
+    if counts is None:
+        counts = NgramCounts.of(texts, texts[:0], ngram_analyzer(char_widths))
     logits = np.zeros((len(texts), num_classes), np.float32)
     for fit_rows, held in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
-        vectorizer = _Vectorizer()
-        model = _classifier(penalty).fit(vectorizer.fit_transform([token_lists[i] for i in fit_rows]), labels[fit_rows])
-        weights, bias = logistic_regression_weights(model, num_classes)  # (V, C), (C,)
-        logits[held] = vectorizer.transform([token_lists[i] for i in held]) @ weights + bias
+        vectorizer = _Vectorizer(counts.vocabulary)
+        model = _classifier(penalty).fit(vectorizer.fit_transform(counts.train[fit_rows]), labels[fit_rows])
+        weights, bias = logistic_regression_weights(model, num_classes)  # (K, C), (C,)
+        logits[held] = vectorizer.transform(counts.train[held]) @ weights + bias
     return logits
 
 
@@ -175,7 +205,7 @@ class BagOfNgramsClassifier(tf.Module):
     @classmethod
     def from_sklearn(cls, vectorizer: _Vectorizer, model: LogisticRegression, num_classes: int, char_widths=None):
         weights = logistic_regression_weights(model, num_classes)
-        return cls(vectorizer.vocabulary, vectorizer.tfidf.idf_, *weights, char_widths)
+        return cls(vectorizer.vocabulary, vectorizer.idf, *weights, char_widths)
 
     def features(self, texts: tf.Tensor) -> tf.SparseTensor:
         """(B,) texts -> (B, V) sparse TF-IDF rows: (1 + log count) * idf, each block of a row

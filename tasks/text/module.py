@@ -145,21 +145,22 @@ def fit_challenger(fn_args, config: PipelineConfig, tf_transform_output):
     evaluation = texts_and_labels(fn_args, config, fn_args.eval_files, tf_transform_output)
     num_classes = len(class_names(tf_transform_output))
     widths = prior_char_ngrams(config) if over_baseline(config) else None
-    # One tokenization: the challenger's words and bigrams are the wide part's features minus its char n-grams.
-    token_lists = [baseline.tokens(texts, widths) for texts in (train[0], evaluation[0])]
-    words = [baseline.words_only(t) for t in token_lists] if widths else token_lists
-    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes, token_lists=words)
+    # One tokenization, streamed into sparse counts: the challenger's words and bigrams are
+    # the wide part's columns minus its char n-grams.
+    counts = baseline.NgramCounts.of(train[0], evaluation[0], baseline.ngram_analyzer(widths))
+    words = baseline.words_only(counts) if widths else counts
+    classifier, penalty, accuracy = baseline.fit_baseline(train, evaluation, num_classes, counts=words)
     print(f"text challenger: TF-IDF + logistic regression, C={penalty} (eval accuracy by C: {accuracy})")
     if not over_baseline(config):
         return classifier, None, None
     wide = classifier
     if widths:
         wide, penalty, accuracy = baseline.fit_baseline(
-            train, evaluation, num_classes, char_widths=widths, token_lists=token_lists
+            train, evaluation, num_classes, char_widths=widths, counts=counts
         )
         print(f"text wide part: with character {widths[0]}-{widths[1]}-grams, C={penalty} (eval accuracy by C: {accuracy})")
     logits = baseline.out_of_fold_logits(
-        train, penalty, num_classes, seed=config.seed, char_widths=widths, token_lists=token_lists[0]
+        train, penalty, num_classes, seed=config.seed, char_widths=widths, counts=counts
     )
     return classifier, wide, baseline.OutOfFoldPrior(train[0], logits, wide)
 

@@ -52,7 +52,6 @@ def test_char_ngrams_are_scikit_learns_char_wb():
     for text, ours in zip(texts, grams, strict=True):
         words = baseline.tokens([text])[0]
         assert ours[: len(words)] == words  # the words and bigrams first, then the prefixed char n-grams
-        assert baseline.words_only([ours]) == [words]
         assert sorted(ours[len(words) :]) == sorted(baseline.CHAR_PREFIX + g for g in analyzer(text.decode()))
 
 
@@ -85,18 +84,17 @@ def test_out_of_fold_logits_are_the_exported_ops_of_each_fold():
             (texts[fit_rows], labels[fit_rows]), (texts[held], labels[held]), 3, penalties=(3.0,), char_widths=widths
         )
         np.testing.assert_allclose(logits[held], fold.logits(tf.constant(texts[held])).numpy(), atol=1e-4)
-    given = baseline.out_of_fold_logits(
-        (texts, labels), 3.0, 3, folds=3, seed=1, char_widths=widths, token_lists=baseline.tokens(texts, widths)
-    )
+    counts = baseline.NgramCounts.of(texts, texts[:7], baseline.ngram_analyzer(widths), chunk=16)
+    given = baseline.out_of_fold_logits((texts, labels), 3.0, 3, folds=3, seed=1, char_widths=widths, counts=counts)
     # The same folds and fits; TensorFlow's matmuls may sum in another order: float32 rounding, not last bits.
     np.testing.assert_allclose(given, logits, rtol=1e-6, atol=1e-6)
 
 
-def test_fit_baseline_on_given_tokens_equals_fit_on_texts():
+def test_fit_baseline_on_given_counts_equals_fit_on_texts():
     texts, labels = _corpus(2)
     fitted = baseline.fit_baseline((texts, labels), (texts[:40], labels[:40]), 2)
-    token_lists = baseline.words_only(baseline.tokens(texts, (2, 5)))  # the wide part's, char n-grams dropped
-    given = baseline.fit_baseline((texts, labels), (texts[:40], labels[:40]), 2, token_lists=(token_lists, token_lists[:40]))
+    counts = baseline.NgramCounts.of(texts, texts[:40], baseline.ngram_analyzer((2, 5)), chunk=16)
+    given = baseline.fit_baseline((texts, labels), (texts[:40], labels[:40]), 2, counts=baseline.words_only(counts))
     assert given[1:] == fitted[1:]
     np.testing.assert_allclose(given[0](tf.constant(texts[:10])), fitted[0](tf.constant(texts[:10])), atol=1e-6)
 
@@ -113,3 +111,36 @@ def test_out_of_fold_prior_gives_train_texts_unseen_logits():
     full = classifier.logits(tf.constant(texts)).numpy()
     margin = lambda z: np.abs(z[:, 1] - z[:, 0]).mean()  # noqa: E731
     assert margin(logits) < margin(full)  # out of fold, the challenger is less sure of train texts
+
+
+def _block_normalized(x, vocabulary):
+    """Each row's words and character n-grams L2-normalized apart, in dense numpy (the reference)."""
+    x, chars = x.toarray(), np.array([t.startswith(baseline.CHAR_PREFIX) for t in vocabulary])
+    for block in (chars, ~chars):
+        x[:, block] /= np.maximum(np.linalg.norm(x[:, block], axis=1, keepdims=True), 1e-12)
+    return x
+
+
+def test_streamed_counts_and_tfidf_are_scikit_learns_on_token_lists():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    texts, _ = _corpus(3, n=120)
+    train, evaluation = np.append(texts[:100], b""), np.append(texts[100:], [b"zzz qqq", "Caf\u00e9 awful".encode()])
+    widths = (2, 4)
+    counts = baseline.NgramCounts.of(train, evaluation, baseline.ngram_analyzer(widths), chunk=7)  # 15 chunks
+    for view, char_widths in ((counts, widths), (baseline.words_only(counts), None)):
+        reference = CountVectorizer(analyzer=lambda t: t).fit(baseline.tokens(train, char_widths))
+        assert view.vocabulary == reference.get_feature_names_out().tolist()  # the same columns, in the same order
+        for ours, split in ((view.train, train), (view.evaluation, evaluation)):
+            assert ours.dtype == np.int32 and (ours != reference.transform(baseline.tokens(split, char_widths))).nnz == 0
+    # A vectorizer fitted on some rows of the counts is a fresh scikit-learn one fitted on those texts.
+    rows, held = np.arange(0, 101, 2), np.arange(1, 101, 2)
+    ours = baseline._Vectorizer(counts.vocabulary)
+    x_rows, x_held = ours.fit_transform(counts.train[rows]), ours.transform(counts.train[held])
+    reference = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, min_df=baseline.MIN_DF, norm=None)
+    expected = reference.fit_transform(baseline.tokens(train[rows], widths))
+    assert ours.vocabulary == reference.get_feature_names_out().tolist() and len(ours.vocabulary) < len(counts.vocabulary)
+    np.testing.assert_allclose(ours.idf, reference.idf_, rtol=1e-12)
+    np.testing.assert_allclose(x_rows.toarray(), _block_normalized(expected, ours.vocabulary), atol=1e-12)
+    expected = reference.transform(baseline.tokens(train[held], widths))
+    np.testing.assert_allclose(x_held.toarray(), _block_normalized(expected, ours.vocabulary), atol=1e-12)
