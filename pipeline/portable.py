@@ -78,13 +78,23 @@ def free_port(preferred: int | None = None) -> int:
     raise ServiceError("no free port")  # unreachable: port 0 always binds
 
 
+def accepts(address: str) -> bool:
+    """Whether something listens at `host:port` (the tests read a stopped service's address with it)."""
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def wait_listening(port: int, process: subprocess.Popen, log: pathlib.Path, timeout: float) -> None:
     """Until `port` accepts a connection; raises if the process exits or `timeout` passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServiceError(f"{process.args[2]} exited with {process.returncode} before listening: see {log}")
-        with contextlib.suppress(OSError), socket.create_connection(("localhost", port), timeout=1):
+        if accepts(f"localhost:{port}"):
             return
         time.sleep(0.2)
     raise ServiceError(f"{process.args[2]} did not listen on port {port} within {timeout:.0f} s: see {log}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pathlib
 import re
-import socket
 import time
 
 import pytest
@@ -43,14 +42,6 @@ def portable_run(tmp_path_factory):
     return {"code": code, "config": config, "executions": executions, "logs": config.task_dir / "logs"}
 
 
-def listening(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 def test_portable_runner_runs_beam_components(portable_run):
     assert portable_run["code"] == 0
@@ -77,4 +68,4 @@ def test_portable_services_are_stopped_after_the_run(portable_run):
     assert "--runner=PortableRunner" in run_log and "--environment_type=EXTERNAL" in run_log
     addresses = ADDRESS.findall(run_log)
     assert addresses, "the run did not say where its Beam services listened"
-    assert not any(listening(address) for address in addresses[-1])
+    assert not any(portable.accepts(address) for address in addresses[-1])

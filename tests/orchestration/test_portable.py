@@ -20,14 +20,6 @@ from pipeline.profile import load_profile
 PRESET = "portable"
 
 
-def accepts(address: str) -> bool:
-    host, port = address.rsplit(":", 1)
-    try:
-        with socket.create_connection((host, int(port)), timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 def test_the_portable_preset_runs_on_the_local_services(tmp_path):
     profile = load_profile("local")
@@ -64,7 +56,7 @@ def test_a_job_runs_in_worker_processes_of_the_pool_and_the_services_stop(tmp_pa
     pairs = {tuple(json.loads(line)) for path in tmp_path.glob("parents*") for line in path.read_text().splitlines()}
     assert pairs and all(pid != os.getpid() and parent == pool_pid for pid, parent in pairs)  # the pool's children
     assert started >= 1
-    assert not any(accepts(address) for address in addresses.values())  # both stopped
+    assert not any(portable.accepts(address) for address in addresses.values())  # both stopped
 
 
 def test_a_service_that_exits_before_listening_is_reported(tmp_path):

@@ -115,14 +115,8 @@ def test_multi_worker_training_matches_one_process_and_fails_cleanly_without_a_p
         *OVERRIDES, "trainer.epochs=500", "trainer.patience=500"]),  # fmt: skip
         {distribution.TIMEOUT_ENV: KILLED_TIMEOUT_S})
     try:
-        # the reference, in this process meanwhile: one worker, the same global batch and seed
-        from tasks.timeseries import module
-
-        reference_dir = tmp_path / "single" / "model"
-        module.run_fn(fn_args({**transform, "model_dir": str(reference_dir), "run_dir": str(tmp_path / "single" / "run"),
-                               "custom_config": config.to_dict()}))  # fmt: skip
-
-        # a worker killed mid-training: the other fails with a clear error within a bound
+        # a worker killed mid-training: the other fails with a clear error within a bound (first,
+        # so that the killed pair's endless epochs stop taking the two cores from the others)
         victim, survivor = killed[1], killed[0]
         wait_for(lambda: MARKER in (tmp_path / "killed1.log").read_text() or victim.poll() is not None, WAIT_S,
                  "worker 1 of the killed pair finishing its first epoch")  # fmt: skip
@@ -133,6 +127,13 @@ def test_multi_worker_training_matches_one_process_and_fails_cleanly_without_a_p
         assert survivor.returncode != 0
         assert "WorkerLost" in survivor_log and "another worker of the cluster failed" in survivor_log, survivor_log[-3000:]
         assert saved_models(tmp_path / "killed") == []
+
+        # the reference, in this process while the healthy pair trains: one worker, the same global batch and seed
+        from tasks.timeseries import module
+
+        reference_dir = tmp_path / "single" / "model"
+        module.run_fn(fn_args({**transform, "model_dir": str(reference_dir), "run_dir": str(tmp_path / "single" / "run"),
+                               "custom_config": config.to_dict()}))  # fmt: skip
 
         # both workers of the healthy pair finish
         for index, proc in enumerate(pair):
