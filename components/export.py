@@ -1,9 +1,12 @@
 """Export a trained Keras 3 model as a SavedModel that serves raw tf.Examples.
 
 Keras 3 cannot `model.save(dir, save_format="tf")`; `tf.saved_model.save` with an
-explicit signature can (../shared/stack.md). The transform graph is attached to the
-SavedModel's root as `tft_layer`, so its tables and assets travel inside it: serving
-takes the raw features the user has and applies the exact train-time transform.
+explicit signature can (../shared/stack.md). The transform graph's
+variables, tables and assets are attached to the SavedModel's root (`transform_graph`), so
+they travel inside it: serving takes the raw features the user has and applies the exact
+train-time transform. The signatures are traced without AutoGraph: the models' Python
+control flow depends on shapes and settings, never on tensor values, and AutoGraph's
+conversion of every Keras layer took most of an export's time.
 """
 from __future__ import annotations
 
@@ -60,6 +63,16 @@ def raw_tensor_specs(spec: dict) -> dict[str, tf.TensorSpec]:
     return specs
 
 
+def attach_transform(root: tf.Module, tf_transform_output: tft.TFTransformOutput):
+    """The transform graph as a callable (raw features -> transformed), its variables, tables
+    and assets tracked by `root` as TFT's layer tracks them (tensorflow_transform/
+    output_wrapper.py), without the tf_keras layer itself: saving a tf_keras layer traces its
+    legacy Keras serialization functions, 10 s an export for nothing the signatures use."""
+    layer = tf_transform_output.transform_features_layer()
+    root.transform_graph = layer._saved_model_loader_tracked_dict  # noqa: SLF001
+    return layer
+
+
 def export_serving_model(
     model,
     tf_transform_output: tft.TFTransformOutput,
@@ -89,26 +102,26 @@ def export_serving_model(
     """
     root = tf.Module()  # the SavedModel's root: the model, the transform graph and `tracked`
     root.model = model
-    root.tft_layer = tf_transform_output.transform_features_layer()
+    tft_layer = attach_transform(root, tf_transform_output)
     for name, value in (tracked or {}).items():
         setattr(root, name, value)
     spec = raw_serving_spec(tf_transform_output, label_keys)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
     def serve(examples):
         raw = tf.io.parse_example(examples, spec)
-        return predict(root.tft_layer(raw))
+        return predict(tft_layer(raw))
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
     def transform_features(examples):
-        return root.tft_layer(tf.io.parse_example(examples, spec))
+        return tft_layer(tf.io.parse_example(examples, spec))
 
     raw_specs = raw_tensor_specs(spec)
 
-    @tf.function
+    @tf.function(autograph=False)
     def serve_raw(inputs: dict):
         raw = {k: tf.reshape(v, [-1, *spec[k].shape]) for k, v in inputs.items()}  # (B,) -> (B, 1) for one value
-        return predict(root.tft_layer(raw))
+        return predict(tft_layer(raw))
 
     signatures = {
         SERVING_SIGNATURE: serve,
@@ -117,16 +130,16 @@ def export_serving_model(
     }
     for name, (input_specs, to_raw) in (adapters or {}).items():
 
-        @tf.function
+        @tf.function(autograph=False)
         def adapted(inputs: dict, to_raw=to_raw):
-            return predict(root.tft_layer(to_raw(inputs)))
+            return predict(tft_layer(to_raw(inputs)))
 
         signatures[name] = adapted.get_concrete_function(input_specs)
     if evaluate is not None:
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+        @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
         def evaluation(examples):
-            return evaluate(root.tft_layer(tf.io.parse_example(examples, spec)))
+            return evaluate(tft_layer(tf.io.parse_example(examples, spec)))
 
         signatures[EVALUATION_SIGNATURE] = evaluation
     with distribution.written(export_dir) as target:  # several workers: only the chief's stays

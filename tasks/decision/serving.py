@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from components import export
 from components.export import EXAMPLES_INPUT, RAW_SIGNATURE, SERVING_SIGNATURE
 from models.decision_transformer import next_action
 from tasks.decision import features
@@ -94,7 +95,7 @@ def export_decision_model(model, clones: dict, tf_transform_output: tft.TFTransf
         raise ValueError(f"the cloning challengers {sorted(clones)} lack '{BEHAVIOUR_CLONING}', which the gate compares with")
     root = tf.Module()
     root.model, root.clones = model, dict(clones)
-    root.tft_layer = tf_transform_output.transform_features_layer()
+    tft_layer = export.attach_transform(root, tf_transform_output)
     state_dim, action_dim, context = info["state_dim"], info["action_dim"], info["context_length"]
     discrete, scale = info["discrete"], float(info["return_scale"])
     action_values = 1 if discrete else action_dim  # values per logged action
@@ -103,7 +104,7 @@ def export_decision_model(model, clones: dict, tf_transform_output: tft.TFTransf
         found = {features.ACTION_KEY: next_action(raw_action, discrete)}  # (B,) or (B, A)
         return {**found, LOGITS_KEY: raw_action} if discrete else found
 
-    @tf.function
+    @tf.function(autograph=False)
     def serve(inputs: dict) -> dict:
         recent = {k: v[:, -context:] for k, v in inputs.items()}  # the last K steps
         actions = recent[features.ACTIONS_KEY]  # (B, L, A)
@@ -111,7 +112,7 @@ def export_decision_model(model, clones: dict, tf_transform_output: tft.TFTransf
             actions = tf.clip_by_value(tf.cast(tf.round(actions[..., 0]), tf.int32), 0, action_dim - 1)  # (B, L)
         model_inputs = {
             features.RETURNS_TO_GO_KEY: recent[features.RETURNS_TO_GO_KEY] / scale,  # (B, L)
-            features.STATES_KEY: standardize(root.tft_layer, recent[features.STATES_KEY], state_dim),  # (B, L, S)
+            features.STATES_KEY: standardize(tft_layer, recent[features.STATES_KEY], state_dim),  # (B, L, S)
             features.ACTIONS_KEY: actions,
             features.TIMESTEPS_KEY: recent[features.TIMESTEPS_KEY],  # (B, L)
             "mask": tf.ones_like(recent[features.RETURNS_TO_GO_KEY]),  # (B, L): every step is real
@@ -119,14 +120,14 @@ def export_decision_model(model, clones: dict, tf_transform_output: tft.TFTransf
         return outputs(root.model(model_inputs, training=False)[:, -1])
 
     def clone_signature(name: str):
-        @tf.function(input_signature=[tf.TensorSpec([None, state_dim], tf.float32, name=features.STATES_KEY)])
+        @tf.function(autograph=False, input_signature=[tf.TensorSpec([None, state_dim], tf.float32, name=features.STATES_KEY)])
         def clone(states):
-            standardized = standardize(root.tft_layer, states[:, None, :], state_dim)[:, 0]  # (B, S)
+            standardized = standardize(tft_layer, states[:, None, :], state_dim)[:, 0]  # (B, S)
             return outputs(root.clones[name](standardized, training=False))
 
         return clone
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])
     def serve_examples(examples):
         return serve(parse_contexts(examples, state_dim, action_values))
 
