@@ -293,7 +293,8 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     When `TF_CONFIG` names several workers (components/distribution.py) `model` must have been
     built under `distribution.scope()`: each worker trains on its share of every global batch
     (`trainer.batch_size`) with Keras's own steps (components/distributed_fit.py, since
-    `model.fit` fails there), and only the chief keeps what it writes."""
+    `model.fit` fails there), and only the chief keeps what it writes. The returned history's
+    `kept_epoch` is KeepBest's epoch."""
     started = time.time()
     cluster = distribution.cluster()
     strategy = distribution.strategy() if cluster.multi_worker else None
@@ -329,6 +330,7 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
             figures = {"error": f"{type(error).__name__}: {error}"}
             print(f"trainer profile failed: {figures['error']}")
         train_profile.write(model_uri, figures)
+    history.kept_epoch = keep.best_epoch  # the kept weights' epoch (0: the start), on every worker
     if model_uri is not None:
         with distribution.written(model_uri) as target:  # the chief's is the Model artifact's
             tf.io.gfile.makedirs(target)

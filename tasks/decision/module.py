@@ -18,7 +18,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
-from components import training
+from components import distribution, training
 from data.config import PipelineConfig
 from models.decision_transformer import DecisionTransformerConfig, build_decision_transformer
 from tasks.decision import cloning, serving
@@ -119,30 +119,25 @@ def tuner_fn(fn_args) -> TunerFnResult:
     return training.random_search(fn_args, config, hypermodel, TUNER_OBJECTIVE, None, None)
 
 
-def kept_epoch(val_losses: list[float], final_loss: float, rtol: float = 1e-4) -> int:
-    """The epoch `components.training.fit` kept (KeepBest), read from what it leaves: the eval
-    loss of the weights it restored (`final_loss`) is that epoch's `val_loss` (the same
-    evaluation of the same weights); when no epoch's matches, the start's (epoch 0)."""
-    close = [(abs(v - final_loss), epoch) for epoch, v in enumerate(val_losses, start=1)
-             if math.isclose(v, final_loss, rel_tol=rtol, abs_tol=1e-7)]  # fmt: skip
-    return min(close)[1] if close else 0
-
-
 def run_fn(fn_args) -> None:
     """Train the best Decision Transformer (the best epoch on eval kept) and the cloning
     challengers on the same episodes; export them in one SavedModel, with the epochs kept."""
     config = training.task_config(fn_args)
+    distribution.strategy()  # several workers in TF_CONFIG: made first, before any other op
     keras.utils.set_random_seed(config.seed)
     space, train, evaluation, tf_transform_output = read_splits(fn_args, config)
     batch = config.trainer.batch_size
     decay_steps = config.trainer.epochs * math.ceil(train.steps / batch)
     chosen = model_config(config, space, training.hyperparameters_from(fn_args), decay_steps)
     print(f"decision: {len(train)} train episodes ({train.steps} steps), {len(evaluation)} eval; model {chosen}")
-    model = build_decision_transformer(chosen)
+    with distribution.scope():  # several workers (TF_CONFIG): mirrored variables
+        model = build_decision_transformer(chosen)
     eval_windows = window_dataset(evaluation, chosen, batch, None)
     history = training.fit(model, window_dataset(train, chosen, batch, config.seed), eval_windows, config,
                            fn_args.model_run_dir, training.model_uri(fn_args), warm_from=training.warm_source(fn_args))
-    kept = kept_epoch(history.history.get("val_loss", []), model.evaluate(eval_windows, verbose=0, return_dict=True)["loss"])
+    kept = history.kept_epoch
+    # The challengers are small and fitted on every worker alike (same seed, same episodes),
+    # outside the strategy: only the chief's export is kept.
     clones = cloning.fit_clones(train, evaluation, space, config.seed)
     print("decision: kept epoch", kept, "of the Decision Transformer; cloning:", {k: c.info() for k, c in clones.items()})
     info = {

@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components import export
+from components import distribution, export
 from components.export import EXAMPLES_INPUT, RAW_SIGNATURE, SERVING_SIGNATURE
 from models.decision_transformer import next_action
 from tasks.decision import features
@@ -142,10 +142,11 @@ def export_decision_model(model, clones: dict, tf_transform_output: tft.TFTransf
         RAW_SIGNATURE: serve.get_concrete_function(specs),
         **{name: clone_signature(name) for name in clones},
     }
-    tf.saved_model.save(root, export_dir, signatures=signatures)
-    os.makedirs(os.path.join(export_dir, "assets.extra"), exist_ok=True)
-    with open(os.path.join(export_dir, INFO_FILE), "w") as handle:
-        json.dump(info, handle, indent=2)
+    with distribution.written(export_dir) as target:  # several workers: only the chief's stays
+        tf.saved_model.save(root, target, signatures=signatures)
+        os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
+        with open(os.path.join(target, INFO_FILE), "w") as handle:
+            json.dump(info, handle, indent=2)
 
 
 class ServedPolicy:
