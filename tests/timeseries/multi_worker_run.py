@@ -1,4 +1,5 @@
-"""One Trainer process: the time-series `run_fn` on a written Transform output, as TFX calls it.
+"""One Trainer process: a task's `run_fn` (the time series' unless SPEC says `task`) on a written
+Transform output, as TFX calls it.
 
     python -m tests.timeseries.multi_worker_run SPEC.json
 
@@ -43,8 +44,9 @@ def fn_args(spec: dict):
 def main(spec_path: str) -> None:
     with open(spec_path) as handle:
         spec = json.load(handle)
-    from tasks.timeseries import module
+    import importlib
 
+    module = importlib.import_module(f"tasks.{spec.get('task', 'timeseries')}.module")
     module.run_fn(fn_args(spec))
     print("run_fn finished", flush=True)
 
