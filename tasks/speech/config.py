@@ -6,6 +6,8 @@ import dataclasses
 from data.config import config_section
 from tasks.speech.vocabulary import VOCABULARIES
 
+NORMALIZATIONS = ("none", "cmn", "cmvn")  # `speech.normalize`
+
 
 @config_section("speech", task="speech")
 @dataclasses.dataclass
@@ -25,6 +27,8 @@ class SpeechConfig:
     frame_ms: float = 32.0  # spectrogram window
     step_ms: float = 5.0  # spectrogram hop: 200 frames a second, halved by the model's convolutions
     mel_bins: int = 40
+    normalize: str = "none"  # per clip, per mel bin over its real frames, before the train-fitted standardization:
+    # "cmn" subtracts the clip's mean log-mel, "cmvn" also divides by its deviation (tasks/speech/preprocessing.py)
     vocabulary: str = "open"  # "open": any string over the alphabet (greedy decoding); "closed": every clip says
     # a train transcript (commands, digits), so the likeliest one is written (lexicon decoding); "closed_if_vendored":
     # closed for the vendored digits (data: null), open for your recordings (tasks/speech/vocabulary.py)
@@ -64,6 +68,8 @@ class SpeechConfig:
             )
         if self.split_by not in ("dataset", "random", "speaker"):
             raise ValueError(f"speech.split_by '{self.split_by}' must be dataset, random or speaker")
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(f"speech.normalize '{self.normalize}' must be one of {', '.join(NORMALIZATIONS)}")
         if self.vocabulary not in VOCABULARIES:
             raise ValueError(f"speech.vocabulary '{self.vocabulary}' must be one of {', '.join(VOCABULARIES)}")
         if not 0 < self.min_seconds < self.max_seconds or self.sample_rate < 1000:
