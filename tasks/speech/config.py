@@ -20,8 +20,9 @@ class SpeechConfig:
     alphabet: str = "abcdefghijklmnopqrstuvwxyz' "  # transcript characters (lower case); others stop the run
     transcripts: str = "transcripts.csv"  # CSV of file,transcript[,speaker][,split] in the folder; without
     # it, free-spoken-digit names `{digit}_{speaker}_{index}.wav` give the transcript (the digit's word)
-    split_by: str = "dataset"  # "dataset": the data set's own split where it has one, else seeded;
-    # "random": seeded; "speaker": test (and eval) speakers never appear in train
+    split_by: str = "auto"  # "speaker": test speakers never appear in train or eval, nor eval speakers in train
+    # (with at least 3 speakers); "dataset": the data set's own split where it has one, else seeded; "random":
+    # seeded; "auto": "speaker" when every clip names one of at least 3 speakers, else "dataset" (source.py)
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])
     eval_fraction: float = 0.1  # of the non-test clips, when the data set's own split has no eval part
     frame_ms: float = 32.0  # spectrogram window
@@ -66,8 +67,8 @@ class SpeechConfig:
                 f"speech.split_fractions {self.split_fractions} must be three fractions "
                 "(train, eval, test) summing to 1"
             )
-        if self.split_by not in ("dataset", "random", "speaker"):
-            raise ValueError(f"speech.split_by '{self.split_by}' must be dataset, random or speaker")
+        if self.split_by not in ("auto", "dataset", "random", "speaker"):
+            raise ValueError(f"speech.split_by '{self.split_by}' must be auto, dataset, random or speaker")
         if self.normalize not in NORMALIZATIONS:
             raise ValueError(f"speech.normalize '{self.normalize}' must be one of {', '.join(NORMALIZATIONS)}")
         if self.vocabulary not in VOCABULARIES:
