@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.ctc import BlankPadding, RealSteps
+from models.ctc import BlankPadding, GreedyTranscriptAccuracy, RealSteps
 from models.layers import PositionalEncoding, TransformerBlock
 from models.layers.conv_subsampling import TIME_REDUCTION, ConvSubsampling
 from models.schedules import warmup_cosine
@@ -232,5 +232,6 @@ def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
             clipnorm=config.clipnorm,
         ),
         loss=keras.losses.CTC(name="loss"),
+        metrics=[GreedyTranscriptAccuracy(name="accuracy")],  # exact greedy transcripts (`trainer.keep_best_on`)
     )
     return model

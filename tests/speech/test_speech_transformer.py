@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text, lexicon_decode
+from models.ctc import BLANK, BlankPadding, GreedyTranscriptAccuracy, greedy_decode, ids_to_text, lexicon_decode
 from models.speech_transformer import (
     Augmentation,
     SpeechTransformerConfig,
@@ -205,3 +205,19 @@ def test_speed_and_warp_augmentation_keep_padding_silent():
     for row, real in zip(spectrogram, frames, strict=True):
         assert np.all(row[real:] == 0) and np.all(np.abs(row[:real]).sum(-1) > 0)
     assert not np.allclose(spectrogram, x[0].numpy())
+
+
+def test_greedy_transcript_accuracy_counts_exact_greedy_transcripts_only():
+    metric = GreedyTranscriptAccuracy()
+    a, b, c = letters("a")[0], letters("b")[0], letters("c")[0]
+    written = [one_hot_logits([0, a, a, 0, b, 0]), one_hot_logits([0, a, 0, b, b, c]), one_hot_logits([a] * 6)]
+    labels = np.array([[a, b, 0], [a, b, 0], [a, 0, 0]])  # "ab", "ab", "a"; the second clip writes "abc"
+    metric.update_state(tf.constant(labels), tf.constant(np.concatenate(written)))
+    assert abs(float(metric.result()) - 2 / 3) < 1e-6
+    # Labels cut to the batch's longest transcript (crop_batches) score the same; a longer output never matches.
+    metric.reset_state()
+    metric.update_state(tf.constant(labels[:, :2]), tf.constant(np.concatenate(written)))
+    assert abs(float(metric.result()) - 2 / 3) < 1e-6
+    model = build_speech_transformer(tiny_config())
+    logs = model.evaluate(inputs(), np.zeros((4, 3), "int64") + 1, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "accuracy"} and 0.0 <= logs["accuracy"] <= 1.0
