@@ -11,11 +11,11 @@ The spectrograms are made once for every clip, in-process, by the Transform grap
 Transform's last step, the per-mel-bin standardization, is fitted on the train split's real frames:
 here it is fitted per fold on that fold's train speakers' real frames (the same population mean and
 variance `tft.mean` / `tft.var` compute), so no fold sees its eval or test speaker's statistics.
-With `speech.normalize: utterance` each clip is first normalized by its own real frames (CMVN), as
-the Transform graph then does.
+With `speech.normalize: cmvn` each clip is first normalized by its own real frames, as the
+Transform graph then does.
 
-    python -m tasks.speech.bench_loso --lever base --lever cmvn:speech.normalize=utterance \\
-        --lever "speed:model.augmentation={speed: 0.1}" --models transformer,mfcc
+    python -m tasks.speech.bench_loso --lever base --lever cmvn:speech.normalize=cmvn \\
+        --lever "speed:model.augmentation.speed=0.1;model.augmentation.warp=0.1" --models transformer,mfcc
 
 Every row: per-fold and mean ± standard deviation over folds of test accuracy and CER, lexicon
 and greedy decoding (the CNN and the challenger classify, so they have one decoding). The eval
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import tempfile
 import time

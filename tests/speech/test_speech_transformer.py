@@ -3,16 +3,23 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.ctc import BLANK, BlankPadding, GreedyTranscriptAccuracy, greedy_decode, ids_to_text, lexicon_decode
+from models.ctc import (
+    BLANK,
+    BlankPadding,
+    GreedyTranscriptAccuracy,
+    greedy_decode,
+    ids_to_text,
+    lexicon_decode,
+)
 from models.speech_transformer import (
     Augmentation,
     SpeechTransformerConfig,
     augment,
-    speed_perturb,
-    vtlp_warp,
     build_speech_transformer,
     crop_batches,
     length_sorted_batches,
+    speed_perturb,
+    vtlp_warp,
 )
 from tests.layers.harness import run_layer_test
 
