@@ -55,6 +55,34 @@ def greedy_decode(logits: tf.Tensor) -> tf.RaggedTensor:
     return tf.ragged.boolean_mask(best, keep)
 
 
+@keras.saving.register_keras_serializable(package="tfx_transformers")
+class GreedyTranscriptAccuracy(keras.metrics.Metric):
+    """Share of clips whose greedy transcript (`greedy_decode`) is exactly the label: labels (B, L)
+    character ids 0-padded on the right, logits (B, T, V). A CTC loss on voices the model has not
+    heard keeps rising as the model grows confident on the voices it has, while the transcripts it
+    writes keep improving; choosing the kept epoch on this (`trainer.keep_best_on: accuracy`)
+    follows the transcripts."""
+
+    def __init__(self, name: str = "accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.exact = self.add_variable((), initializer="zeros", name="exact")
+        self.clips = self.add_variable((), initializer="zeros", name="clips")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        del sample_weight
+        labels = tf.cast(y_true, tf.int32)  # (B, L)
+        written = greedy_decode(y_pred)  # (B, None)
+        width = tf.maximum(tf.shape(labels)[1], tf.cast(written.bounding_shape()[1], tf.int32))
+        dense = written.to_tensor(BLANK, shape=tf.stack([tf.shape(labels)[0], width]))  # (B, W)
+        labels = tf.pad(labels, [[0, 0], [0, width - tf.shape(labels)[1]]])  # (B, W)
+        exact = tf.reduce_all(tf.equal(dense, labels), axis=1)  # (B,)
+        self.exact.assign_add(tf.reduce_sum(tf.cast(exact, self.dtype)))
+        self.clips.assign_add(tf.cast(tf.shape(labels)[0], self.dtype))
+
+    def result(self):
+        return self.exact / tf.maximum(self.clips, 1.0)
+
+
 def lexicon_decode(logits: tf.Tensor, lexicon: list[str], alphabet: str) -> tf.Tensor:
     """(B, T, V) logits -> (B,) strings: for each clip, the lexicon entry the model gives the highest
     CTC likelihood (summed over every alignment, as the training loss sums them).

@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from models.ctc import BlankPadding, RealSteps
+from models.ctc import BlankPadding, GreedyTranscriptAccuracy, RealSteps
 from models.layers import PositionalEncoding, TransformerBlock
 from models.layers.conv_subsampling import TIME_REDUCTION, ConvSubsampling
 from models.schedules import warmup_cosine
@@ -48,26 +48,73 @@ class SpeechTransformerConfig:
 
 @dataclasses.dataclass
 class Augmentation:
-    """Training-time distortions of standardized spectrograms (SpecAugment, Park et al., 2019)."""
+    """Training-time distortions of standardized spectrograms, each drawn per clip: speed perturbation
+    (Ko et al., 2015), vocal tract length perturbation (VTLP, Jaitly & Hinton, 2013), time shifts,
+    Gaussian noise and SpecAugment masks (Park et al., 2019)."""
 
     time_masks: int = 2  # spans of frames set to 0 (the mean)
     time_mask_frames: int = 10  # each at most this long
+    time_mask_fraction: float = 1.0  # and at most this share of the clip's real frames (SpecAugment's p)
     frequency_masks: int = 2  # bands of mel bins set to 0
     frequency_mask_bins: int = 6
     max_shift_frames: int = 10  # the clip starts up to this many frames later
     noise: float = 0.1  # Gaussian noise (in standard deviations) on real frames
+    speed: float = 0.0  # the clip is played at a rate drawn from [1 - speed, 1 + speed] (time resampled)
+    warp: float = 0.0  # VTLP: mel bins warped by a factor drawn from [1 - warp, 1 + warp], the top bin fixed
 
     @property
     def active(self) -> bool:
-        return any((self.time_masks, self.frequency_masks, self.max_shift_frames, self.noise))
+        return any((self.time_masks, self.frequency_masks, self.max_shift_frames, self.noise, self.speed, self.warp))
 
 
-def _masks(shape: tf.Tensor, count: int, width: int, length: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """(B, L) float: 0 inside `count` random spans of up to `width` along an axis of `length`, else 1."""
+VTLP_BOUNDARY = 0.8  # VTLP warps bins below this share of the band linearly, then bends so the top bin stays
+
+
+def _interpolate(values: tf.Tensor, positions: tf.Tensor, axis_length: tf.Tensor) -> tf.Tensor:
+    """values (B, L, ...) read at fractional positions (B, P) along axis 1, linearly: (B, P, ...)."""
+    positions = tf.clip_by_value(positions, 0.0, tf.cast(axis_length - 1, tf.float32))
+    low = tf.cast(tf.floor(positions), tf.int32)  # (B, P)
+    high = tf.minimum(low + 1, axis_length - 1)
+    weight = positions - tf.cast(low, tf.float32)
+    weight = tf.reshape(weight, tf.concat([tf.shape(weight), tf.ones([tf.rank(values) - 2], tf.int32)], 0))
+    return (1.0 - weight) * tf.gather(values, low, batch_dims=1) + weight * tf.gather(values, high, batch_dims=1)
+
+
+def speed_perturb(spectrogram: tf.Tensor, frames: tf.Tensor, rates: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(B, F, M), (B,) real frames, (B,) rates -> the clips played `rates` times as fast: output frame t
+    reads frame t * rate (linearly interpolated), so a clip at rate 0.9 lasts 1/0.9 as long (at most F).
+    Pitch is kept: frames are resampled in time, not in frequency (tempo perturbation)."""
+    num_frames = tf.shape(spectrogram)[1]
+    length = tf.minimum(num_frames, tf.cast(tf.math.ceil(tf.cast(frames, tf.float32) / rates), tf.int32))  # (B,)
+    source = tf.cast(tf.range(num_frames), tf.float32)[None] * rates[:, None]  # (B, F)
+    source = tf.minimum(source, tf.cast(frames[:, None] - 1, tf.float32))  # never past the clip's last real frame
+    out = _interpolate(spectrogram, source, num_frames)
+    return out * tf.cast(tf.sequence_mask(length, num_frames), out.dtype)[..., None], length
+
+
+def vtlp_warp(spectrogram: tf.Tensor, factors: tf.Tensor) -> tf.Tensor:
+    """(B, F, M), (B,) warp factors -> bins warped along M: output bin m reads bin m * factor below a
+    boundary (VTLP_BOUNDARY of the band, scaled so the warp stays monotone), then a line to the top
+    bin, which stays where it is (Jaitly & Hinton's piecewise-linear VTLP, on mel bin indices)."""
+    bins = tf.shape(spectrogram)[2]
+    top = tf.cast(bins - 1, tf.float32)
+    m = tf.cast(tf.range(bins), tf.float32)[None]  # (1, M)
+    alpha = factors[:, None]  # (B, 1)
+    knee = VTLP_BOUNDARY * top * tf.minimum(alpha, 1.0) / alpha  # (B, 1) where the line bends
+    source = tf.where(m <= knee, m * alpha, top - (top - knee * alpha) / (top - knee) * (top - m))  # (B, M)
+    warped = _interpolate(tf.transpose(spectrogram, [0, 2, 1]), source, bins)  # (B, M, F)
+    return tf.transpose(warped, [0, 2, 1])
+
+
+def _masks(shape: tf.Tensor, count: int, width, length: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """(B, L) float: 0 inside `count` random spans of up to `width` (an int, or (B,) per row) along an
+    axis of `length`, else 1."""
     keep = tf.ones(shape, tf.float32)
     positions = tf.range(shape[1])[None]  # (1, L)
+    widths = tf.broadcast_to(tf.cast(width, tf.int32), [shape[0]])[:, None]  # (B, 1)
     for index in range(count):
-        sizes = tf.random.stateless_uniform((shape[0], 1), seed + [index, 1], 0, width + 1, tf.int32)
+        draws = tf.random.stateless_uniform((shape[0], 1), seed + [index, 1])
+        sizes = tf.minimum(tf.cast(draws * tf.cast(widths + 1, tf.float32), tf.int32), widths)
         starts = tf.random.stateless_uniform((shape[0], 1), seed + [index, 2], 0, 1 << 30, tf.int32)
         starts = starts % tf.maximum(length[:, None] - sizes, 1)
         inside = (positions >= starts) & (positions < starts + sizes)
@@ -79,6 +126,11 @@ def augment(inputs: tuple, seed: tf.Tensor, options: Augmentation) -> tuple:
     """One batch of (spectrogram (B, F, M), frames (B,)) distorted; padded frames stay 0."""
     spectrogram, frames = inputs[0], tf.cast(inputs[1], tf.int32)
     batch, num_frames, bins = tf.shape(spectrogram)[0], tf.shape(spectrogram)[1], tf.shape(spectrogram)[2]
+    if options.speed:
+        rates = tf.random.stateless_uniform((batch,), seed + [5, 0], 1.0 - options.speed, 1.0 + options.speed)
+        spectrogram, frames = speed_perturb(spectrogram, frames, rates)
+    if options.warp:
+        spectrogram = vtlp_warp(spectrogram, tf.random.stateless_uniform((batch,), seed + [6, 0], 1.0 - options.warp, 1.0 + options.warp))
     if options.max_shift_frames:
         room = tf.minimum(options.max_shift_frames, num_frames - frames)  # (B,) never past the end
         shifts = tf.random.stateless_uniform((batch,), seed + [7, 0], 0, 1 << 30, tf.int32) % (room + 1)
@@ -88,7 +140,9 @@ def augment(inputs: tuple, seed: tf.Tensor, options: Augmentation) -> tuple:
     real = tf.cast(tf.sequence_mask(frames, num_frames), tf.float32)[..., None]  # (B, F, 1)
     if options.noise:
         spectrogram += options.noise * tf.random.stateless_normal(tf.shape(spectrogram), seed + [8, 0]) * real
-    time_keep = _masks(tf.stack([batch, num_frames]), options.time_masks, options.time_mask_frames, frames, seed + [9, 0])
+    longest = tf.cast(tf.cast(frames, tf.float32) * options.time_mask_fraction, tf.int32)  # (B,) SpecAugment's p
+    time_width = tf.minimum(options.time_mask_frames, longest)
+    time_keep = _masks(tf.stack([batch, num_frames]), options.time_masks, time_width, frames, seed + [9, 0])
     bin_keep = _masks(tf.stack([batch, bins]), options.frequency_masks, options.frequency_mask_bins,
                       tf.fill([batch], bins), seed + [10, 0])  # fmt: skip
     spectrogram = spectrogram * time_keep[..., None] * bin_keep[:, None, :] * real
@@ -178,5 +232,6 @@ def build_speech_transformer(config: SpeechTransformerConfig) -> keras.Model:
             clipnorm=config.clipnorm,
         ),
         loss=keras.losses.CTC(name="loss"),
+        metrics=[GreedyTranscriptAccuracy(name="accuracy")],  # exact greedy transcripts (`trainer.keep_best_on`)
     )
     return model

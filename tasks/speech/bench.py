@@ -2,8 +2,9 @@
 
 The speech pipeline runs on the default data (the free-spoken-digit recordings) twice, in
 fresh OUTPUT_DIRs under bench/results/ (`--reuse-runs`: the runs already there): on the
-data set's own split, and on a speaker-disjoint split (`speech.split_by=speaker`: train on
-three speakers, test on the fourth). From each run: the candidate's and the MFCC
+data set's own split (`speech.split_by=dataset`), and on the default speaker-disjoint split
+(`speech.split_by=speaker`: train on two speakers, choose on a third, test on the fourth).
+Every speaker in turn as the test voice: `tasks/speech/bench_loso.py`. From each run: the candidate's and the MFCC
 challenger's test accuracy (exact transcript) and CER (its Scorer), and the Trainer's
 training clips/s.
 
@@ -37,7 +38,7 @@ RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
 SPLITS = {  # name -> (OUTPUT_DIR under RESULTS_DIR, config overrides, seeds of the in-process models)
     # On two cores one SpeechTransformer trains in about 10 minutes: the speaker-disjoint split gets
     # the pipeline's own run and one CNN seed.
-    "standard split": ("speech", [], (0, 1, 2)),
+    "standard split": ("speech", ["speech.split_by=dataset"], (0, 1, 2)),
     "speaker-disjoint": ("speech_speaker", ["speech.split_by=speaker"], (0,)),
 }
 
@@ -68,12 +69,12 @@ def fit_timed(model, train, evaluation, config) -> tuple[int, float]:
     return len(history.history["loss"]), time.perf_counter() - started
 
 
-def train_transformer(config, hp, data: dict, seed: int) -> dict:
-    """Test accuracy and CER, training clips/s and parameters of the SpeechTransformer, trained as the Trainer trains."""
+def train_transformer(config, hp, data: dict, seed: int, splits: tuple = ("test",)) -> dict:
+    """Test accuracy and CER (as served, and greedy), training clips/s and parameters of the
+    SpeechTransformer, trained as the Trainer trains; `splits`: {split: the same scores} of each."""
     import keras
     import tensorflow as tf
 
-    from components.transcripts import transcript_scores
     from models.speech_transformer import (
         augment_batches,
         build_speech_transformer,
@@ -95,15 +96,28 @@ def train_transformer(config, hp, data: dict, seed: int) -> dict:
     train = crop_batches(augment_batches(train, module.augmentation(config), seed))
     evaluation = crop_batches(tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).cache())
     epochs, seconds = fit_timed(model, train, evaluation, config)
-    logits = model.predict(xy("test")[0], batch_size=256, verbose=0)
-    decode = module.decoder(config, module.transcripts_of(data["train"]["characters"], config.speech.alphabet))
-    said = [t.decode() for t in decode(tf.constant(logits)).numpy()]
-    truth = list(module.transcripts_of(data["test"]["characters"], config.speech.alphabet))
-    return {**transcript_scores(truth, said), "clips_per_s": count * epochs / seconds, "params": int(model.count_params())}
+    scores = {split: decoded_scores(config, model, data, split) for split in {"test", *splits}}
+    return {**scores["test"], "clips_per_s": count * epochs / seconds, "params": int(model.count_params()),
+            "splits": {split: scores[split] for split in splits}}  # fmt: skip
 
 
-def train_cnn(config, data: dict, seed: int) -> dict:
-    """The same for the small CNN, a classifier over the transcripts seen in train."""
+def decoded_scores(config, model, data: dict, split: str) -> dict:
+    """{accuracy, cer} as `speech.vocabulary` decodes, and {greedy_accuracy, greedy_cer} of one split."""
+    import tensorflow as tf
+
+    from components.transcripts import transcript_scores
+    from tasks.speech import module
+
+    alphabet = config.speech.alphabet
+    logits = tf.constant(model.predict(module.model_inputs(data[split]), batch_size=256, verbose=0))
+    truth = list(module.transcripts_of(data[split]["characters"], alphabet))
+    served = module.decoder(config, module.transcripts_of(data["train"]["characters"], alphabet))
+    said = {name: [t.decode() for t in decode(logits).numpy()] for name, decode in (("", served), ("greedy_", module.greedy_decoder(config)))}
+    return {f"{name}{key}": value for name, words in said.items() for key, value in transcript_scores(truth, words).items()}
+
+
+def train_cnn(config, data: dict, seed: int, splits: tuple = ("test",)) -> dict:
+    """The same for the small CNN, a classifier over the transcripts seen in train (one decoding)."""
     import keras
     import tensorflow as tf
 
@@ -134,10 +148,12 @@ def train_cnn(config, data: dict, seed: int) -> dict:
     train = augment_batches(train, module.augmentation(config), seed).map(as_image)
     evaluation = tf.data.Dataset.from_tensor_slices(xy("eval")).batch(256).map(as_image).cache()
     epochs, seconds = fit_timed(model, train, evaluation, config)
-    predicted = model.predict(data["test"]["spectrogram"][..., None], batch_size=256, verbose=0).argmax(-1)
-    said = [classes[i] for i in predicted]
-    return {**transcript_scores(list(words["test"]), said), "clips_per_s": count * epochs / seconds,
-            "params": int(model.count_params())}  # fmt: skip
+    scores = {}
+    for split in {"test", *splits}:
+        predicted = model.predict(data[split]["spectrogram"][..., None], batch_size=256, verbose=0).argmax(-1)
+        scores[split] = transcript_scores(list(words[split]), [classes[i] for i in predicted])
+    return {**scores["test"], "clips_per_s": count * epochs / seconds, "params": int(model.count_params()),
+            "splits": {split: scores[split] for split in splits}}  # fmt: skip
 
 
 def spread(name: str, runs: list[dict], note: str) -> dict:

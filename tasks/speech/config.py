@@ -6,6 +6,8 @@ import dataclasses
 from data.config import config_section
 from tasks.speech.vocabulary import VOCABULARIES
 
+NORMALIZATIONS = ("none", "cmn", "cmvn")  # `speech.normalize`
+
 
 @config_section("speech", task="speech")
 @dataclasses.dataclass
@@ -18,13 +20,16 @@ class SpeechConfig:
     alphabet: str = "abcdefghijklmnopqrstuvwxyz' "  # transcript characters (lower case); others stop the run
     transcripts: str = "transcripts.csv"  # CSV of file,transcript[,speaker][,split] in the folder; without
     # it, free-spoken-digit names `{digit}_{speaker}_{index}.wav` give the transcript (the digit's word)
-    split_by: str = "dataset"  # "dataset": the data set's own split where it has one, else seeded;
-    # "random": seeded; "speaker": test (and eval) speakers never appear in train
+    split_by: str = "auto"  # "speaker": test speakers never appear in train or eval, nor eval speakers in train
+    # (with at least 3 speakers); "dataset": the data set's own split where it has one, else seeded; "random":
+    # seeded; "auto": "speaker" when every clip names one of at least 3 speakers, else "dataset" (source.py)
     split_fractions: list[float] = dataclasses.field(default_factory=lambda: [0.8, 0.1, 0.1])
     eval_fraction: float = 0.1  # of the non-test clips, when the data set's own split has no eval part
     frame_ms: float = 32.0  # spectrogram window
     step_ms: float = 5.0  # spectrogram hop: 200 frames a second, halved by the model's convolutions
     mel_bins: int = 40
+    normalize: str = "none"  # per clip, per mel bin over its real frames, before the train-fitted standardization:
+    # "cmn" subtracts the clip's mean log-mel, "cmvn" also divides by its deviation (tasks/speech/preprocessing.py)
     vocabulary: str = "open"  # "open": any string over the alphabet (greedy decoding); "closed": every clip says
     # a train transcript (commands, digits), so the likeliest one is written (lexicon decoding); "closed_if_vendored":
     # closed for the vendored digits (data: null), open for your recordings (tasks/speech/vocabulary.py)
@@ -62,8 +67,10 @@ class SpeechConfig:
                 f"speech.split_fractions {self.split_fractions} must be three fractions "
                 "(train, eval, test) summing to 1"
             )
-        if self.split_by not in ("dataset", "random", "speaker"):
-            raise ValueError(f"speech.split_by '{self.split_by}' must be dataset, random or speaker")
+        if self.split_by not in ("auto", "dataset", "random", "speaker"):
+            raise ValueError(f"speech.split_by '{self.split_by}' must be auto, dataset, random or speaker")
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(f"speech.normalize '{self.normalize}' must be one of {', '.join(NORMALIZATIONS)}")
         if self.vocabulary not in VOCABULARIES:
             raise ValueError(f"speech.vocabulary '{self.vocabulary}' must be one of {', '.join(VOCABULARIES)}")
         if not 0 < self.min_seconds < self.max_seconds or self.sample_rate < 1000:

@@ -93,7 +93,7 @@ def write_splits(folder: str, speech: SpeechConfig, seed: int, output_uri: str) 
         lambda row: clip_features(read_bytes(folder, row.file), row.transcript, row.file, row.speaker, speech),
     )  # fmt: skip
     speakers = {split: sorted(set(frame["speaker"][splits == split]) - {""}) for split in SPLITS}
-    if speech.split_by == "speaker":
+    if how == speech_source.SPEAKER_DISJOINT:
         how += f" (speakers {speakers})"
     return counts, duplicates, how
 

@@ -2,7 +2,8 @@
 
 WAV bytes (any rate, mono or stereo) -> samples at `speech.sample_rate` (channels averaged,
 resampled in the frequency domain) -> the first `max_seconds`, zero-padded -> log-mel
-spectrogram (`tf.signal`) -> standardized per mel bin with the mean and standard deviation
+spectrogram (`tf.signal`) -> optionally normalized per clip (`speech.normalize`: CMVN) ->
+standardized per mel bin with the mean and standard deviation
 of the train split's real frames (Transform analyzes train only). Padded frames are 0 and
 `frames` says how many are real. The same graph runs at serving, so a client sends the
 file's bytes. Augmentation (noise, time shift, SpecAugment masks) belongs in training
@@ -20,6 +21,7 @@ from tasks.speech import features
 from tasks.speech.config import SpeechConfig
 
 LOG_FLOOR = 1e-6  # log(mel + LOG_FLOOR): silence stays finite
+UTTERANCE_STD_FLOOR = 1e-3  # a clip's bin that never changes (digital silence) is not blown up
 
 
 def resample(samples: tf.Tensor, rate: tf.Tensor, target: int) -> tf.Tensor:
@@ -69,6 +71,23 @@ def log_mel(samples: tf.Tensor, speech: SpeechConfig) -> tf.Tensor:
     return tf.math.log(tf.tensordot(tf.abs(stft) ** 2, weights, 1) + LOG_FLOOR)
 
 
+def per_utterance(energies: tf.Tensor, frames: tf.Tensor, speech: SpeechConfig) -> tf.Tensor:
+    """(B, F, M) log-mels -> the same, each clip normalized per mel bin over its own real frames
+    (`speech.normalize`): "cmn" subtracts the clip's mean (a fixed channel or vocal-tract tilt is a
+    constant offset of a log spectrum), "cmvn" also divides by its standard deviation (loudness range).
+    Deterministic per clip, so serving applies it as training does; "none" leaves them as they are."""
+    if speech.normalize == "none":
+        return energies
+    real = tf.cast(tf.sequence_mask(frames, tf.shape(energies)[1]), energies.dtype)[..., None]  # (B, F, 1)
+    count = tf.maximum(tf.reduce_sum(real, axis=1, keepdims=True), 1.0)  # (B, 1, 1)
+    mean = tf.reduce_sum(energies * real, axis=1, keepdims=True) / count  # (B, 1, M)
+    centred = energies - mean
+    if speech.normalize == "cmn":
+        return centred
+    std = tf.sqrt(tf.reduce_sum(tf.square(centred) * real, axis=1, keepdims=True) / count)  # (B, 1, M)
+    return centred / tf.maximum(std, UTTERANCE_STD_FLOOR)
+
+
 def frame_counts(lengths: tf.Tensor, speech: SpeechConfig) -> tf.Tensor:
     """(B,) real samples -> (B,) spectrogram frames that hold real audio (at least 1)."""
     frames = 1 + (lengths - speech.frame_length) // speech.frame_step
@@ -87,8 +106,8 @@ def character_ids(transcripts: tf.Tensor, speech: SpeechConfig) -> tf.Tensor:
 
 def transform_speech(inputs: dict, speech: SpeechConfig) -> dict:
     samples, lengths = decode_clips(tf.squeeze(inputs[features.AUDIO_KEY], axis=1), speech)
-    energies = log_mel(samples, speech)  # (B, F, M)
     frames = frame_counts(lengths, speech)  # (B,)
+    energies = per_utterance(log_mel(samples, speech), frames, speech)  # (B, F, M)
     real = tf.sequence_mask(frames, speech.num_frames)  # (B, F)
     real_frames = tf.boolean_mask(energies, real)  # (frames in the batch, M)
     mean = tft.mean(real_frames, reduce_instance_dims=False)  # (M,), train split

@@ -31,6 +31,8 @@ DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 FSDD_NAME = re.compile(r"^(\d)_([A-Za-z0-9-]+)_(\d+)\.wav$", re.IGNORECASE)
 FSDD_TEST_INDICES = 5  # the free-spoken-digit split: index 0-4 of each speaker and digit is test
 CSV_COLUMNS = ("file", "transcript")  # required; `speaker` and `split` are optional
+SPEAKER_DISJOINT = "speaker-disjoint"  # how a speaker split is named (the ExampleGen adds who is where)
+SPEAKER_SPLIT_MIN = 3  # speakers from which `split_by: auto` splits by speaker (one each for train, eval, test)
 
 
 def resolve_data(config) -> str:
@@ -116,8 +118,9 @@ def carve_eval(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
 
 def speaker_splits(frame: pd.DataFrame, speech: SpeechConfig, seed: int) -> np.ndarray:
     """Test speakers (a seeded `split_fractions[2]` share of them, at least one) never appear in
-    train or eval; eval speakers likewise when there are enough speakers for a share of their own,
-    else eval is a seeded share of the train speakers' clips."""
+    train or eval, and eval speakers (a share of their own, at least one) never in train, so that
+    every choice made on eval (the Tuner's trial, the kept epoch, the gate) is made on voices the
+    model has not heard. With two speakers only, eval is a seeded share of the train speaker's clips."""
     speakers = sorted(set(frame["speaker"]) - {""})
     if len(speakers) < 2 or (frame["speaker"] == "").any():
         raise ValueError(
@@ -127,7 +130,8 @@ def speaker_splits(frame: pd.DataFrame, speech: SpeechConfig, seed: int) -> np.n
     order = list(np.random.RandomState(seed).permutation(speakers))
     _, eval_share, test_share = speech.split_fractions
     n_test = max(1, round(test_share * len(order)))
-    n_eval = round(eval_share * len(order)) if len(order) - n_test - round(eval_share * len(order)) >= 1 else 0
+    n_eval = max(1, round(eval_share * len(order)))
+    n_eval = n_eval if len(order) - n_test - n_eval >= 1 else 0
     test, held = set(order[:n_test]), set(order[n_test : n_test + n_eval])
     splits = np.where(frame["speaker"].isin(test), "test", np.where(frame["speaker"].isin(held), "eval", "train")).astype(object)
     if not held:
@@ -136,13 +140,23 @@ def speaker_splits(frame: pd.DataFrame, speech: SpeechConfig, seed: int) -> np.n
     return splits
 
 
+def split_method(frame: pd.DataFrame, speech: SpeechConfig) -> str:
+    """`speech.split_by`, with "auto" resolved: "speaker" when every clip names one of at least
+    SPEAKER_SPLIT_MIN speakers (train, eval and test each get voices of their own), else "dataset"."""
+    if speech.split_by != "auto":
+        return speech.split_by
+    speakers = set(frame["speaker"])
+    return "speaker" if "" not in speakers and len(speakers) >= SPEAKER_SPLIT_MIN else "dataset"
+
+
 def split_rows(folder: str, frame: pd.DataFrame, speech: SpeechConfig, seed: int) -> tuple[np.ndarray, int, str]:
     """(a split name per row, byte-identical duplicate files, how the split was made)."""
     groups = content_groups(folder, frame["file"])
     duplicates = len(groups) - len(np.unique(groups))
-    if speech.split_by == "speaker":
-        return speaker_splits(frame, speech, seed), duplicates, "speaker-disjoint"
-    if speech.split_by == "dataset" and "split" in frame.columns:
+    method = split_method(frame, speech)
+    if method == "speaker":
+        return speaker_splits(frame, speech, seed), duplicates, SPEAKER_DISJOINT
+    if method == "dataset" and "split" in frame.columns:
         splits = frame["split"].to_numpy(dtype=object).copy()
         how = "the data set's own split"
         if not (splits == "eval").any():

@@ -22,5 +22,8 @@ SPEC = TaskSpec(
         ("Test clips: spectrograms and transcripts", "tasks.speech.report.spectrogram_section"),
         ("Confusions (test split)", "tasks.speech.report.confusions_section"),
     ),
-    benchmarks=(("speech", "tasks.speech.bench"),),  # the speech pipeline on two splits, then vs a CNN by seed
+    benchmarks=(
+        ("speech", "tasks.speech.bench"),  # the speech pipeline on two splits, then vs a CNN by seed
+        ("speech_loso", "tasks.speech.bench_loso"),  # every speaker held out in turn, in one process
+    ),
 )

@@ -78,3 +78,21 @@ def test_resampling_keeps_the_duration(rate):
     samples = tf.constant(np.random.default_rng(1).normal(size=rate // 2).astype("float32"))
     out = preprocessing.resample(samples, tf.constant(rate), 8000)
     assert abs(int(out.shape[0]) - 4000) <= 1
+
+
+@pytest.mark.parametrize("how", ["cmn", "cmvn"])
+def test_per_utterance_normalization_uses_only_each_clips_real_frames(how):
+    rng = np.random.default_rng(3)
+    energies = rng.normal(2.0, 3.0, size=(2, 30, 4)).astype("float32")
+    frames = np.array([30, 12])
+    speech = SpeechConfig(normalize=how)
+    out = preprocessing.per_utterance(tf.constant(energies), tf.constant(frames), speech).numpy()
+    for row, source, real in zip(out, energies, frames, strict=True):
+        expected = source[:real] - source[:real].mean(0)
+        if how == "cmvn":
+            expected /= source[:real].std(0)
+        np.testing.assert_allclose(row[:real], expected, atol=1e-4)
+    # A louder recording of the same clip (a constant offset of the log-mels) normalizes the same.
+    louder = preprocessing.per_utterance(tf.constant(energies + 5.0), tf.constant(frames), speech).numpy()
+    np.testing.assert_allclose(louder[1, :12], out[1, :12], atol=1e-4)
+    assert np.array_equal(preprocessing.per_utterance(tf.constant(energies), tf.constant(frames), SpeechConfig()), energies)

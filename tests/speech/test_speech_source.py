@@ -34,13 +34,14 @@ def test_the_vendored_recordings_carry_their_transcripts_speakers_and_own_split(
 def test_the_data_sets_own_split_with_a_seeded_eval_share_of_its_train_part():
     folder = str(speech_source.DEFAULT_FOLDER)
     frame = speech_source.list_clips(folder, SpeechConfig())
-    splits, duplicates, how = speech_source.split_rows(folder, frame, SpeechConfig(), seed=1)
+    own = SpeechConfig(split_by="dataset")
+    splits, duplicates, how = speech_source.split_rows(folder, frame, own, seed=1)
     assert collections.Counter(splits) == {"train": 1620, "eval": 180, "test": 200}
     assert list(splits[frame["split"].to_numpy() == "test"]) == ["test"] * 200
     assert duplicates == 0 and "own split" in how
     eval_words = frame["transcript"][splits == "eval"].value_counts()
     assert set(eval_words) == {18}  # stratified by transcript
-    again, _, _ = speech_source.split_rows(folder, frame, SpeechConfig(), seed=1)
+    again, _, _ = speech_source.split_rows(folder, frame, own, seed=1)
     assert list(again) == list(splits)
 
 
@@ -49,10 +50,25 @@ def test_speaker_disjoint_split_keeps_test_voices_out_of_training():
     speech = SpeechConfig(split_by="speaker")
     frame = speech_source.list_clips(folder, speech)
     splits, _, _ = speech_source.split_rows(folder, frame, speech, seed=5)
-    test_speakers = set(frame["speaker"][splits == "test"])
-    assert len(test_speakers) == 1
-    assert not test_speakers & set(frame["speaker"][splits != "test"])
-    assert (splits == "test").sum() == 500 and (splits == "eval").sum() > 0
+    voices = {split: set(frame["speaker"][splits == split]) for split in ("train", "eval", "test")}
+    assert len(voices["test"]) == 1 and len(voices["eval"]) == 1 and len(voices["train"]) == 2
+    assert not voices["test"] & (voices["train"] | voices["eval"]) and not voices["eval"] & voices["train"]
+    assert (splits == "test").sum() == 500 and (splits == "eval").sum() == 500
+
+
+def test_split_by_auto_splits_by_speaker_from_three_speakers():
+    folder = str(speech_source.DEFAULT_FOLDER)
+    frame = speech_source.list_clips(folder, SpeechConfig())
+    auto, _, how = speech_source.split_rows(folder, frame, SpeechConfig(), seed=5)
+    speaker, _, _ = speech_source.split_rows(folder, frame, SpeechConfig(split_by="speaker"), seed=5)
+    assert how == speech_source.SPEAKER_DISJOINT and list(auto) == list(speaker)
+    # Two speakers: no voice of its own for eval, so the data set's own split.
+    two = frame[frame["speaker"].isin(["george", "lucas"])].reset_index(drop=True)
+    splits, _, how = speech_source.split_rows(folder, two, SpeechConfig(), seed=5)
+    assert "own split" in how and list(splits[two["split"] == "test"]) == ["test"] * (two["split"] == "test").sum()
+    # Speakers unknown for some clips: likewise.
+    unnamed = frame.assign(speaker=np.where(np.arange(len(frame)) % 7 == 0, "", frame["speaker"]))
+    assert "own split" in speech_source.split_rows(folder, unnamed, SpeechConfig(), seed=5)[2]
 
 
 def test_a_transcripts_csv_names_files_and_its_transcripts_are_normalized(tmp_path):

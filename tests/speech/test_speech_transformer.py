@@ -3,7 +3,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.ctc import BLANK, BlankPadding, greedy_decode, ids_to_text, lexicon_decode
+from models.ctc import (
+    BLANK,
+    BlankPadding,
+    GreedyTranscriptAccuracy,
+    greedy_decode,
+    ids_to_text,
+    lexicon_decode,
+)
 from models.speech_transformer import (
     Augmentation,
     SpeechTransformerConfig,
@@ -11,6 +18,8 @@ from models.speech_transformer import (
     build_speech_transformer,
     crop_batches,
     length_sorted_batches,
+    speed_perturb,
+    vtlp_warp,
 )
 from tests.layers.harness import run_layer_test
 
@@ -161,3 +170,61 @@ def test_length_sorted_batches_hold_every_clip_once_in_batches_of_similar_length
     assert np.mean(spans) < np.mean(random_spans) / 2
     for (spectrogram, f), _ in batches:  # a clip keeps its own frame count
         np.testing.assert_array_equal(f.numpy(), [frames[int(v) - 1] for v in spectrogram[:, 0, 0].numpy()])
+
+
+def test_speed_perturbation_resamples_time_and_changes_the_real_frame_count():
+    ramp = np.tile(np.arange(24, dtype="float32")[None, :, None], (3, 1, 2))  # frame t holds t
+    frames = np.array([24, 20, 10], "int32")
+    ramp[1, 20:], ramp[2, 10:] = 0, 0
+    out, length = speed_perturb(tf.constant(ramp), tf.constant(frames), tf.constant([0.5, 1.0, 2.0]))
+    out, length = out.numpy(), length.numpy()
+    assert list(length) == [24, 20, 5]  # half speed: twice as long, cut at F; double speed: half as long
+    np.testing.assert_allclose(out[0, :, 0], np.arange(24) * 0.5, atol=1e-6)  # interpolated half-frames
+    np.testing.assert_allclose(out[1], ramp[1], atol=1e-6)  # rate 1 changes nothing
+    np.testing.assert_allclose(out[2, :5, 0], [0, 2, 4, 6, 8], atol=1e-6)
+    assert np.all(out[2, 5:] == 0)  # past the new end: padding
+
+
+def test_vtlp_warps_low_bins_by_the_factor_and_keeps_the_edges():
+    bins = np.tile(np.arange(11, dtype="float32")[None, None], (3, 4, 1))  # bin m holds m
+    out = vtlp_warp(tf.constant(bins), tf.constant([0.9, 1.0, 1.1])).numpy()[:, 0]
+    np.testing.assert_allclose(out[1], np.arange(11), atol=1e-6)
+    for row, factor in ((out[0], 0.9), (out[2], 1.1)):
+        np.testing.assert_allclose(row[:5], np.arange(5) * factor, atol=1e-5)  # below the knee: m * factor
+        assert row[0] == 0 and abs(row[-1] - 10) < 1e-5 and np.all(np.diff(row) > 0)  # edges fixed, monotone
+
+
+def test_time_masks_stay_within_their_share_of_each_clip():
+    x = (tf.ones((64, 100, 4)), tf.constant([100] * 32 + [30] * 32, tf.int64))
+    options = Augmentation(time_masks=1, time_mask_frames=80, time_mask_fraction=0.2, frequency_masks=0,
+                           max_shift_frames=0, noise=0.0)  # fmt: skip
+    spectrogram, _ = augment(x, tf.constant([1, 2], tf.int64), options)
+    masked = (spectrogram.numpy()[:, :, 0] == 0).sum(1) - (100 - x[1].numpy())  # zeros within the real frames
+    assert masked[:32].max() <= 20 and masked[32:].max() <= 6  # at most 20 % of 100 and of 30 frames
+    assert masked[:32].max() > 6  # long clips do get longer masks than short ones could
+
+
+def test_speed_and_warp_augmentation_keep_padding_silent():
+    x = tuple(tf.constant(v) for v in inputs())
+    options = Augmentation(time_masks=0, frequency_masks=0, max_shift_frames=0, noise=0.0, speed=0.1, warp=0.1)
+    spectrogram, frames = (t.numpy() for t in augment(x, tf.constant([3, 4], tf.int64), options))
+    assert np.all(np.abs(frames - x[1].numpy()) <= np.ceil(x[1].numpy() * 0.12)) and np.all(frames <= 24)
+    for row, real in zip(spectrogram, frames, strict=True):
+        assert np.all(row[real:] == 0) and np.all(np.abs(row[:real]).sum(-1) > 0)
+    assert not np.allclose(spectrogram, x[0].numpy())
+
+
+def test_greedy_transcript_accuracy_counts_exact_greedy_transcripts_only():
+    metric = GreedyTranscriptAccuracy()
+    a, b, c = letters("a")[0], letters("b")[0], letters("c")[0]
+    written = [one_hot_logits([0, a, a, 0, b, 0]), one_hot_logits([0, a, 0, b, b, c]), one_hot_logits([a] * 6)]
+    labels = np.array([[a, b, 0], [a, b, 0], [a, 0, 0]])  # "ab", "ab", "a"; the second clip writes "abc"
+    metric.update_state(tf.constant(labels), tf.constant(np.concatenate(written)))
+    assert abs(float(metric.result()) - 2 / 3) < 1e-6
+    # Labels cut to the batch's longest transcript (crop_batches) score the same; a longer output never matches.
+    metric.reset_state()
+    metric.update_state(tf.constant(labels[:, :2]), tf.constant(np.concatenate(written)))
+    assert abs(float(metric.result()) - 2 / 3) < 1e-6
+    model = build_speech_transformer(tiny_config())
+    logs = model.evaluate(inputs(), np.zeros((4, 3), "int64") + 1, verbose=0, return_dict=True)
+    assert set(logs) == {"loss", "accuracy"} and 0.0 <= logs["accuracy"] <= 1.0
