@@ -86,8 +86,9 @@ def write_cache(path: str, speech) -> None:
     np.savez(path, **clips)
 
 
-def folds(clips: dict, seed: int) -> dict[str, np.ndarray]:
-    """{fold name: (N,) "train"|"eval"|"test"}: one LOSO fold per speaker, and the standard split."""
+def folds(clips: dict, seed: int, eval_fraction: float) -> dict[str, np.ndarray]:
+    """{fold name: (N,) "train"|"eval"|"test"}: one LOSO fold per speaker, and the standard split
+    (eval a seeded `speech.eval_fraction` of its train part, as the pipeline carves it)."""
     speakers = sorted(set(clips["speaker"]))
     out = {}
     for index, test in enumerate(speakers):
@@ -95,7 +96,7 @@ def folds(clips: dict, seed: int) -> dict[str, np.ndarray]:
         out[test] = np.where(clips["speaker"] == test, "test", np.where(clips["speaker"] == held, "eval", "train"))
     splits = clips["split"].astype(object).copy()
     train = splits == "train"
-    splits[train] = source.carve_eval(clips["transcript"][train], 0.1, seed)
+    splits[train] = source.carve_eval(clips["transcript"][train], eval_fraction, seed)
     out[STANDARD] = splits.astype(str)
     return out
 
@@ -157,15 +158,16 @@ def summary(lever: str, model: str, by_fold: dict) -> dict:
     return row
 
 
-def run_lever(name: str, overrides: list[str], fold_names: list[str], models: tuple, seed: int) -> list[dict]:
+def run_lever(name: str, overrides: list[str], fold_names: list[str] | None, models: tuple, seed: int) -> list[dict]:
+    """One lever's rows; `fold_names`: speakers and/or STANDARD (None: every speaker, then STANDARD)."""
     import keras_tuner
 
     config = load_config("speech", overrides=overrides)
     hp = keras_tuner.HyperParameters()  # the search space's defaults: the recipe the Tuner's first trial is
     clips = raw_clips(config)
-    every = folds(clips, seed)
+    every = folds(clips, seed, config.speech.eval_fraction)
     results: dict[str, dict] = {m: {} for m in models}
-    for fold in fold_names:
+    for fold in fold_names or [*sorted(set(clips["speaker"])), STANDARD]:
         started = time.perf_counter()
         scores = fold_scores(config, hp, standardized(clips, every[fold]), models, seed)
         for model, figures in scores.items():
@@ -193,8 +195,7 @@ def main(argv=None) -> list[dict]:
     rows = []
     for text in args.lever or ["base"]:
         name, overrides = parse_lever(text)
-        config = load_config("speech", overrides=[*args.set, *overrides])
-        names = args.folds.split(",") if args.folds else [*sorted(set(raw_clips(config)["speaker"])), STANDARD]
+        names = args.folds.split(",") if args.folds else None
         for row in run_lever(name, [*args.set, *overrides], names, models, args.seed):
             print(json.dumps(row), flush=True)
             rows.append(row)

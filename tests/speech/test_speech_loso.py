@@ -22,7 +22,7 @@ def synthetic_clips(per_speaker: int = 20) -> dict:
 
 def test_each_speaker_is_tested_once_with_an_eval_voice_that_never_trains():
     clips = synthetic_clips()
-    folds = bench_loso.folds(clips, seed=0)
+    folds = bench_loso.folds(clips, seed=0, eval_fraction=0.1)
     assert set(folds) == {*SPEAKERS, bench_loso.STANDARD}
     for test in SPEAKERS:
         voices = {s: set(clips["speaker"][folds[test] == s]) for s in ("train", "eval", "test")}
@@ -34,7 +34,7 @@ def test_each_speaker_is_tested_once_with_an_eval_voice_that_never_trains():
 
 def test_standardization_is_fitted_on_the_train_speakers_real_frames_only():
     clips = synthetic_clips()
-    splits = bench_loso.folds(clips, seed=0)["ann"]  # train: cat and dan (offsets 20 and 30)
+    splits = bench_loso.folds(clips, seed=0, eval_fraction=0.1)["ann"]  # train: cat and dan (offsets 20 and 30)
     data = bench_loso.standardized(clips, splits)
     train = data["train"]
     real = np.arange(8)[None] < train["frames"][:, None]
