@@ -52,14 +52,20 @@ def build(config: PipelineConfig, beam_args: list[str], enable_cache: bool = Tru
     return create_pipeline(config, beam_pipeline_args=beam_args, enable_cache=enable_cache)
 
 
-def command(task: str, output_dir: str, data: str | None = None, config: str | None = None,
-            settings: list[str] | tuple[str, ...] = ()) -> list[str]:  # fmt: skip
-    """This module's command line for a run in a fresh process (the simulated schedule, benchmarks)."""
-    args = [sys.executable, "-m", "pipeline.run_local", "--task", task, "--output-dir", output_dir]
+def arguments(task: str, output_dir: str, data: str | None = None, config: str | None = None,
+              settings: list[str] | tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+    """`main`'s arguments for a run of `task` (the simulated schedule, benchmarks)."""
+    args = ["--task", task, "--output-dir", output_dir]
     args += [*(["--data", data] if data else []), *(["--config", config] if config else [])]
     for item in settings:
         args += ["--set", item]
     return args
+
+
+def command(task: str, output_dir: str, data: str | None = None, config: str | None = None,
+            settings: list[str] | tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+    """This module's command line for a run in a fresh process (benchmarks)."""
+    return [sys.executable, "-m", "pipeline.run_local", *arguments(task, output_dir, data, config, settings)]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
