@@ -105,7 +105,26 @@ class Progress(keras.callbacks.Callback):
 
 
 class ProgressTuner(keras_tuner.Tuner):
-    """KerasTuner's Tuner, which says each trial's score and the best so far on the terminal."""
+    """KerasTuner's Tuner, which says each trial's score and the best so far on the terminal.
+
+    With one trial (`tuner.max_trials: 1`) there is nothing to compare: the search space's
+    defaults are the answer whatever they would score, so nothing is trained (tracing and
+    fitting even one step cost 6 s and more a run). The model is still built once, when
+    KerasTuner reads the search space, so a config that cannot build fails here; the output
+    has the defaults as its best hyperparameters and no trial."""
+
+    def one_trial(self) -> bool:
+        return self.oracle.max_trials == 1
+
+    def search(self, *fit_args, **fit_kwargs):
+        if not self.one_trial():
+            return super().search(*fit_args, **fit_kwargs)
+        progress().info("Tuner: trial 1/1, the search space's defaults, not trained (one trial: nothing to compare)")
+
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[keras_tuner.HyperParameters]:
+        if self.one_trial() and not self.oracle.trials:
+            return [self.oracle.defaults()]
+        return super().get_best_hyperparameters(num_trials)
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
@@ -120,16 +139,26 @@ class DefaultsFirstOracle(keras_tuner.oracles.RandomSearchOracle):
     the default data (README) is always among the candidates, and a random trial replaces it
     only by doing better on eval."""
 
-    def populate_space(self, trial_id):
-        if self.trials:  # every trial after the first: random, never a repeat
-            return super().populate_space(trial_id)
+    def default_values(self) -> dict:
+        """{name: default} of every hyperparameter the defaults make active."""
         defaults = keras_tuner.HyperParameters()
         values = {}
         for hp in self.hyperparameters.space:
             defaults.merge([hp])
             if defaults.is_active(hp):
                 values[hp.name] = hp.default
-        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": values}
+        return values
+
+    def defaults(self) -> keras_tuner.HyperParameters:
+        """The search space with its defaults as values, as a trial of them would carry it."""
+        hps = self.hyperparameters.copy()
+        hps.values = self.default_values()
+        return hps
+
+    def populate_space(self, trial_id):
+        if self.trials:  # every trial after the first: random, never a repeat
+            return super().populate_space(trial_id)
+        return {"status": keras_tuner.engine.trial.TrialStatus.RUNNING, "values": self.default_values()}
 
 
 def random_search(
@@ -141,7 +170,7 @@ def random_search(
     evaluation: tf.data.Dataset,
 ) -> TunerFnResult:
     """KerasTuner random search (the defaults first) within `config.tuner`'s budget (trials, epochs,
-    steps). With one trial the defaults are the answer whatever they score: it trains one step."""
+    steps). With one trial the defaults are the answer whatever they score: nothing is trained."""
     tuner = ProgressTuner(
         oracle=DefaultsFirstOracle(objective=objective, max_trials=config.tuner.max_trials, seed=config.seed),
         hypermodel=build,
@@ -149,15 +178,11 @@ def random_search(
         project_name=config.task,
         overwrite=True,
     )
-    epochs, steps = config.tuner.epochs, config.tuner.steps_per_epoch
-    if config.tuner.max_trials == 1:  # one trial, the defaults: there is nothing to choose, so one step will do
-        print("Tuner: max_trials 1: the search space's defaults, trained for one step only (nothing to compare)")
-        epochs, steps = 1, 1
     fit_kwargs = {
         "x": train,
         "validation_data": evaluation,
-        "epochs": epochs,
-        "steps_per_epoch": steps,
+        "epochs": config.tuner.epochs,
+        "steps_per_epoch": config.tuner.steps_per_epoch,
         "verbose": 2,
     }
     return TunerFnResult(tuner=tuner, fit_kwargs=fit_kwargs)
