@@ -26,6 +26,11 @@ class TunerConfig:
     max_trials: int = 3  # KerasTuner trials (the search budget)
     epochs: int = 2  # epochs per trial
     steps_per_epoch: int = 40  # batches per tuning epoch
+    # Trials at once on Vertex: the Tuner's custom job gets this many replicas, KerasTuner's
+    # distributed mode (a chief oracle hands trials to every replica; TFX's Vertex Tuner sets it
+    # up). 1: one trial at a time. A local run always takes them one at a time (and says so):
+    # on two cores, trials in parallel were measured (docs/deploy.md).
+    parallel_trials: int = 1
 
 
 @dataclasses.dataclass

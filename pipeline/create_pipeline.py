@@ -155,8 +155,8 @@ def create_pipeline(
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
     )
     training_config = {**custom_config, SOURCE_FINGERPRINT_KEY: source_fingerprint(spec.module)}
-    tuner_cls, trainer_cls, training_inputs["custom_config"] = training_components(deployment, training_config)
-    tuner = tuner_cls(tuner_fn=f"{spec.module}.tuner_fn", **training_inputs)
+    tuner_cls, trainer_cls, training_inputs["custom_config"], tuner_args = training_components(deployment, training_config)
+    tuner = tuner_cls(tuner_fn=f"{spec.module}.tuner_fn", **tuner_args, **training_inputs)
     warm_start = []
     if config.trainer.warm_start:  # the latest blessed model trained on other (earlier) data: TFX's `base_model`
         warm_start = [resolvers.latest_blessed(

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from data.config import PipelineConfig
+from data.notices import notices
 from pipeline.config import apply_overrides
 
 PROFILES_DIR = pathlib.Path(__file__).resolve().parent / "profiles"
@@ -203,12 +204,20 @@ def job_spec(training: dict[str, Any], machine_spec: dict[str, Any], workers: in
 
 
 def training_components(deployment: Deployment | None, custom_config: dict[str, Any]):
-    """(Tuner class, Trainer class, custom_config): the standard components, or TFX's
-    Vertex AI Training extensions when the deployment asks for them."""
+    """(Tuner class, Trainer class, custom_config, the Tuner's extra arguments): the standard
+    components, or TFX's Vertex AI Training extensions when the deployment asks for them, with
+    `tuner.parallel_trials` replicas for the Tuner (TuneArgs: TFX's Vertex Tuner adds pool 1
+    with parallel_trials - 1 replicas beside the chief's pool 0, and runs the chief oracle)."""
     from tfx import v1 as tfx
 
+    parallel = int((custom_config.get("tuner") or {}).get("parallel_trials", 1))
+    if parallel < 1:
+        raise ValueError(f"tuner.parallel_trials is {parallel}: trials at once, at least 1")
     if deployment is None or deployment.vertex_training is None:
-        return tfx.components.Tuner, tfx.components.Trainer, custom_config
+        if parallel > 1:
+            notices().warning(f"tuner.parallel_trials is {parallel}, which only Vertex training runs (the "
+                              "vertex profile); this run's Tuner takes its trials one at a time")  # fmt: skip
+        return tfx.components.Tuner, tfx.components.Trainer, custom_config, {}
     vertex = tfx.extensions.google_cloud_ai_platform
     training = deployment.vertex_training
     machine_spec = {"machine_type": training.get("machine_type", "n1-standard-4")}
@@ -220,7 +229,10 @@ def training_components(deployment: Deployment | None, custom_config: dict[str, 
         vertex.ENABLE_VERTEX_KEY: True,
         vertex.VERTEX_REGION_KEY: training["region"],
         vertex.TRAINING_ARGS_KEY: job_spec(training, machine_spec, workers),
-        # the Tuner extension's key (tuner/executor.py): one replica, each trial trains alone
-        "ai_platform_tuning_args": job_spec(training, machine_spec, 1),
-    }
-    return vertex.Tuner, vertex.Trainer, {**custom_config, **vertex_config}
+        # the Tuner extension's key (tuner/executor.py): each trial trains alone on one replica; its
+        # `job_spec` shape is the one the extension extends with the parallel trials' pool
+        "ai_platform_tuning_args": {"project": training["project"],
+                                    "job_spec": {"worker_pool_specs": worker_pools(machine_spec, training["image"], 1)}},
+    }  # fmt: skip
+    tuner_args = {"tune_args": tfx.proto.TuneArgs(num_parallel_trials=parallel)} if parallel > 1 else {}
+    return vertex.Tuner, vertex.Trainer, {**custom_config, **vertex_config}, tuner_args

@@ -234,8 +234,33 @@ def test_vertex_trainer_asks_for_trainer_workers_replicas_and_the_tuner_for_one(
 
     def pools(component: str, key: str) -> list[int]:
         custom = json.loads(constant(dag[component]["inputs"]["parameters"]["custom_config"]["runtimeValue"]))
-        return [pool["replica_count"] for pool in custom[key]["worker_pool_specs"]]
+        spec = custom[key].get("job_spec", custom[key])  # the Tuner's arguments nest the CustomJobSpec
+        return [pool["replica_count"] for pool in spec["worker_pool_specs"]]
 
     assert pools("Trainer", "ai_platform_training_args") == ([1, workers - 1] if workers > 1 else [1])
     assert sum(pools("Trainer", "ai_platform_training_args")) == workers
     assert pools("Tuner", "ai_platform_tuning_args") == [1]
+    assert "tune_args" not in dag["Tuner"]["inputs"]["parameters"]  # one trial at a time
+
+
+def test_vertex_tuner_runs_parallel_trials_on_as_many_replicas(tmp_path):
+    """`tuner.parallel_trials=3`: TFX's Vertex Tuner gets TuneArgs(num_parallel_trials=3) and the
+    one-replica pool it extends (in `job_spec`, the shape its executor reads) with 2 more."""
+    config = load_config("timeseries", output_dir=str(tmp_path), overrides=["tuner.parallel_trials=3"])
+    _, job = load_spec(compile_lib.compile_pipeline(config, load_profile("vertex", [f"image={IMAGE}"]), "vertex").spec_path)
+    parameters = job["pipelineSpec"]["root"]["dag"]["tasks"]["Tuner"]["inputs"]["parameters"]
+    assert json.loads(constant(parameters["tune_args"]["runtimeValue"])) == {"num_parallel_trials": 3}
+    custom = json.loads(constant(parameters["custom_config"]["runtimeValue"]))
+    assert [pool["replica_count"] for pool in custom["ai_platform_tuning_args"]["job_spec"]["worker_pool_specs"]] == [1]
+    assert custom["ai_platform_tuning_args"]["project"] and custom["tuner"]["parallel_trials"] == 3
+
+
+def test_parallel_trials_locally_are_said_to_run_one_at_a_time(tmp_path, caplog):
+    from pipeline.profile import training_components
+
+    with caplog.at_level("WARNING", logger="tfx_transformers"):
+        tuner, _, _, extra = training_components(None, {"tuner": {"parallel_trials": 2}})
+    assert extra == {} and tuner.__module__.startswith("tfx.components.tuner")
+    assert "only Vertex training runs" in caplog.text and "one at a time" in caplog.text
+    with pytest.raises(ValueError, match="tuner.parallel_trials is 0"):
+        training_components(None, {"tuner": {"parallel_trials": 0}})
