@@ -210,9 +210,10 @@ def training_components(deployment: Deployment | None, custom_config: dict[str, 
     with parallel_trials - 1 replicas beside the chief's pool 0, and runs the chief oracle)."""
     from tfx import v1 as tfx
 
-    parallel = int((custom_config.get("tuner") or {}).get("parallel_trials", 1))
-    if parallel < 1:
-        raise ValueError(f"tuner.parallel_trials is {parallel}: trials at once, at least 1")
+    tuner = custom_config.get("tuner") or {}
+    parallel, trials = int(tuner.get("parallel_trials", 1)), int(tuner.get("max_trials", 1))
+    if not 1 <= parallel <= trials:  # more replicas than trials would wait for trials that never come
+        raise ValueError(f"tuner.parallel_trials is {parallel}: trials at once, from 1 to tuner.max_trials ({trials})")
     if deployment is None or deployment.vertex_training is None:
         if parallel > 1:
             notices().warning(f"tuner.parallel_trials is {parallel}, which only Vertex training runs (the "

@@ -259,8 +259,9 @@ def test_parallel_trials_locally_are_said_to_run_one_at_a_time(tmp_path, caplog)
     from pipeline.profile import training_components
 
     with caplog.at_level("WARNING", logger="tfx_transformers"):
-        tuner, _, _, extra = training_components(None, {"tuner": {"parallel_trials": 2}})
+        tuner, _, _, extra = training_components(None, {"tuner": {"parallel_trials": 2, "max_trials": 3}})
     assert extra == {} and tuner.__module__.startswith("tfx.components.tuner")
     assert "only Vertex training runs" in caplog.text and "one at a time" in caplog.text
-    with pytest.raises(ValueError, match="tuner.parallel_trials is 0"):
-        training_components(None, {"tuner": {"parallel_trials": 0}})
+    for parallel in (0, 4):  # none at once, or more at once than there are trials
+        with pytest.raises(ValueError, match=rf"tuner.parallel_trials is {parallel}: .* tuner.max_trials \(3\)"):
+            training_components(None, {"tuner": {"parallel_trials": parallel, "max_trials": 3}})
