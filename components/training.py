@@ -127,11 +127,15 @@ class ProgressTuner(keras_tuner.Tuner):
         return super().get_best_hyperparameters(num_trials)
 
     def on_trial_end(self, trial):
+        """One line a trial. Only what KerasTuner's `OracleClient` also offers (the oracle of a
+        worker in distributed tuning, `tuner.parallel_trials`): trial ids count from 0 in the
+        order the (chief) oracle created them, and the trial's score (a worker's own copy has
+        none) and the best trials come over its RPC."""
         super().on_trial_end(trial)
-        best = self.oracle.get_best_trials(1)
-        shown = f"{trial.score:.4g}" if trial.score is not None else "no score"
+        score, best = self.oracle.get_trial(trial.trial_id).score, self.oracle.get_best_trials(1)
+        shown = f"{score:.4g}" if score is not None else "no score"
         found = f", best {best[0].score:.4g}" if best and best[0].score is not None else ""
-        progress().info(f"Tuner: trial {len(self.oracle.trials)}/{self.oracle.max_trials}, {self.oracle.objective.name} {shown}{found}")
+        progress().info(f"Tuner: trial {int(trial.trial_id) + 1}/{self.oracle.max_trials}, {self.oracle.objective.name} {shown}{found}")
 
 
 class DefaultsFirstOracle(keras_tuner.oracles.RandomSearchOracle):
