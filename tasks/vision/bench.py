@@ -79,8 +79,11 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
         probabilities = model.predict(data[split][0], batch_size=256, verbose=0)  # (N, classes)
         return float((probabilities.argmax(-1) == data[split][1]).mean())
 
+    eval_probabilities = model.predict(data["eval"][0], batch_size=256, verbose=0)  # (N, classes)
+    true_class = eval_probabilities[np.arange(len(data["eval"][1])), data["eval"][1]]  # (N,)
     scores = {
-        "eval_accuracy": accuracy("eval"),
+        "eval_accuracy": float((eval_probabilities.argmax(-1) == data["eval"][1]).mean()),
+        "eval_log_loss": float(-np.log(np.maximum(true_class, 1e-7)).mean()),  # finer than accuracy near 0.99
         "kept_epoch": int(history.kept_epoch),
         "train_images_per_s": len(data["train"][1]) * epochs / seconds,
         "params": int(model.count_params()),

@@ -2,14 +2,14 @@
 and read back what fresh runs measured.
 
 Chosen on eval, never on test: `variants` trains each variant (a set of `model.` keys, e.g.
-`rotation=10 scale=0.1`) on the train split of each run's Transform output, with the run's own
+`rotation=10,scale=0.1`; a dotted key such as `trainer.epochs=20` is taken as it is) on the train split of each run's Transform output, with the run's own
 config and seed, and prints and appends to a JSON-lines file only the eval accuracy of the kept
 epoch; the test split is not even loaded. `runs` prints one row per pipeline run (seed, seconds,
 Trainer seconds, kept epoch, eval, test) for the table on the vision page of docs/, once a
 recipe is chosen.
 
     python -m tasks.vision.experiment variants --runs /tmp/vision-h-seed{seed} --seeds 42 1 2 3 4 \\
-        --variant affine:rotation=10,scale=0.1 --out /tmp/vision-h/variants.jsonl
+        --variant affine:rotation=10,scale=0.1,trainer.epochs=20 --out /tmp/vision-h/variants.jsonl
     python -m tasks.vision.experiment runs --runs /tmp/vision-f-seed{seed} --seeds 42 1 2 3 4
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ def variants(args) -> None:
             hp = keras_tuner.HyperParameters.from_config(json.load(handle))
         for variant in args.variant:
             name, _, keys = variant.partition(":")
-            overrides = [f"model.{pair}" for pair in keys.split(",") if pair]
+            overrides = [pair if "." in pair.split("=")[0] else f"model.{pair}" for pair in keys.split(",") if pair]
             config = run_config(args.runs, seed, overrides)
             started = time.perf_counter()
             scores = bench.train_and_score(
@@ -54,6 +54,7 @@ def variants(args) -> None:
                 data, config, seed,
             )  # fmt: skip
             row = {"variant": name, "overrides": overrides, "seed": seed, "eval_accuracy": scores["eval_accuracy"],
+                   "eval_log_loss": round(scores["eval_log_loss"], 4),
                    "kept_epoch": scores["kept_epoch"], "epochs": config.trainer.epochs,
                    "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
             print(json.dumps(row), flush=True)
