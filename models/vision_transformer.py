@@ -84,8 +84,8 @@ class Augmentation:
     recognition (Simard et al., 2003; LeCun et al., 1998), each a `model.` key of the task."""
 
     shift: float = 0.1  # dx, dy drawn from [-shift, shift] of the width and height: 0.1 of 28 px is up to 2.8 px
-    rotation: float = 0.0  # degrees, drawn from [-rotation, rotation] about the image's centre
-    scale: float = 0.0  # zoom drawn from [1 - scale, 1 + scale] about the centre (> 1: larger)
+    rotation: float = 10.0  # degrees, drawn from [-rotation, rotation] about the image's centre
+    scale: float = 0.1  # zoom drawn from [1 - scale, 1 + scale] about the centre (> 1: larger)
     shear: float = 0.0  # degrees of horizontal shear (x += tan(angle) * y), drawn from [-shear, shear]
 
     def validate(self) -> None:

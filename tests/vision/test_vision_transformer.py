@@ -18,6 +18,8 @@ from models.vision_transformer import (
 )
 
 RNG = np.random.default_rng(0)
+NONE = Augmentation(shift=0.0, rotation=0.0, scale=0.0, shear=0.0)
+SHIFT_ONLY = Augmentation(shift=0.1, rotation=0.0, scale=0.0, shear=0.0)
 
 
 @pytest.mark.parametrize("size, patch, patches", [((28, 28), 4, 49), ((28, 28), 7, 16), ((16, 32), 4, 32), ((12, 8), 4, 6)])
@@ -85,10 +87,10 @@ def test_augmentation_shifts_training_batches_and_keeps_labels():
     x = RNG.normal(size=(4, 8, 12, 1)).astype("float32")
     y = np.arange(4)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-    shifted, labels = next(iter(augment_batches(dataset, Augmentation(shift=0.25), seed=1)))
+    shifted, labels = next(iter(augment_batches(dataset, Augmentation(shift=0.25), seed=1)))  # default rotation, scale
     assert shifted.shape == x.shape and np.array_equal(labels.numpy(), y)
     assert not np.allclose(shifted.numpy(), x)
-    unchanged, _ = next(iter(augment_batches(dataset, Augmentation(shift=0.0), seed=1)))
+    unchanged, _ = next(iter(augment_batches(dataset, NONE, seed=1)))
     assert np.array_equal(unchanged.numpy(), x)
 
 
@@ -106,13 +108,13 @@ def test_augmentation_moves_each_image_within_the_shift_and_redraws_every_epoch(
     x = np.zeros((16, 20, 20, 1), "float32")
     x[:, 8:12, 8:12] = 1.0  # centre (9.5, 9.5)
     dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(16))).batch(16)
-    augmented = augment_batches(dataset, Augmentation(shift=0.1), seed=3)
+    augmented = augment_batches(dataset, SHIFT_ONLY, seed=3)
     first, second = (next(iter(augmented))[0].numpy() for _ in range(2))
     moved = _centre_of_mass(first) - 9.5  # (16, 2) in pixels
     assert np.abs(moved).max() <= 0.1 * 20 + 1e-3
     assert np.std(moved[:, 0]) > 0.2 and np.std(moved[:, 1]) > 0.2  # per image, in both directions
     assert not np.allclose(first, second)  # redrawn every epoch
-    again = next(iter(augment_batches(dataset, Augmentation(shift=0.1), seed=3)))[0].numpy()
+    again = next(iter(augment_batches(dataset, SHIFT_ONLY, seed=3)))[0].numpy()
     assert np.allclose(again, first)  # seeded
 
 
@@ -184,7 +186,7 @@ def test_affine_augmentation_is_seeded_varied_and_keeps_labels():
     images = first[0].numpy()
     assert min(np.abs(images[i] - images[j]).max() for i in range(16) for j in range(i)) > 0.05
     assert np.abs(_centre_of_mass(images) - 9.5).max() <= 0.05 * 20 + 0.5
-    assert augment_batches(dataset, Augmentation(shift=0.0), seed=5) is dataset  # nothing on: untouched
+    assert augment_batches(dataset, NONE, seed=5) is dataset  # nothing on: untouched
 
 
 @pytest.mark.parametrize("ranges, message", [({"scale": 1.0}, "model.scale"), ({"rotation": -5.0}, ">= 0"),
