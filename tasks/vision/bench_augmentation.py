@@ -8,9 +8,9 @@ epoch; the test split is not even loaded. `runs` prints one row per pipeline run
 Trainer seconds, kept epoch, eval, test) for the table on the vision page of docs/, once a
 recipe is chosen.
 
-    python -m tasks.vision.experiment variants --runs /tmp/vision-h-seed{seed} --seeds 42 1 2 3 4 \\
+    python -m tasks.vision.bench_augmentation variants --runs /tmp/vision-h-seed{seed} --seeds 42 1 2 3 4 \\
         --variant affine:rotation=10,scale=0.1,trainer.epochs=20 --out /tmp/vision-h/variants.jsonl
-    python -m tasks.vision.experiment runs --runs /tmp/vision-f-seed{seed} --seeds 42 1 2 3 4
+    python -m tasks.vision.bench_augmentation runs --runs /tmp/vision-f-seed{seed} --seeds 42 1 2 3 4
 """
 from __future__ import annotations
 
