@@ -6,12 +6,13 @@ token, or the mean of the patch tokens -> softmax.
 On small data sets a ViT has none of a CNN's built-in locality, so it leans on a small
 convolutional stem (the paper's hybrid, section 3.1; Xiao et al., 2021; Hassani et al., 2021,
 "Escaping the big data paradigm with compact transformers"), augmentation
-(`augment_batches`: random shifts of the training batches, outside the model so that nothing
-random is exported), dropout, label smoothing, weight decay and a warmup + cosine schedule.
+(`augment_batches`: random affine transforms of the training batches, outside the model so
+that nothing random is exported), dropout, label smoothing, weight decay and a warmup + cosine schedule.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import keras
 import tensorflow as tf
@@ -20,7 +21,6 @@ from models.image_blocks import STEPS_PER_EXECUTION, compile_classifier, conv_bl
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
 
 POOLINGS = ("token", "mean")
-DEFAULT_SHIFT = 0.1  # random shift of training images (augment_batches): 0.1 of 28 px is up to 2.8 px
 
 
 @dataclasses.dataclass
@@ -77,33 +77,86 @@ class VisionTransformerConfig:
         return (self.image_size[0] // self.patch_size) * (self.image_size[1] // self.patch_size)
 
 
-def augment_batches(dataset: tf.data.Dataset, shift: float, seed: int) -> tf.data.Dataset:
-    """Training batches (images (B, H, W, C), labels) with each image shifted at random by up to
-    `shift` of its height and width (bilinear, edge pixels repeated); `shift` 0 leaves them as they are.
+@dataclasses.dataclass
+class Augmentation:
+    """Random affine transforms of training images (`augment_batches`), each drawn per image
+    from a uniform range around the identity: the classic distortions of small-data digit
+    recognition (Simard et al., 2003; LeCun et al., 1998), each a `model.` key of the task."""
 
-    One `ImageProjectiveTransformV3` a batch, with stateless offsets drawn from a seeded
-    `Dataset.random` stream that is redrawn every epoch, in a parallel `map`: the transform
-    Keras's `RandomTranslation` makes, without its layer and seed-state machinery (an epoch of
-    4,000 digits through the input pipeline alone: 0.48 s against 0.78 s; the vision page of docs/)."""
-    if shift <= 0:
+    shift: float = 0.1  # dx, dy drawn from [-shift, shift] of the width and height: 0.1 of 28 px is up to 2.8 px
+    rotation: float = 10.0  # degrees, drawn from [-rotation, rotation] about the image's centre
+    scale: float = 0.1  # zoom drawn from [1 - scale, 1 + scale] about the centre (> 1: larger)
+    shear: float = 0.0  # degrees of horizontal shear (x += tan(angle) * y), drawn from [-shear, shear]
+
+    def validate(self) -> None:
+        if min(self.shift, self.rotation, self.scale, self.shear) < 0:
+            raise ValueError(f"augmentation ranges must be >= 0: {dataclasses.asdict(self)}")
+        if self.scale >= 1:
+            raise ValueError(f"`model.scale` ({self.scale}) must be < 1: the zoom is drawn from [1 - scale, 1 + scale]")
+        if self.shear >= 90:
+            raise ValueError(f"`model.shear` ({self.shear}) must be < 90 degrees")
+
+    @property
+    def active(self) -> bool:
+        return any((self.shift, self.rotation, self.scale, self.shear))
+
+
+DRAWS = 5  # uniform draws in [-1, 1] an image: dx, dy, rotation, scale, shear (affine_transforms)
+
+
+def affine_transforms(draws: tf.Tensor, options: Augmentation, height, width) -> tf.Tensor:
+    """draws (B, 5) in [-1, 1] -> (B, 8) `ImageProjectiveTransformV3` rows [a0 a1 a2 b0 b1 b2 0 0].
+
+    Each image is sheared, rotated and scaled about its centre, then shifted:
+    out = A (in - c) + c + t, A = s R(theta) [[1, k], [0, 1]], k = tan(shear). The op reads output
+    pixel p from input M (p - c - t) + c with M = A^-1 = 1/s [[1, -k], [0, 1]] R(-theta). Pixel
+    centres are at integer coordinates, so c = ((W - 1) / 2, (H - 1) / 2). With y pointing down,
+    a positive angle turns the image clockwise as it is shown."""
+    size = tf.cast(tf.stack([width, height]), tf.float32)  # (2,): x, y
+    centre = (size - 1.0) / 2.0  # (2,)
+    offsets = draws[:, :2] * options.shift * size  # (B, 2): dx, dy in pixels
+    theta = draws[:, 2] * options.rotation * (math.pi / 180.0)  # (B,)
+    zoom = 1.0 + draws[:, 3] * options.scale  # (B,)
+    k = tf.tan(draws[:, 4] * options.shear * (math.pi / 180.0))  # (B,)
+    cos, sin = tf.cos(theta), tf.sin(theta)
+    m00, m01 = (cos + k * sin) / zoom, (sin - k * cos) / zoom  # (B,) each: M's rows
+    m10, m11 = -sin / zoom, cos / zoom
+    source = centre + offsets  # (B, 2): where the input's centre lands
+    a2 = centre[0] - m00 * source[:, 0] - m01 * source[:, 1]
+    b2 = centre[1] - m10 * source[:, 0] - m11 * source[:, 1]
+    zeros = tf.zeros_like(cos)
+    return tf.stack([m00, m01, a2, m10, m11, b2, zeros, zeros], axis=1)  # (B, 8)
+
+
+def transform_images(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
+    """images (B, H, W, C), transforms (B, 8) -> (B, H, W, C): bilinear, edge pixels repeated
+    (a digit's background, where the transform reads outside the image)."""
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=tf.shape(images)[1:3], fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="NEAREST",
+    )  # fmt: skip
+
+
+def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) -> tf.data.Dataset:
+    """Training batches (images (B, H, W, C), labels) with each image moved by its own random affine
+    transform (`Augmentation`: shift, rotation, scale, shear); nothing changes when no range is set.
+
+    One `ImageProjectiveTransformV3` a batch whatever the transform, with stateless draws seeded from a
+    `Dataset.random` stream that is redrawn every epoch, in a parallel `map`: the transform Keras's
+    `RandomTranslation` makes, without its layer and seed-state machinery (an epoch of 4,000 digits
+    through the input pipeline alone: 0.48 s against 0.78 s; the vision page of docs/)."""
+    options.validate()
+    if not options.active:
         return dataset
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)  # (2,) a batch
 
-    def translate(batch, pair):
+    def transform(batch, pair):
         images, labels = batch
         shape = tf.shape(images)  # (B, H, W, C)
-        size = tf.cast(tf.stack([shape[2], shape[1]]), tf.float32)  # (2,): width, height
-        offsets = tf.random.stateless_uniform((shape[0], 2), pair, -shift, shift) * size  # (B, 2): dx, dy in pixels
-        ones, zeros = tf.ones((shape[0], 1)), tf.zeros((shape[0], 1))  # (B, 1)
-        # Output pixel (x, y) reads input (x - dx, y - dy): rows of [a0 a1 a2 b0 b1 b2 c0 c1].
-        transforms = tf.concat([ones, zeros, -offsets[:, :1], zeros, ones, -offsets[:, 1:], zeros, zeros], 1)  # (B, 8)
-        shifted = tf.raw_ops.ImageProjectiveTransformV3(
-            images=images, transforms=transforms, output_shape=shape[1:3], fill_value=0.0,
-            interpolation="BILINEAR", fill_mode="NEAREST",
-        )  # fmt: skip
-        return shifted, labels
+        draws = tf.random.stateless_uniform((shape[0], DRAWS), pair, -1.0, 1.0)  # (B, 5)
+        return transform_images(images, affine_transforms(draws, options, shape[1], shape[2])), labels
 
-    return tf.data.Dataset.zip((dataset, seeds)).map(translate, num_parallel_calls=tf.data.AUTOTUNE)
+    return tf.data.Dataset.zip((dataset, seeds)).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def build_vision_transformer(config: VisionTransformerConfig) -> keras.Model:

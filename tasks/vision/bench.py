@@ -53,7 +53,8 @@ def transformed(transform_uri: str, examples_uri: str, split: str):
 
 
 def train_and_score(build, data: dict, config, seed: int) -> dict:
-    """Test accuracy, training images/s and parameters of one model, trained as the Trainer trains."""
+    """Eval accuracy (the kept epoch's), the kept epoch, test accuracy (when `data` has a test split),
+    training images/s and parameters of one model, trained as the Trainer trains."""
     import keras
     import tensorflow as tf
 
@@ -66,19 +67,30 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
     steps = config.trainer.epochs * math.ceil(len(data["train"][1]) / batch)
     model = build(steps)
     train = tf.data.Dataset.from_tensor_slices(data["train"]).shuffle(len(data["train"][1]), seed=seed).batch(batch)
-    train = augment_batches(train, module.shift(config), seed)
+    train = augment_batches(train, module.augmentation(config), seed)
     evaluation = tf.data.Dataset.from_tensor_slices(data["eval"]).batch(256).cache()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as logs:
         history = training.fit(model, train, evaluation, config, logs)
     seconds = time.perf_counter() - started
     epochs = len(history.history["loss"])
-    probabilities = model.predict(data["test"][0], batch_size=256, verbose=0)
-    return {
-        "test_accuracy": float((probabilities.argmax(-1) == data["test"][1]).mean()),
+
+    def accuracy(split: str) -> float:
+        probabilities = model.predict(data[split][0], batch_size=256, verbose=0)  # (N, classes)
+        return float((probabilities.argmax(-1) == data[split][1]).mean())
+
+    eval_probabilities = model.predict(data["eval"][0], batch_size=256, verbose=0)  # (N, classes)
+    true_class = eval_probabilities[np.arange(len(data["eval"][1])), data["eval"][1]]  # (N,)
+    scores = {
+        "eval_accuracy": float((eval_probabilities.argmax(-1) == data["eval"][1]).mean()),
+        "eval_log_loss": float(-np.log(np.maximum(true_class, 1e-7)).mean()),  # finer than accuracy near 0.99
+        "kept_epoch": int(history.kept_epoch),
         "train_images_per_s": len(data["train"][1]) * epochs / seconds,
         "params": int(model.count_params()),
     }
+    if "test" in data:
+        scores["test_accuracy"] = accuracy("test")
+    return scores
 
 
 def spread(name: str, runs: list[dict], note: str) -> dict:

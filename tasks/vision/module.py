@@ -7,6 +7,7 @@ The pipeline passes `PipelineConfig.to_dict()` as `custom_config`.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
@@ -18,7 +19,7 @@ from components import distribution, export, training
 from components.classification import class_names, class_outputs, with_challenger
 from data.config import PipelineConfig
 from models.vision_transformer import (
-    DEFAULT_SHIFT,
+    Augmentation,
     VisionTransformerConfig,
     augment_batches,
     build_vision_transformer,
@@ -34,7 +35,9 @@ RAW_ONLY_KEYS = (
     features.IMAGE_HEIGHT_KEY, features.IMAGE_WIDTH_KEY, features.IMAGE_CHANNELS_KEY,
 )  # fmt: skip
 TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")
-SHIFT_KEY = "shift"  # `model.shift`: random shift of training images, a fraction of the size
+# `model.shift`, `model.rotation`, `model.scale`, `model.shear`: the random affine transform of
+# training images (`Augmentation`, whose fields hold the defaults)
+AUGMENTATION_KEYS = tuple(field.name for field in dataclasses.fields(Augmentation))
 # Three 3x3 Conv-BN-ReLU layers, the first two with a 2x2 max pooling, before 1x1 patches
 # of the 7x7 feature map (`model.stem`; [] for the plain ViT): on 4,000 digits the plain
 # ViT underfits (test 0.94-0.96 in 40 epochs); with this stem, the mean of the tokens and
@@ -80,9 +83,10 @@ def vit_config(
     )
 
 
-def shift(config: PipelineConfig) -> float:
-    """How far training images are shifted at random, a fraction of their size (`model.shift`)."""
-    return config.model.get(SHIFT_KEY, DEFAULT_SHIFT)
+def augmentation(config: PipelineConfig) -> Augmentation:
+    """How training images are moved at random: `Augmentation`'s defaults, each overridden by the
+    `model.` key of its name."""
+    return Augmentation(**{key: config.model[key] for key in AUGMENTATION_KEYS if key in config.model})
 
 
 def tuner_fn(fn_args) -> TunerFnResult:
@@ -90,7 +94,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, to_xy, num_epochs=None)
-    train = augment_batches(train, shift(config), config.seed)
+    train = augment_batches(train, augmentation(config), config.seed)
     num_classes = len(class_names(tf_transform_output))
     steps = config.tuner.epochs * config.tuner.steps_per_epoch
     return training.random_search(
@@ -115,7 +119,7 @@ def run_fn(fn_args) -> None:
     challenger, penalty, accuracy = baseline.fit_baseline(train_arrays, eval_arrays, len(names), config.seed)
     print(f"vision challenger: logistic regression on pixels, C={penalty} (eval accuracy by C: {accuracy})")
     _, train, evaluation = training.datasets(fn_args, config, to_xy)
-    train = augment_batches(train, shift(config), config.seed)
+    train = augment_batches(train, augmentation(config), config.seed)
     decay_steps = config.trainer.epochs * math.ceil(len(train_arrays[1]) / config.trainer.batch_size)
     with distribution.scope():  # several workers (TF_CONFIG): mirrored variables
         model = build_vision_transformer(

@@ -9,12 +9,17 @@ from models.image_blocks import STEPS_PER_EXECUTION
 from models.layers import PatchEmbedding
 from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to, parameter_count
 from models.vision_transformer import (
+    Augmentation,
     VisionTransformerConfig,
+    affine_transforms,
     augment_batches,
     build_vision_transformer,
+    transform_images,
 )
 
 RNG = np.random.default_rng(0)
+NONE = Augmentation(shift=0.0, rotation=0.0, scale=0.0, shear=0.0)
+SHIFT_ONLY = Augmentation(shift=0.1, rotation=0.0, scale=0.0, shear=0.0)
 
 
 @pytest.mark.parametrize("size, patch, patches", [((28, 28), 4, 49), ((28, 28), 7, 16), ((16, 32), 4, 32), ((12, 8), 4, 6)])
@@ -82,10 +87,10 @@ def test_augmentation_shifts_training_batches_and_keeps_labels():
     x = RNG.normal(size=(4, 8, 12, 1)).astype("float32")
     y = np.arange(4)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-    shifted, labels = next(iter(augment_batches(dataset, 0.25, seed=1)))
+    shifted, labels = next(iter(augment_batches(dataset, Augmentation(shift=0.25), seed=1)))  # default rotation, scale
     assert shifted.shape == x.shape and np.array_equal(labels.numpy(), y)
     assert not np.allclose(shifted.numpy(), x)
-    unchanged, _ = next(iter(augment_batches(dataset, 0.0, seed=1)))
+    unchanged, _ = next(iter(augment_batches(dataset, NONE, seed=1)))
     assert np.array_equal(unchanged.numpy(), x)
 
 
@@ -103,14 +108,93 @@ def test_augmentation_moves_each_image_within_the_shift_and_redraws_every_epoch(
     x = np.zeros((16, 20, 20, 1), "float32")
     x[:, 8:12, 8:12] = 1.0  # centre (9.5, 9.5)
     dataset = tf.data.Dataset.from_tensor_slices((x, np.zeros(16))).batch(16)
-    augmented = augment_batches(dataset, 0.1, seed=3)
+    augmented = augment_batches(dataset, SHIFT_ONLY, seed=3)
     first, second = (next(iter(augmented))[0].numpy() for _ in range(2))
     moved = _centre_of_mass(first) - 9.5  # (16, 2) in pixels
     assert np.abs(moved).max() <= 0.1 * 20 + 1e-3
     assert np.std(moved[:, 0]) > 0.2 and np.std(moved[:, 1]) > 0.2  # per image, in both directions
     assert not np.allclose(first, second)  # redrawn every epoch
-    again = next(iter(augment_batches(dataset, 0.1, seed=3)))[0].numpy()
+    again = next(iter(augment_batches(dataset, SHIFT_ONLY, seed=3)))[0].numpy()
     assert np.allclose(again, first)  # seeded
+
+
+def _transformed(images: np.ndarray, draws, **ranges) -> np.ndarray:
+    """images (B, H, W, 1) moved by `affine_transforms` of the same draws (5,) for every image."""
+    draws = tf.constant([draws] * len(images), tf.float32)  # (B, 5)
+    transforms = affine_transforms(draws, Augmentation(**ranges), images.shape[1], images.shape[2])
+    return transform_images(tf.constant(images), transforms).numpy()
+
+
+def test_a_full_rotation_draw_turns_the_image_about_its_centre():
+    """A draw of 1 on the rotation with a 90-degree range is a quarter turn clockwise (as shown, y
+    down): exactly numpy's rot90, pixel for pixel, on a non-symmetric pattern of even and odd sizes."""
+    for size in (6, 7):
+        images = RNG.normal(size=(2, size, size, 1)).astype("float32")
+        turned = _transformed(images, [0, 0, 1, 0, 0], rotation=90.0)
+        assert np.allclose(turned, np.rot90(images, k=-1, axes=(1, 2)), atol=1e-5)
+        back = _transformed(images, [0, 0, -1, 0, 0], rotation=90.0)
+        assert np.allclose(back, np.rot90(images, k=1, axes=(1, 2)), atol=1e-5)
+
+
+def test_a_scale_draw_zooms_about_the_centre():
+    """A 4x4 bright square in the middle of a 20x20 image, zoomed by 1.5: its centre stays, its
+    mass (bilinear) grows by 1.5 squared, and its side reaches 6 pixels; zoom 0.5 halves the side."""
+    x = np.zeros((1, 20, 20, 1), "float32")
+    x[:, 8:12, 8:12] = 1.0  # centre (9.5, 9.5), mass 16
+    larger = _transformed(x, [0, 0, 0, 1, 0], scale=0.5)
+    assert np.allclose(_centre_of_mass(larger), 9.5, atol=1e-4)
+    assert larger.sum() == pytest.approx(16 * 1.5**2, rel=0.05)
+    assert larger[0, 7:13, 7:13, 0].min() > 0.6 and larger[0, 8:12, 8:12, 0].min() == pytest.approx(1.0)  # 6 px wide
+    assert larger[0, 5, :, 0].max() == 0.0 and larger[0, :, 14, 0].max() == 0.0  # and no wider than 8 (bilinear)
+    smaller = _transformed(x, [0, 0, 0, -1, 0], scale=0.5)
+    assert smaller.sum() == pytest.approx(16 * 0.5**2, rel=0.1)
+    assert np.allclose(_centre_of_mass(smaller), 9.5, atol=1e-4)
+
+
+def test_a_shear_draw_slants_columns_and_keeps_the_centre_row():
+    """A vertical stroke sheared by 45 degrees (x += y - centre): each row's stroke moves by its
+    distance from the centre row, so the stroke becomes a diagonal."""
+    x = np.zeros((1, 9, 9, 1), "float32")
+    x[:, :, 4] = 1.0  # column 4, the centre column
+    sheared = _transformed(x, [0, 0, 0, 0, 1], shear=45.0)
+    for row in range(2, 7):
+        assert sheared[0, row, :, 0].argmax() == 4 + (row - 4)
+        assert sheared[0, row, 4 + (row - 4), 0] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_the_identity_draws_leave_images_unchanged_and_shift_moves_by_whole_pixels():
+    images = RNG.normal(size=(3, 8, 10, 1)).astype("float32")
+    ranges = {"shift": 0.2, "rotation": 15.0, "scale": 0.1, "shear": 10.0}
+    assert np.allclose(_transformed(images, [0, 0, 0, 0, 0], **ranges), images, atol=1e-5)  # no rotation, zoom 1
+    moved = _transformed(images, [0.5, 0.625, 0, 0, 0], shift=0.2)  # dx 0.5 * 0.2 * 10 = 1, dy 0.625 * 0.2 * 8 = 1
+    assert np.allclose(moved[:, 1:, 1:], images[:, :-1, :-1], atol=1e-5)
+
+
+def test_affine_augmentation_is_seeded_varied_and_keeps_labels():
+    """Every range on: the same seed gives the same batch twice, a new epoch new draws, each image
+    its own transform, labels untouched; each image's mass stays near its place (small ranges)."""
+    x = np.zeros((16, 20, 20, 1), "float32")
+    x[:, 6:14, 9:11] = 1.0  # a vertical bar through the centre (9.5, 9.5)
+    dataset = tf.data.Dataset.from_tensor_slices((x, np.arange(16))).batch(16)
+    options = Augmentation(shift=0.05, rotation=15.0, scale=0.1, shear=10.0)
+    augmented = augment_batches(dataset, options, seed=5)
+    first, second = (next(iter(augmented)) for _ in range(2))
+    again = next(iter(augment_batches(dataset, options, seed=5)))
+    assert np.allclose(first[0].numpy(), again[0].numpy())
+    assert not np.allclose(first[0].numpy(), second[0].numpy())
+    assert np.array_equal(first[1].numpy(), np.arange(16))
+    images = first[0].numpy()
+    assert min(np.abs(images[i] - images[j]).max() for i in range(16) for j in range(i)) > 0.05
+    assert np.abs(_centre_of_mass(images) - 9.5).max() <= 0.05 * 20 + 0.5
+    assert augment_batches(dataset, NONE, seed=5) is dataset  # nothing on: untouched
+
+
+@pytest.mark.parametrize("ranges, message", [({"scale": 1.0}, "model.scale"), ({"rotation": -5.0}, ">= 0"),
+                                             ({"shear": 90.0}, "model.shear")])  # fmt: skip
+def test_impossible_augmentation_ranges_are_named(ranges, message):
+    dataset = tf.data.Dataset.from_tensor_slices((np.zeros((2, 4, 4, 1), "float32"), np.zeros(2))).batch(2)
+    with pytest.raises(ValueError, match=message):
+        augment_batches(dataset, Augmentation(**ranges), seed=0)
 
 
 def test_steps_per_execution_reaches_the_compiled_model():

@@ -1,0 +1,95 @@
+"""Augmentation experiment: train ViT variants on the Transform output of existing vision runs,
+and read back what fresh runs measured.
+
+Chosen on eval, never on test: `variants` trains each variant (a set of `model.` keys, e.g.
+`rotation=10,scale=0.1`; a dotted key such as `trainer.epochs=20` is taken as it is) on the train split of each run's Transform output, with the run's own
+config and seed, and prints and appends to a JSON-lines file only the eval accuracy of the kept
+epoch; the test split is not even loaded. `runs` prints one row per pipeline run (seed, seconds,
+Trainer seconds, kept epoch, eval, test) for the table on the vision page of docs/, once a
+recipe is chosen.
+
+    python -m tasks.vision.bench_augmentation variants --runs /tmp/vision-h-seed{seed} --seeds 42 1 2 3 4 \\
+        --variant affine:rotation=10,scale=0.1,trainer.epochs=20 --out /tmp/vision-h/variants.jsonl
+    python -m tasks.vision.bench_augmentation runs --runs /tmp/vision-f-seed{seed} --seeds 42 1 2 3 4
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from pipeline.config import load_config
+
+SEEDS = (42, 1, 2, 3, 4)
+
+
+def run_config(runs: str, seed: int, overrides: list[str] = ()):
+    return load_config("vision", overrides=[f"seed={seed}", *overrides], output_dir=runs.format(seed=seed))
+
+
+def variants(args) -> None:
+    import keras_tuner
+
+    from bench import pipeline_stats
+    from models.vision_transformer import build_vision_transformer
+    from tasks.vision import bench, module
+
+    for seed in args.seeds:
+        by_node = pipeline_stats.scored_run(run_config(args.runs, seed).metadata_path)["by_node"]
+        transform_uri = by_node["Transform"].outputs["transform_graph"][0].uri
+        examples_uri = by_node["Transform"].outputs["transformed_examples"][0].uri
+        data = {split: bench.transformed(transform_uri, examples_uri, split) for split in ("train", "eval")}
+        num_classes = int(data["train"][1].max()) + 1
+        best = os.path.join(by_node["Tuner"].outputs["best_hyperparameters"][0].uri, "best_hyperparameters.txt")
+        with open(best) as handle:
+            hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+        for variant in args.variant:
+            name, _, keys = variant.partition(":")
+            overrides = [pair if "." in pair.split("=")[0] else f"model.{pair}" for pair in keys.split(",") if pair]
+            config = run_config(args.runs, seed, overrides)
+            started = time.perf_counter()
+            scores = bench.train_and_score(
+                lambda steps, config=config: build_vision_transformer(module.vit_config(config, hp, num_classes, steps)),
+                data, config, seed,
+            )  # fmt: skip
+            row = {"variant": name, "overrides": overrides, "seed": seed, "eval_accuracy": scores["eval_accuracy"],
+                   "eval_log_loss": round(scores["eval_log_loss"], 4),
+                   "kept_epoch": scores["kept_epoch"], "epochs": config.trainer.epochs,
+                   "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+            print(json.dumps(row), flush=True)
+            with open(args.out, "a") as handle:
+                handle.write(json.dumps(row) + "\n")
+
+
+def runs(args) -> None:
+    from bench import pipeline_stats
+    from components import training
+
+    print("| seed | components (s) | Trainer (s) | kept epoch | eval | test |")
+    for seed in args.seeds:
+        config = run_config(args.runs, seed)
+        _, executions = pipeline_stats.latest_run(config.metadata_path)
+        stats = pipeline_stats.scored_run(config.metadata_path)
+        kept = training.kept_epoch(stats["by_node"]["Trainer"].outputs["model"][0].uri)
+        # first component's start to the last one's end (the process's imports are not in it)
+        span = (max(e.execution.last_update_time_since_epoch for e in executions)
+                - min(e.execution.create_time_since_epoch for e in executions)) / 1000  # fmt: skip
+        scores = stats["scores"]
+        print(f"| {seed} | {span:.0f} | {stats['trainer_seconds']:.0f} | {kept} | "
+              f"{scores['eval']['model']['accuracy']:.3f} | {scores['test']['model']['accuracy']:.3f} |")  # fmt: skip
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("variants", "runs"))
+    parser.add_argument("--runs", required=True, help="output dir of each run, with {seed}")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--variant", action="append", default=[], help="name:key=value,key=value (model. keys)")
+    parser.add_argument("--out", default="vision-variants.jsonl")
+    args = parser.parse_args(argv)
+    {"variants": variants, "runs": runs}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
