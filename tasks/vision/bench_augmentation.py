@@ -50,7 +50,7 @@ def variants(args) -> None:
             config = run_config(args.runs, seed, overrides)
             started = time.perf_counter()
             scores = bench.train_and_score(
-                lambda steps, config=config: build_vision_transformer(module.vit_config(config, hp, num_classes, steps)),
+                lambda steps, config=config, hp=hp, classes=num_classes: build_vision_transformer(module.vit_config(config, hp, classes, steps)),
                 data, config, seed,
             )  # fmt: skip
             row = {"variant": name, "overrides": overrides, "seed": seed, "eval_accuracy": scores["eval_accuracy"],

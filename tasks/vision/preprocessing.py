@@ -5,7 +5,7 @@ Encoded bytes (PNG or JPEG, any size) -> (B, H, W, C) float pixels: decoded with
 needed), resized to `vision.image_size`, scaled to [0, 1], then standardized with the
 per-channel mean and standard deviation of the train split (Transform analyzes train
 only). The same graph runs at serving, so a client sends the file's bytes as they are.
-Augmentation (random shifts) belongs in training (models/vision_transformer.py), not here.
+Augmentation (random affine transforms) belongs in training (models/vision_transformer.py), not here.
 """
 from __future__ import annotations
 
