@@ -65,7 +65,7 @@ setup: $(STAMP)
 # --dist loadscope keeps a module's tests (and its fixtures, such as a pipeline run its tests
 # share) on one worker, and spreads the modules over the workers. `make test`: three workers on
 # the two cores, since end-to-end modules wait on subprocesses and servers part of the time
-# (measured alone: 673 s against 726 s with two; both cores busy 95 % of the run). The unit
+# (measured alone: 673 s against 726 s with two; both cores busy 96 % of the run). The unit
 # tests keep the CPU busy with two (137 s with three, 141 s with two).
 test: $(STAMP)
 	$(PY) -m pytest tests -n 3 --dist loadscope $(PYTEST_ARGS)
