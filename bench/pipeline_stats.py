@@ -47,6 +47,23 @@ def scored_run(metadata_path: str) -> dict:
     }
 
 
+def transform_outputs(by_node: dict) -> tuple[str, str]:
+    """(transform graph URI, transformed examples URI) of a run's Transform."""
+    outputs = by_node["Transform"].outputs
+    return outputs["transform_graph"][0].uri, outputs["transformed_examples"][0].uri
+
+
+def best_hyperparameters(by_node: dict):
+    """The run's Tuner's best hyperparameters (`best_hyperparameters.txt`, as TFX's Tuner writes them)."""
+    import json
+
+    import keras_tuner
+
+    uri = by_node["Tuner"].outputs["best_hyperparameters"][0].uri
+    with open(os.path.join(uri, "best_hyperparameters.txt")) as handle:
+        return keras_tuner.HyperParameters.from_config(json.load(handle))
+
+
 def component_rows(executions) -> list[dict]:
     """One table row per component: seconds and state (COMPLETE, CACHED...)."""
     return [{"row": f"  {e.node}", "seconds": e.seconds, "note": e.state} for e in executions]

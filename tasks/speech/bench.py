@@ -19,7 +19,6 @@ the test split, which chooses nothing.
 from __future__ import annotations
 
 import glob
-import json
 import math
 import os
 import shutil
@@ -165,7 +164,6 @@ def spread(name: str, runs: list[dict], note: str) -> dict:
 
 
 def split_rows(name: str, output_dir: str, overrides: list[str], seeds: tuple, reuse: bool) -> list[dict]:
-    import keras_tuner
 
     config = load_config("speech", output_dir=output_dir, overrides=overrides)
     if not (reuse and os.path.exists(config.metadata_path)):
@@ -178,12 +176,8 @@ def split_rows(name: str, output_dir: str, overrides: list[str], seeds: tuple, r
         {"row": f"[{name}] pipeline: MFCC logistic regression", "test_accuracy": scores["test"]["baseline"]["accuracy"],
          "test_cer": scores["test"]["baseline"]["cer"], "seeds": 1, "note": f"the challenger; split: {how}"},
     ]  # fmt: skip
-    transform_uri = by_node["Transform"].outputs["transform_graph"][0].uri
-    examples_uri = by_node["Transform"].outputs["transformed_examples"][0].uri
-    data = {split: transformed(transform_uri, examples_uri, split) for split in ("train", "eval", "test")}
-    best = by_node["Tuner"].outputs["best_hyperparameters"][0].uri
-    with open(os.path.join(best, "best_hyperparameters.txt")) as handle:
-        hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+    data = {split: transformed(*pipeline_stats.transform_outputs(by_node), split) for split in ("train", "eval", "test")}
+    hp = pipeline_stats.best_hyperparameters(by_node)
     print(f"[{name}] pipeline: MFCC {rows[0]} / SpeechTransformer {scores['test']['model']}", flush=True)
     transformers = [train_transformer(config, hp, data, seed) for seed in seeds[1:]]
     print(f"[{name}] in-process SpeechTransformer seeds {seeds[1:]}: {transformers}", flush=True)

@@ -16,7 +16,6 @@ Every figure is on the test split, which chooses nothing.
 from __future__ import annotations
 
 import glob
-import json
 import math
 import os
 import shutil
@@ -75,21 +74,22 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
     seconds = time.perf_counter() - started
     epochs = len(history.history["loss"])
 
-    def accuracy(split: str) -> float:
-        probabilities = model.predict(data[split][0], batch_size=256, verbose=0)  # (N, classes)
-        return float((probabilities.argmax(-1) == data[split][1]).mean())
+    def scored(split: str) -> tuple[np.ndarray, float]:
+        """(probabilities (N, classes), accuracy) of the kept model on `split`."""
+        probabilities = model.predict(data[split][0], batch_size=256, verbose=0)
+        return probabilities, float((probabilities.argmax(-1) == data[split][1]).mean())
 
-    eval_probabilities = model.predict(data["eval"][0], batch_size=256, verbose=0)  # (N, classes)
+    eval_probabilities, eval_accuracy = scored("eval")
     true_class = eval_probabilities[np.arange(len(data["eval"][1])), data["eval"][1]]  # (N,)
     scores = {
-        "eval_accuracy": float((eval_probabilities.argmax(-1) == data["eval"][1]).mean()),
+        "eval_accuracy": eval_accuracy,
         "eval_log_loss": float(-np.log(np.maximum(true_class, 1e-7)).mean()),  # finer than accuracy near 0.99
         "kept_epoch": int(history.kept_epoch),
         "train_images_per_s": len(data["train"][1]) * epochs / seconds,
         "params": int(model.count_params()),
     }
     if "test" in data:
-        scores["test_accuracy"] = accuracy("test")
+        scores["test_accuracy"] = scored("test")[1]
     return scores
 
 
@@ -102,7 +102,6 @@ def spread(name: str, runs: list[dict], note: str) -> dict:
 
 
 def run(args) -> list[dict]:
-    import keras_tuner
 
     from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to
     from models.vision_transformer import build_vision_transformer
@@ -123,13 +122,9 @@ def run(args) -> list[dict]:
          "seeds": 1, "note": "the challenger, fitted on train in the same run"},
     ]  # fmt: skip
 
-    transform_uri = by_node["Transform"].outputs["transform_graph"][0].uri
-    examples_uri = by_node["Transform"].outputs["transformed_examples"][0].uri
-    data = {split: transformed(transform_uri, examples_uri, split) for split in ("train", "eval", "test")}
+    data = {split: transformed(*pipeline_stats.transform_outputs(by_node), split) for split in ("train", "eval", "test")}
     num_classes = int(max(labels.max() for _, labels in data.values())) + 1
-    best = by_node["Tuner"].outputs["best_hyperparameters"][0].uri
-    with open(os.path.join(best, "best_hyperparameters.txt")) as handle:
-        hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+    hp = pipeline_stats.best_hyperparameters(by_node)
     vits = [
         train_and_score(lambda steps: build_vision_transformer(module.vit_config(config, hp, num_classes, steps)), data, config, seed)
         for seed in SEEDS[1:]

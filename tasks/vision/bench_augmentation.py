@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 
 from pipeline.config import load_config
@@ -29,21 +28,15 @@ def run_config(runs: str, seed: int, overrides: list[str] = ()):
 
 
 def variants(args) -> None:
-    import keras_tuner
-
     from bench import pipeline_stats
     from models.vision_transformer import build_vision_transformer
     from tasks.vision import bench, module
 
     for seed in args.seeds:
         by_node = pipeline_stats.scored_run(run_config(args.runs, seed).metadata_path)["by_node"]
-        transform_uri = by_node["Transform"].outputs["transform_graph"][0].uri
-        examples_uri = by_node["Transform"].outputs["transformed_examples"][0].uri
-        data = {split: bench.transformed(transform_uri, examples_uri, split) for split in ("train", "eval")}
+        data = {split: bench.transformed(*pipeline_stats.transform_outputs(by_node), split) for split in ("train", "eval")}
         num_classes = int(data["train"][1].max()) + 1
-        best = os.path.join(by_node["Tuner"].outputs["best_hyperparameters"][0].uri, "best_hyperparameters.txt")
-        with open(best) as handle:
-            hp = keras_tuner.HyperParameters.from_config(json.load(handle))
+        hp = pipeline_stats.best_hyperparameters(by_node)
         for variant in args.variant:
             name, _, keys = variant.partition(":")
             overrides = [pair if "." in pair.split("=")[0] else f"model.{pair}" for pair in keys.split(",") if pair]
@@ -69,8 +62,8 @@ def runs(args) -> None:
     print("| seed | components (s) | Trainer (s) | kept epoch | eval | test |")
     for seed in args.seeds:
         config = run_config(args.runs, seed)
-        _, executions = pipeline_stats.latest_run(config.metadata_path)
         stats = pipeline_stats.scored_run(config.metadata_path)
+        executions = stats["by_node"].values()
         kept = training.kept_epoch(stats["by_node"]["Trainer"].outputs["model"][0].uri)
         # first component's start to the last one's end (the process's imports are not in it)
         span = (max(e.execution.last_update_time_since_epoch for e in executions)
