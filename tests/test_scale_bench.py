@@ -41,6 +41,9 @@ def test_memory_fit_is_a_fixed_base_plus_what_the_data_adds():
     assert growth.size_reaching(SIZES, rss, 24 * gib, "affine") == pytest.approx(46.0, rel=1e-6)
     flat = [gib, gib, gib]
     assert growth.size_reaching(SIZES, flat, 24 * gib, "affine") is None
+    # A slope of rounding size (the fit's last bits differ between CPUs) is no growth either.
+    rounding = [gib * (1 + 1e-13 * s) for s in SIZES]
+    assert growth.size_reaching(SIZES, rounding, 24 * gib, "affine") is None
 
 
 def test_first_to_break_is_the_cost_that_reaches_its_limit_at_the_smallest_size():
