@@ -104,6 +104,14 @@ class Progress(keras.callbacks.Callback):
         progress().info(f"{self.what}: epoch {done}/{self.epochs}, {losses}, ~{left:.0f} s left at most")
 
 
+def trains_trials(config: PipelineConfig) -> bool:
+    """Whether the Tuner trains anything. With one trial (`tuner.max_trials: 1`) the search
+    space's defaults are the answer untrained (`ProgressTuner`), so a `tuner_fn` need not
+    read data or fit a challenger for it: the text task's fit alone took most of its Tuner's
+    time at 16x the data (docs/benchmarks.md, "scale")."""
+    return config.tuner.max_trials > 1
+
+
 class ProgressTuner(keras_tuner.Tuner):
     """KerasTuner's Tuner, which says each trial's score and the best so far on the terminal.
 

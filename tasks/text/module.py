@@ -95,9 +95,11 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    # The Tuner needs only the prior the transformer trains over; the Trainer also exports both linear models.
-    training_prior = fit_challenger(fn_args, config, tf_transform_output)[2] if over_baseline(config) else None
-    _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior), num_epochs=None)
+    train = evaluation = None  # one trial: the defaults, untrained, so no texts read and no fit
+    if training.trains_trials(config):
+        # The Tuner needs only the prior the transformer trains over; the Trainer also exports both linear models.
+        training_prior = fit_challenger(fn_args, config, tf_transform_output)[2] if over_baseline(config) else None
+        _, train, evaluation = training.datasets(fn_args, config, make_to_xy(training_prior), num_epochs=None)
     return training.random_search(
         fn_args,
         config,

@@ -128,7 +128,8 @@ def tuner_fn(fn_args) -> TunerFnResult:
     config = training.task_config(fn_args)
     keras.utils.set_random_seed(config.seed)
     tf_transform_output, train, evaluation = training.datasets(fn_args, config, make_to_xy(config), num_epochs=None)
-    linear_init, _ = fit_linear(fn_args, config, tf_transform_output)
+    # One trial trains nothing (the defaults are the answer): no ridge fit to start it from.
+    linear_init = fit_linear(fn_args, config, tf_transform_output)[0] if training.trains_trials(config) else None
     steps = config.tuner.epochs * config.tuner.steps_per_epoch
     return training.random_search(
         fn_args,
