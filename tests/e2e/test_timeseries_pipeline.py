@@ -126,8 +126,8 @@ def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_r
     assert _serving_snapshot(workspace) == before
 
 
-@pytest.mark.parametrize("make, expected", [(m, e) for _, m, e in bad_inputs.TIMESERIES],
-                         ids=[name for name, _, _ in bad_inputs.TIMESERIES])  # fmt: skip
+@pytest.mark.parametrize("make, expected", [(m, e) for _, m, e in bad_inputs.end_to_end(bad_inputs.TIMESERIES)],
+                         ids=[name for name, _, _ in bad_inputs.end_to_end(bad_inputs.TIMESERIES)])  # fmt: skip
 def test_bad_input_stops_before_training_and_leaves_the_deployed_model(workspace, first_run, capsys, make, expected):
     serving = load_config("timeseries", output_dir=workspace["output"]).serving_dir
     before = bad_inputs.snapshot(serving)

@@ -114,8 +114,8 @@ def deployed(weak_run):
     return serving, bad_inputs.snapshot(serving)
 
 
-@pytest.mark.parametrize("content, overrides, expected", [(c, o, e) for _, c, o, e in bad_inputs.TEXT],
-                         ids=[name for name, *_ in bad_inputs.TEXT])  # fmt: skip
+@pytest.mark.parametrize("content, overrides, expected", [(c, o, e) for _, c, o, e in bad_inputs.end_to_end(bad_inputs.TEXT)],
+                         ids=[name for name, *_ in bad_inputs.end_to_end(bad_inputs.TEXT)])  # fmt: skip
 def test_bad_input_stops_before_training_and_leaves_the_deployed_model(
     weak_run, deployed, tmp_path, capsys, content, overrides, expected
 ):

@@ -108,14 +108,27 @@ BAD_FOLDERS = [  # (damage, words the error must contain)
 ]
 
 
-@pytest.mark.parametrize("damage, words", BAD_FOLDERS, ids=[d.__name__ for d, _ in BAD_FOLDERS])
-def test_a_bad_image_stops_the_run_at_the_gate_naming_the_file(pushed_run, tmp_path, capsys, damage, words):
+def test_a_bad_image_stops_the_run_at_the_gate_naming_the_file(pushed_run, tmp_path, capsys):
+    """One bad folder through the pipeline; every one of them in process, below."""
     root, good, schema, config = pushed_run
+    damage, words = BAD_FOLDERS[0]
     folder = write_folder(tmp_path / "images", PER_CLASS)
     damage(folder)
     before = bad_inputs.snapshot(config.serving_dir)
     code = run(root / "out", folder, schema)
     bad_inputs.assert_stopped_at_the_gate(code, capsys.readouterr().err, words, config, before)
+
+
+@pytest.mark.parametrize("damage, words", BAD_FOLDERS, ids=[d.__name__ for d, _ in BAD_FOLDERS])
+def test_each_bad_folder_stops_at_the_gate_naming_the_file(pushed_run, tmp_path, damage, words):
+    """The pipeline's own code up to the AnomalyGate, in process (tests/e2e/bad_inputs.py)."""
+    _, _, schema, _ = pushed_run
+    folder = write_folder(tmp_path / "images", PER_CLASS)
+    damage(folder)
+    message = bad_inputs.stop_in_process(load_config("vision", overrides=[*TINY, f"schema={schema}"]), str(folder), tmp_path)
+    assert message.startswith("Data validation failed")  # the gate's, not the ExampleGen's
+    for word in words:
+        assert word in message, message[-3000:]
 
 
 def test_inspect_json_has_vision_scores(pushed_run, capsys):
