@@ -13,6 +13,7 @@ and spells no task's name or package.
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 
 import pytest
@@ -35,6 +36,7 @@ def module_name(path: pathlib.Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
 
 
+@functools.cache  # every module's imports are checked against it: one walk of the tree, not one each
 def project_modules() -> dict[str, pathlib.Path]:
     return {module_name(p): p for package in LAYERS for p in sorted((ROOT / package).rglob("*.py"))}
 
@@ -52,10 +54,11 @@ def layer_of(module: str) -> int:
     return LAYERS[module.split(".")[0]]
 
 
-def imports_of(module: str, path: pathlib.Path) -> set[str]:
+@functools.cache  # each file parsed once for all the tests
+def imports_of(module: str, path: pathlib.Path) -> frozenset[str]:
     """The project modules `module` imports (at any depth of the file)."""
     modules = project_modules()
-    return {name for name in fingerprint.imported_names(path, module) if name in modules and name != module}
+    return frozenset(name for name in fingerprint.imported_names(path, module) if name in modules and name != module)
 
 
 def test_no_module_imports_a_higher_layer():
