@@ -23,12 +23,26 @@ def has_e2e_tests(root: pathlib.Path, scope: str) -> bool:
     return path.is_file() and "pytest.mark.e2e" in path.read_text()
 
 
+# The slowest modules, slowest first (`make test PYTEST_ARGS=--durations=80`, this machine): started
+# first, so that none of them starts late and runs on alone. Other end-to-end modules follow.
+SLOWEST_FIRST = (
+    "tests/e2e/test_continuous_training.py",  # 4 simulated days and a rerun: 400 s under load
+    "tests/e2e/test_cache_and_recovery.py",  # 4 runs, one killed: 210 s
+    "tests/text/test_pipeline_e2e.py",  # 2 runs: 175 s
+    "tests/speech/test_pipeline_e2e.py",
+    "tests/e2e/test_portable_runner.py",
+    "tests/e2e/test_timeseries_pipeline.py",
+    "tests/orchestration/test_inspect_report.py",
+)
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadscope` (make test), end-to-end modules first: a worker takes the next module
-    when it is free, so the pipeline runs, minutes each, start at once and the unit modules
-    fill the gaps, instead of a long run starting last and running alone. xdist's own order
-    is by test count, which puts the 4-day simulation (6 tests, 3 to 5 minutes) behind every
-    large unit module; the item order of the hook above does not reach it."""
+    """`--dist loadscope` (make test), end-to-end modules first, `SLOWEST_FIRST` first among
+    them: a worker takes the next module when it is free, so the pipeline runs, minutes each,
+    start at once and the unit modules fill the gaps, instead of a long run starting last and
+    running alone. xdist's own order is by test count, which put the 4-day simulation (6
+    tests, 3 to 6 minutes) behind the large unit modules; the item order of the hook above
+    does not reach it."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -37,7 +51,9 @@ def pytest_xdist_make_scheduler(config, log):
         def _assign_work_unit(self, node):
             if not getattr(self, "ordered", False):  # the queue is full now: reorder it once
                 self.ordered = True
-                for scope in reversed([s for s in self.workqueue if has_e2e_tests(config.rootpath, s)]):
+                heavy = [s for s in self.workqueue if has_e2e_tests(config.rootpath, s)]
+                heavy.sort(key=lambda s: SLOWEST_FIRST.index(s) if s in SLOWEST_FIRST else len(SLOWEST_FIRST))
+                for scope in reversed(heavy):
                     self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
