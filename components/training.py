@@ -107,8 +107,8 @@ class Progress(keras.callbacks.Callback):
 def trains_trials(config: PipelineConfig) -> bool:
     """Whether the Tuner trains anything. With one trial (`tuner.max_trials: 1`) the search
     space's defaults are the answer untrained (`ProgressTuner`), so a `tuner_fn` need not
-    read data or fit a challenger for it: the text task's fit alone took most of its Tuner's
-    time at 16x the data (docs/benchmarks.md, "scale")."""
+    read data or fit a challenger for it (the text task's is two fits and five folds, growing
+    with the data; docs/benchmarks.md, "scale")."""
     return config.tuner.max_trials > 1
 
 
