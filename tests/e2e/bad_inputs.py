@@ -25,12 +25,17 @@ def assert_stopped_at_the_gate(code: int, err: str, words: list[str], config, be
 
     assert code == 1
     assert "AnomalyGate" in err
-    for word in words:
-        assert word in err, err[-3000:]
+    assert_says(err, words)
     store = mlmd.open_store(config.metadata_path)
     ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}
     assert not ran & {"Transform", "Tuner", "Trainer", "Evaluator", "Pusher"}
     assert snapshot(config.serving_dir) == before
+
+
+def assert_says(message: str, words) -> None:
+    """Every one of `words` is in `message` (its tail shown when one is not)."""
+    for word in words:
+        assert word in message, message[-3000:]
 
 
 def stop_in_process(config, source: str, root: pathlib.Path) -> str:

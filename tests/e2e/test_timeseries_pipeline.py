@@ -135,8 +135,7 @@ def test_bad_input_stops_before_training_and_leaves_the_deployed_model(workspace
     csv = bad_inputs.write_timeseries_case(make, workspace["frame"], workspace["root"] / "bad.csv")
     assert _run(workspace, csv=csv) == 1
     message = capsys.readouterr().err
-    for words in expected:
-        assert words in message, message[-3000:]
+    bad_inputs.assert_says(message, expected)
     run = _last_run(workspace)
     assert not {"Transform", "Tuner", "Trainer", "Pusher"} & {n for n, e in run.items() if e.state != "FAILED"}
     assert bad_inputs.snapshot(serving) == before

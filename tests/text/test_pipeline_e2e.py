@@ -125,8 +125,7 @@ def test_bad_input_stops_before_training_and_leaves_the_deployed_model(
     csv.write_bytes(content)
     assert run(output_dir, data=str(csv), overrides=overrides) == 1
     err = capsys.readouterr().err
-    for words in expected:
-        assert words in err, err[-3000:]
+    bad_inputs.assert_says(err, expected)
     config = load_config("text", output_dir=str(output_dir))
     store = mlmd.open_store(config.metadata_path)
     ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}
