@@ -65,15 +65,11 @@ def test_token_ids_padding_oov_and_labels(result):
     assert label_ids == [0, 1, 0, 1, 0]
 
 
-def test_truncates_to_max_length():
-    transformed, _ = analyze_and_transform(["a a a a a a a a a"] * 2, ["x", "y"], TEXT)
-    assert len(transformed[0][features.transformed_key(features.TEXT_KEY)]) == TEXT.max_length
-
-
 @pytest.mark.parametrize("ngrams", [1, 2])
 def test_same_ids_as_text_vectorization(ngrams):
     config = TextConfig(max_length=12, vocab_size=100, frequency_threshold=1, ngrams=ngrams)
-    texts = TEXTS + ["  Spaces   and\ttabs, (parens) & 'quotes'  ", "UPPER lower MiXeD"]
+    # the last text has more tokens than max_length: truncated the way TextVectorization truncates
+    texts = TEXTS + ["  Spaces   and\ttabs, (parens) & 'quotes'  ", "UPPER lower MiXeD", " ".join(["great dull"] * 8)]
     transformed, output = analyze_and_transform(texts, ["a"] * len(texts), config)
     vocabulary = [v.decode() for v in output.vocabulary_by_name(features.TOKEN_VOCABULARY)]
     layer = keras.layers.TextVectorization(
@@ -88,6 +84,6 @@ def test_same_ids_as_text_vectorization(ngrams):
         features.LABEL_KEY: tf.constant([["a"]] * len(queries)),
     })[features.transformed_key(features.TEXT_KEY)]
     np.testing.assert_array_equal(np.asarray(got), expected)
-    np.testing.assert_array_equal(
-        np.stack([row[features.transformed_key(features.TEXT_KEY)] for row in transformed]), expected[: len(texts)]
-    )
+    rows = np.stack([row[features.transformed_key(features.TEXT_KEY)] for row in transformed])  # (texts, max_length)
+    np.testing.assert_array_equal(rows, expected[: len(texts)])
+    assert rows.shape == (len(texts), config.max_length) and np.count_nonzero(rows[-1]) == config.max_length
