@@ -246,7 +246,7 @@ def test_vertex_trainer_asks_for_trainer_workers_replicas_and_the_tuner_for_one(
 def test_vertex_tuner_runs_parallel_trials_on_as_many_replicas(tmp_path):
     """`tuner.parallel_trials=3`: TFX's Vertex Tuner gets TuneArgs(num_parallel_trials=3) and the
     one-replica pool it extends (in `job_spec`, the shape its executor reads) with 2 more."""
-    config = load_config("timeseries", output_dir=str(tmp_path), overrides=["tuner.parallel_trials=3"])
+    config = load_config("timeseries", output_dir=str(tmp_path), overrides=["tuner.max_trials=3", "tuner.parallel_trials=3"])
     _, job = load_spec(compile_lib.compile_pipeline(config, load_profile("vertex", [f"image={IMAGE}"]), "vertex").spec_path)
     parameters = job["pipelineSpec"]["root"]["dag"]["tasks"]["Tuner"]["inputs"]["parameters"]
     assert json.loads(constant(parameters["tune_args"]["runtimeValue"])) == {"num_parallel_trials": 3}
