@@ -21,10 +21,16 @@ import pandas as pd
 def assert_stopped_at_the_gate(code: int, err: str, words: list[str], config, before: dict[str, str]) -> None:
     """A run on bad data failed at the AnomalyGate, said every one of `words`, ran nothing after
     the gate, and left the deployed models as `before` (a `snapshot`) found them."""
+    assert "AnomalyGate" in err
+    assert_stopped_before_transform(code, err, words, config, before)
+
+
+def assert_stopped_before_transform(code: int, err: str, words: list[str], config, before: dict[str, str]) -> None:
+    """A run on bad data failed, said every one of `words`, ran nothing from Transform on, and left
+    the deployed models as `before` (a `snapshot`) found them."""
     from pipeline import mlmd
 
     assert code == 1
-    assert "AnomalyGate" in err
     assert_says(err, words)
     store = mlmd.open_store(config.metadata_path)
     ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}

@@ -129,16 +129,12 @@ def test_weak_model_is_not_pushed_and_deployment_is_unchanged(workspace, first_r
 @pytest.mark.parametrize("make, expected", [(m, e) for _, m, e in bad_inputs.end_to_end(bad_inputs.TIMESERIES)],
                          ids=[name for name, _, _ in bad_inputs.end_to_end(bad_inputs.TIMESERIES)])  # fmt: skip
 def test_bad_input_stops_before_training_and_leaves_the_deployed_model(workspace, first_run, capsys, make, expected):
-    serving = load_config("timeseries", output_dir=workspace["output"]).serving_dir
-    before = bad_inputs.snapshot(serving)
+    config = load_config("timeseries", output_dir=workspace["output"])
+    before = bad_inputs.snapshot(config.serving_dir)
     assert before  # a model is deployed
     csv = bad_inputs.write_timeseries_case(make, workspace["frame"], workspace["root"] / "bad.csv")
-    assert _run(workspace, csv=csv) == 1
-    message = capsys.readouterr().err
-    bad_inputs.assert_says(message, expected)
-    run = _last_run(workspace)
-    assert not {"Transform", "Tuner", "Trainer", "Pusher"} & {n for n, e in run.items() if e.state != "FAILED"}
-    assert bad_inputs.snapshot(serving) == before
+    code = _run(workspace, csv=csv)
+    bad_inputs.assert_stopped_before_transform(code, capsys.readouterr().err, expected, config, before)
 
 
 @pytest.fixture(scope="module")

@@ -120,17 +120,12 @@ def test_bad_input_stops_before_training_and_leaves_the_deployed_model(
     weak_run, deployed, tmp_path, capsys, content, overrides, expected
 ):
     output_dir, _, _ = weak_run
-    serving, before = deployed
+    _, before = deployed
     csv = tmp_path / "bad.csv"
     csv.write_bytes(content)
-    assert run(output_dir, data=str(csv), overrides=overrides) == 1
-    err = capsys.readouterr().err
-    bad_inputs.assert_says(err, expected)
+    code = run(output_dir, data=str(csv), overrides=overrides)
     config = load_config("text", output_dir=str(output_dir))
-    store = mlmd.open_store(config.metadata_path)
-    ran = {e.node for e in mlmd.run_executions(store, mlmd.runs(store)[-1]) if e.state != "FAILED"}
-    assert not ran & {"Transform", "Tuner", "Trainer", "Evaluator", "Pusher"}
-    assert bad_inputs.snapshot(serving) == before
+    bad_inputs.assert_stopped_before_transform(code, capsys.readouterr().err, expected, config, before)
 
 
 TEXTS = ["A warm, funny and moving film.", "Tedious, loud and far too long.", ""]
