@@ -6,7 +6,8 @@ the container image, the pipeline root and serving directory, the data URI per t
 the Beam runner presets and the orchestrator's connection (project/region or host).
 
 Strings may use `{task}`, `{output_dir}`, `{image}`, `{project}`, `{region}`,
-`{pipeline_root}` and `{direct_num_workers}`; they are filled in per task. A local Beam
+`{pipeline_root}`, `{direct_num_workers}` and `{setup_file}` (this project's setup.py); they
+are filled in per task. A local Beam
 preset may also name `{job_endpoint}` and `{worker_pool}`, the addresses of the services
 `make run-local` starts for it (pipeline/portable.py).
 Override any key with `--profile-set key.sub=value` (same syntax as `--set`), and pick a
@@ -21,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from data.config import PipelineConfig
+from data.config import REPO_ROOT, PipelineConfig
 from data.notices import notices
 from pipeline.config import apply_overrides
 
@@ -82,6 +83,7 @@ class Profile:
             "project": orchestrator.get("project", ""),
             "region": orchestrator.get("region", ""),
             "direct_num_workers": config.beam.get("direct_num_workers", 0),
+            "setup_file": str(REPO_ROOT / "setup.py"),
         }
         values["image"] = str(self.raw.get("image") or "").format(**values)
         values["pipeline_root"] = self.pipeline_root(config, values)
