@@ -186,6 +186,18 @@ def test_local_auto_runner_runs_small_data_in_process_and_large_data_on_workers(
     assert profile.beam_choice(pinned, 1) == ("direct", "beam.runner=direct")
 
 
+@pytest.mark.parametrize(("profile", "runner"), [("local", "direct_in_memory"), ("local", "direct"),
+                                                 ("kubeflow", "direct"), ("vertex", "direct")])  # fmt: skip
+def test_direct_presets_name_a_dependency_so_tfx_builds_no_package_of_itself(tmp_path, profile, runner):
+    """TFX adds an sdist of itself (2 s before every Beam component) to arguments that name no
+    dependency; DirectRunner never reads it."""
+    from tfx.utils import dependency_utils
+
+    config = load_config("timeseries", overrides=[f"beam.runner={runner}"], output_dir=str(tmp_path))
+    args = load_profile(profile).beam_pipeline_args(config)
+    assert dependency_utils.make_beam_dependency_flags(args) == args
+
+
 def test_unknown_beam_preset_names_the_known_ones(tmp_path):
     config = load_config("timeseries", output_dir=str(tmp_path))
     with pytest.raises(ValueError, match="presets: .*dataflow"):
