@@ -7,9 +7,9 @@ the Beam runner presets and the orchestrator's connection (project/region or hos
 
 Strings may use `{task}`, `{output_dir}`, `{image}`, `{project}`, `{region}`,
 `{pipeline_root}`, `{direct_num_workers}` and `{setup_file}` (this project's setup.py); they
-are filled in per task. A local Beam
-preset may also name `{job_endpoint}` and `{worker_pool}`, the addresses of the services
-`make run-local` starts for it (pipeline/portable.py).
+are filled in per task. A local Beam preset may also name `{job_endpoint}` and
+`{worker_pool}`, the addresses of the services `make run-local` starts for it
+(pipeline/portable.py).
 Override any key with `--profile-set key.sub=value` (same syntax as `--set`), and pick a
 Beam preset with `--profile-set beam.runner=flink` or, per task config, `--set beam.runner=flink`.
 """
