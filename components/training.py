@@ -304,6 +304,19 @@ def built(model: keras.Model, train) -> None:
     model(batch[0] if isinstance(batch, tuple | list) else batch, training=False)
 
 
+def with_optimizer_built(model: keras.Model, train) -> None:
+    """Create the optimizer's slots before the first train step is traced.
+
+    Without a distribution strategy Keras 3 builds the optimizer inside the first traced train
+    step; a `tf.function` that creates variables is traced a second time, and that trace is
+    most of a small Trainer's first epoch (3.5 of 10 s for the default forecaster, measured).
+    Built here, the step is traced once and trains the same (same losses, same seed)."""
+    if model.optimizer is None or model.optimizer.built:
+        return
+    built(model, train)
+    model.optimizer.build(model.trainable_variables)
+
+
 def try_warm_start(model: keras.Model, train, config: PipelineConfig, warm: tuple[str | None, str] | None) -> tuple[bool, str]:
     """With `trainer.warm_start`, the blessed model's weights restored into `model` when they fit;
     (whether it did, the line saying so or why not, which the run's terminal shows)."""
@@ -345,6 +358,8 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     if config.trainer.steps_per_execution is not None:
         model.steps_per_execution = config.trainer.steps_per_execution
     warm_started, warm_reason = try_warm_start(model, train, config, warm_from)
+    if strategy is None:
+        with_optimizer_built(model, train)
     epochs = config.trainer.warm_start_epochs if warm_started and config.trainer.warm_start_epochs else config.trainer.epochs
     if strategy is None:
         initial = model.evaluate(evaluation, verbose=0, return_dict=True)
