@@ -18,7 +18,7 @@ import math
 import keras
 import numpy as np
 
-from components.training import KeepBest, with_optimizer_built
+from components.training import KeepBest, build_training_state
 from models.behaviour_cloning import build_behaviour_cloning
 from tasks.decision.serving import BEHAVIOUR_CLONING, filtered_name
 from tasks.decision.windows import Episodes
@@ -81,9 +81,9 @@ def fit_clone(train: Episodes, evaluation: Episodes, space: dict, seed: int, fra
     model = build_behaviour_cloning(
         space["state_dim"], space["action_dim"], space["discrete"], space["action_low"], space["action_high"]
     )
+    build_training_state(model, (x[:BATCH], y[:BATCH]))
     initial = model.evaluate(x_eval, y_eval, batch_size=BATCH, verbose=0, return_dict=True)
     keep = KeepBest(initial, PATIENCE)
-    with_optimizer_built(model, [(x[:BATCH],)])
     model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=True, verbose=0, validation_data=(x_eval, y_eval), callbacks=[keep])
     return Clone(model, fraction, len(train), float(np.min(train.episode_returns)), keep.best_epoch)
 
