@@ -310,10 +310,11 @@ def build_training_state(model: keras.Model, batch) -> None:
 
     Without a distribution strategy Keras 3 creates them inside the first traced train step,
     and a `tf.function` that creates variables is traced a second time: about half of a
-    first epoch (measured in process, the default models: forecaster 8.6 -> 4.5 s, ViT 25.4
-    -> 14.8 s, Decision Transformer 16.9 -> 8.1 s). This is Keras's own build, which it runs itself only under a
-    strategy (`_maybe_symbolic_build`): shapes and dtypes alone, no data read, no step taken,
-    so the training is the same (same losses, same seed)."""
+    first epoch (measured in process, the default models: forecaster 8.6 -> 4.5 s, ViT
+    25.4 -> 14.8 s, Decision Transformer 16.9 -> 8.1 s). This is Keras's own build, which it
+    runs itself only under a strategy (`_maybe_symbolic_build`; `distributed_fit.prepare`
+    runs it under ours): shapes and dtypes alone, no data read, no step taken, so the
+    training is the same (same losses, same seed)."""
     model._symbolic_build(data_batch=batch)  # noqa: SLF001
 
 
@@ -358,10 +359,9 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     if config.trainer.steps_per_execution is not None:
         model.steps_per_execution = config.trainer.steps_per_execution
     warm_started, warm_reason = try_warm_start(model, train, config, warm_from)
-    if strategy is None:
-        build_training_state(model, train.element_spec)
     epochs = config.trainer.warm_start_epochs if warm_started and config.trainer.warm_start_epochs else config.trainer.epochs
-    if strategy is None:
+    if strategy is None:  # under a strategy, distributed_fit.prepare built the state above
+        build_training_state(model, train.element_spec)
         initial = model.evaluate(evaluation, verbose=0, return_dict=True)
     else:
         initial = distributed_fit.evaluate(model, strategy, evaluation)
