@@ -30,7 +30,7 @@ def test_the_portable_preset_runs_on_the_local_services(tmp_path):
         profile.beam_pipeline_args(config)  # the addresses exist only while the services run
     args = profile.beam_pipeline_args(config, services={"job_endpoint": "localhost:1", "worker_pool": "localhost:2"})
     assert args == ["--runner=PortableRunner", "--job_endpoint=localhost:1",
-                    "--environment_type=EXTERNAL", "--environment_config=localhost:2"]  # fmt: skip
+                    "--environment_type=EXTERNAL", "--environment_config=localhost:2", "--pickle_library=cloudpickle"]  # fmt: skip
 
 
 def test_a_job_runs_in_worker_processes_of_the_pool_and_the_services_stop(tmp_path):
