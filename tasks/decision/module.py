@@ -74,7 +74,7 @@ def window_dataset(episodes: Episodes, model: DecisionTransformerConfig, batch_s
     dataset = tf.data.Dataset.from_tensor_slices((inputs, targets, mask))
     if seed is not None:
         dataset = dataset.shuffle(len(mask), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return training.without_autotune(dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 
 class DecisionHyperModel(keras_tuner.HyperModel):
