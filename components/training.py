@@ -127,6 +127,26 @@ def trains_trials(config: PipelineConfig) -> bool:
     return config.tuner.max_trials > 1
 
 
+class StateBuiltHyperModel(keras_tuner.HyperModel):
+    """A search space given as a build function, whose trials are fitted as `fit` fits the
+    Trainer's model: the training state built before the first trace (`build_training_state`),
+    so that each trial traces its train step once, not twice. Data other than a `tf.data`
+    dataset is fitted as Keras fits it."""
+
+    def __init__(self, build: Callable[[keras_tuner.HyperParameters], keras.Model]):
+        super().__init__()
+        self.build_model = build
+
+    def build(self, hp):
+        return self.build_model(hp)
+
+    def fit(self, hp, model, *args, **kwargs):
+        data = kwargs["x"] if "x" in kwargs else (args[0] if args else None)
+        if isinstance(data, tf.data.Dataset) and not tf.distribute.has_strategy():  # a strategy builds it itself
+            build_training_state(model, data.element_spec)
+        return model.fit(*args, **kwargs)
+
+
 class ProgressTuner(keras_tuner.Tuner):
     """KerasTuner's Tuner, which says each trial's score and the best so far on the terminal.
 
@@ -134,7 +154,14 @@ class ProgressTuner(keras_tuner.Tuner):
     defaults are the answer whatever they would score, so nothing is trained (tracing and
     fitting even one step cost 6 s and more a run). The model is still built once, when
     KerasTuner reads the search space, so a config that cannot build fails here; the output
-    has the defaults as its best hyperparameters and no trial."""
+    has the defaults as its best hyperparameters and no trial. A build function for
+    `hypermodel` is fitted as `StateBuiltHyperModel` fits it; a `HyperModel` of a task's own
+    builds its trials' state in its `fit` (decision's)."""
+
+    def __init__(self, *args, hypermodel=None, **kwargs):
+        if hypermodel is not None and not isinstance(hypermodel, keras_tuner.HyperModel):
+            hypermodel = StateBuiltHyperModel(hypermodel)
+        super().__init__(*args, hypermodel=hypermodel, **kwargs)
 
     def one_trial(self) -> bool:
         return self.oracle.max_trials == 1

@@ -22,6 +22,7 @@ def series(tmp_path_factory):
     return str(root / "series.csv"), frame
 
 
+@pytest.mark.slow
 def test_the_clean_series_passes(series, tmp_path):
     csv, _ = series
     assert bad_inputs.stop_in_process(load_config("timeseries"), csv, tmp_path) == ""

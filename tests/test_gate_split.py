@@ -1,4 +1,5 @@
 """The eval split cut into a selection part and a gate part (components/examples_io.carve_gate)."""
+import pytest
 import tensorflow as tf
 
 from components import examples_io
@@ -61,6 +62,7 @@ def test_a_stable_cut_keeps_each_example_in_its_part_as_more_examples_arrive(tmp
     assert set(_ids(unstable, GATE_SPLIT)) & set(range(200)) != first_gate  # what the stable cut prevents
 
 
+@pytest.mark.slow
 def test_the_cut_streams_the_split_instead_of_holding_it(tmp_path):
     """At 100x the data the eval split is GBs (bench/scale.py): the cut holds a chunk of records
     and one small value per example, never the whole split."""

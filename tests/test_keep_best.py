@@ -29,6 +29,7 @@ def test_keeps_the_start_when_every_epoch_is_worse():
     np.testing.assert_array_equal(model.get_weights()[0], start[0])
 
 
+@pytest.mark.slow
 def test_keeps_the_best_epoch_when_training_helps():
     model, x, y = _regression(learning_rate=0.05)
     start_loss = model.evaluate(x, y, verbose=0)
@@ -62,6 +63,7 @@ def test_an_unknown_metric_names_the_config_key():
         KeepBest({"loss": 0.5, "accuracy": 0.9}, patience=2, monitor="auc")
 
 
+@pytest.mark.slow
 def test_progress_says_each_epoch_and_each_trial(tmp_path, caplog):
     """One line per epoch (`epoch n/N`, losses, time left) and per Tuner trial (score, best so far)."""
     import logging

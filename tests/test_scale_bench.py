@@ -118,6 +118,7 @@ def test_peaks_attributes_each_sample_to_the_component_running_then():
     assert rss_sampler.peaks(samples, intervals) == {"A": 300, "B": 900, "C": None}
 
 
+@pytest.mark.slow
 def test_tree_sampler_sees_a_childs_memory():
     code = "import time; block = bytearray(300 * 2**20); time.sleep(3)"
     before = rss_sampler.tree_rss(os.getpid())

@@ -47,6 +47,7 @@ def test_a_dense_models_training_step_is_three_forward_passes():
     assert flops.graph_flops(graph) == forward + 2 * 8 * (16 * 32 + 32 * 1) + 2 * 8 * 32 * 1
 
 
+@pytest.mark.slow
 def test_profile_after_fit_reports_the_time_split_and_leaves_the_weights():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(1)])
@@ -66,6 +67,7 @@ def test_profile_after_fit_reports_the_time_split_and_leaves_the_weights():
         np.testing.assert_array_equal(before, after)
 
 
+@pytest.mark.slow
 def test_steps_per_execution_groups_batches_without_skipping_any(tmp_path):
     from components import training
     from data.config import PipelineConfig
@@ -92,6 +94,7 @@ def test_steps_per_execution_groups_batches_without_skipping_any(tmp_path):
     assert profile_one["steps_per_epoch"] == profile_grouped["steps_per_epoch"] == 13
 
 
+@pytest.mark.slow
 def test_an_embeddings_sparse_gradient_is_timed_too():
     model = keras.Sequential([keras.Input((6,), dtype="int32"), keras.layers.Embedding(50, 8),
                               keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(1)])  # fmt: skip
@@ -104,6 +107,7 @@ def test_an_embeddings_sparse_gradient_is_timed_too():
     assert figures["compute_s_per_step"] > 0 and figures["flops_per_example"] == 2 * 8 * 1 * 2 + 2 * 8
 
 
+@pytest.mark.slow
 def test_batches_with_sample_weights_are_profiled_with_them():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")

@@ -40,6 +40,7 @@ def _data(n: int = 128):
     return x, y
 
 
+@pytest.mark.slow
 def test_saved_weights_restore_into_an_equal_model(tmp_path):
     graph = _transform_graph(tmp_path / "graph", ["a", "b", "c"])
     x, _ = _data(16)
@@ -102,6 +103,7 @@ def _config(warm: bool) -> PipelineConfig:
     return config
 
 
+@pytest.mark.slow
 def test_fit_starts_from_the_blessed_weights_and_records_each_epoch(tmp_path, caplog):
     graph = _transform_graph(tmp_path / "graph", [])
     x, y = _data()
@@ -152,6 +154,7 @@ def test_a_model_that_builds_on_its_first_call_is_built_from_one_batch_then_rest
     np.testing.assert_allclose(lazy.predict(x, verbose=0), blessed.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_a_warm_started_fit_runs_warm_start_epochs_and_a_cold_one_all_of_its_epochs(tmp_path):
     graph = _transform_graph(tmp_path / "graph", [])
     x, y = _data()

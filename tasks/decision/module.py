@@ -95,6 +95,7 @@ class DecisionHyperModel(keras_tuner.HyperModel):
         batch = self.config.trainer.batch_size
         train = window_dataset(self.train, chosen, batch, self.config.seed).repeat()
         evaluation = window_dataset(self.evaluation, chosen, batch, None)
+        training.build_training_state(model, train.element_spec)  # one trace of the train step
         return model.fit(train, validation_data=evaluation, **kwargs)
 
 

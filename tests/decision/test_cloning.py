@@ -50,6 +50,7 @@ def test_top_episodes_keeps_the_highest_returns_in_their_order():
         cloning.top_episodes(episodes, 0.0)
 
 
+@pytest.mark.slow
 def test_filtered_cloning_imitates_the_best_episodes_and_plain_cloning_the_majority(few_epochs):
     """Nine of ten episodes are poor and act 0; the best act 1: %BC must learn 1, plain cloning 0."""
     returns = [20.0, 30.0, 500.0, 25.0, 40.0, 35.0, 15.0, 22.0, 18.0, 28.0] * 2
@@ -65,6 +66,7 @@ def test_filtered_cloning_imitates_the_best_episodes_and_plain_cloning_the_major
     assert all(1 <= clone.kept_epoch <= cloning.EPOCHS for clone in clones.values())  # trained: the start is kept only if no epoch helps
 
 
+@pytest.mark.slow
 def test_the_epoch_is_chosen_on_eval_and_can_be_the_start(few_epochs):
     """Eval episodes that act against everything train shows: every epoch makes eval worse, so the start stays."""
     train = logged([500.0] * 6, good_action=1, seed=4)
@@ -75,6 +77,7 @@ def test_the_epoch_is_chosen_on_eval_and_can_be_the_start(few_epochs):
     assert agreeing.kept_epoch > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("learning_rate", [0.05, 3.0])  # learns (epoch 6 kept); diverges (the start kept)
 def test_the_transformers_kept_epoch_is_read_back_as_keep_best_printed_it(learning_rate, tmp_path, capsys):
     """`training.fit`'s history says the epoch KeepBest kept, as it printed it."""

@@ -73,6 +73,7 @@ def perturbed(
     return changed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("discrete", [True, False], ids=["discrete", "continuous"])
 def test_an_action_depends_on_earlier_returns_states_and_actions_only(discrete):
     keras.utils.set_random_seed(0)
@@ -93,6 +94,7 @@ def test_an_action_depends_on_earlier_returns_states_and_actions_only(discrete):
             assert after.max() > 1e-4, f"{message}: no output after step {t} changed"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("discrete", [True, False], ids=["discrete", "continuous"])
 def test_left_padding_does_not_change_the_outputs_at_real_steps(discrete):
     keras.utils.set_random_seed(0)
@@ -109,6 +111,7 @@ def test_left_padding_does_not_change_the_outputs_at_real_steps(discrete):
     )
 
 
+@pytest.mark.slow
 def test_continuous_actions_stay_within_asymmetric_bounds():
     keras.utils.set_random_seed(0)
     model = build_decision_transformer(tiny_config(discrete=False))
@@ -124,6 +127,7 @@ def test_continuous_actions_stay_within_asymmetric_bounds():
 
 
 # An unfitted model's optimizer has no state to save; Keras warns that it skips loading it.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 @pytest.mark.parametrize("discrete", [True, False], ids=["discrete", "continuous"])
 def test_the_model_reloads_with_identical_outputs(discrete, tmp_path):
@@ -138,6 +142,7 @@ def test_the_model_reloads_with_identical_outputs(discrete, tmp_path):
     assert reloaded.loss.reduction == "mean_with_sample_weight"
 
 
+@pytest.mark.slow
 def test_one_graph_serves_any_window_length(tmp_path):
     """What a serving signature does: any L up to K in one trace, the action read at L - 1,
     also once exported as a SavedModel (as the TFX Trainer exports)."""
@@ -205,6 +210,7 @@ def learnable_windows(config: DecisionTransformerConfig, batch: int, seed: int):
     return inputs, targets
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("discrete", [True, False], ids=["discrete", "continuous"])
 def test_fit_learns_from_dict_windows_weighted_per_step(discrete):
     keras.utils.set_random_seed(0)
@@ -246,6 +252,7 @@ def test_fit_learns_from_dict_windows_weighted_per_step(discrete):
         assert after["accuracy"] > 0.9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("discrete", [True, False], ids=["discrete", "continuous"])
 def test_trajectory_tokens_through_the_layer_harness(discrete, tmp_path):
     config = tiny_config(discrete)
@@ -341,6 +348,7 @@ def test_a_valid_config_and_no_warmup_build():
     assert sorted(model.input) == ["actions", "mask", "returns_to_go", "states", "timesteps"]
 
 
+@pytest.mark.slow
 def test_steps_per_execution_changes_the_speed_not_the_training():
     """Several optimizer steps per graph call (9 batches, calls of 4: a partial last call)
     leave the same weights and loss history as one step per call."""

@@ -99,6 +99,7 @@ def test_losing_to_the_data_to_a_cloning_or_to_the_deployed_model_is_not_blessed
     assert worse_than_deployed["deployed"]["mean_return"] == 500.0
 
 
+@pytest.mark.slow
 def test_a_tie_with_cloning_passes_non_inferiority_but_not_beat_strong():
     tied = Policy(acts_well=True, clones_well=True)  # as good as cloning: no difference, within the margin
     assert judge(config(), tied, None, DATA)["blessed"]

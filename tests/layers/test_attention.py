@@ -12,6 +12,7 @@ V = RNG.normal(size=(2, 5, 6)).astype("float32")
 VALUE_MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype="bool")
 
 
+@pytest.mark.slow
 def test_layer(tmp_path):
     run_layer_test(
         MultiHeadAttention,

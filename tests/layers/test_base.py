@@ -36,6 +36,7 @@ def _layer_norm(x):
     return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + EPSILON)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post_norm", "pre_norm"])
 def test_residual_block(tmp_path, norm_first):
     run_layer_test(

@@ -15,6 +15,7 @@ ENC_MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype="bool")
 DECODER_LAYER_WEIGHTS = 26
 
 
+@pytest.mark.slow
 def test_decoder_layer(tmp_path):
     run_layer_test(
         DecoderLayer,
@@ -31,6 +32,7 @@ def test_decoder_layer(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_decoder(tmp_path):
     run_layer_test(
         Decoder,

@@ -13,6 +13,7 @@ MASK = np.array([[1, 1, 1, 1], [1, 1, 0, 0]], dtype="bool")
 LAYER_WEIGHTS = 16
 
 
+@pytest.mark.slow
 def test_encoder_layer(tmp_path):
     run_layer_test(
         EncoderLayer,
@@ -24,6 +25,7 @@ def test_encoder_layer(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_encoder(tmp_path):
     run_layer_test(
         Encoder,

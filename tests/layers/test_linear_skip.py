@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from harness import run_layer_test
 
 from models.layers.linear_skip import LinearSkip
@@ -6,6 +7,7 @@ from models.layers.linear_skip import LinearSkip
 SERIES = np.arange(2 * 20, dtype="float32").reshape(2, 20)  # (B, T)
 
 
+@pytest.mark.slow
 def test_linear_skip_layer(tmp_path):
     run_layer_test(LinearSkip, {"horizon": 3}, {"series": SERIES}, (2, 3), 2, tmp_path)
 

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from models.seq2seq import build_transformer, greedy_decode
 
@@ -22,6 +23,7 @@ def small_transformer(**kwargs):
     )
 
 
+@pytest.mark.slow
 def test_transformer_learns_to_reverse():
     keras.utils.set_random_seed(0)
     model = small_transformer()
@@ -39,6 +41,7 @@ def test_transformer_learns_to_reverse():
     assert (generated == y_test).mean() >= 0.95
 
 
+@pytest.mark.slow
 def test_transformer_saves_and_reloads(tmp_path):
     keras.utils.set_random_seed(0)
     model = small_transformer(dropout=0.1)

@@ -41,6 +41,7 @@ class BlockStack(LayerStack):
     [(2, False, 2 * BLOCK_WEIGHTS), (1, True, BLOCK_WEIGHTS + 2)],  # + the final LayerNorm
     ids=["post_norm", "pre_norm"],
 )
+@pytest.mark.slow
 def test_layer_stack(tmp_path, num_layers, norm_first, weights):
     run_layer_test(
         BlockStack,

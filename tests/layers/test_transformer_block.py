@@ -15,6 +15,7 @@ BLOCK_WEIGHTS = 16
 @pytest.mark.parametrize(
     "norm_first, causal", [(False, False), (True, True)], ids=["post_norm", "pre_norm_causal"]
 )
+@pytest.mark.slow
 def test_transformer_block(tmp_path, norm_first, causal):
     run_layer_test(
         TransformerBlock,

@@ -44,6 +44,7 @@ def node_of(task_name: str, node_ids: set[str]) -> str:
     return matches[0]
 
 
+@pytest.mark.slow
 def test_spec_path_is_under_output_dir(compiled):
     result, _, _ = compiled
     assert result.spec_path == str(result.config.task_dir / "pipeline.json")

@@ -27,6 +27,7 @@ def series_config(tmp_path, csv):
     return load_config("timeseries", overrides=overrides, data=csv, output_dir=str(tmp_path / "out"))
 
 
+@pytest.mark.slow
 def test_a_time_series_schema_is_drafted_from_config_and_train(tmp_path, series_csv):
     config = series_config(tmp_path, series_csv)
     path, review = draft_schema.draft(config)
@@ -45,6 +46,7 @@ def test_a_time_series_schema_is_drafted_from_config_and_train(tmp_path, series_
         schemas.check(config, handle.read(), schema_problems(task_spec("timeseries")))  # agrees with its config
 
 
+@pytest.mark.slow
 def test_an_existing_schema_is_kept_unless_forced(tmp_path, series_csv):
     config = series_config(tmp_path, series_csv)
     (tmp_path / "drafted.pbtxt").write_text("# mine\n")
@@ -55,6 +57,7 @@ def test_an_existing_schema_is_kept_unless_forced(tmp_path, series_csv):
     assert "feature" in (tmp_path / "drafted.pbtxt").read_text()
 
 
+@pytest.mark.slow
 def test_a_text_schema_lists_the_classes_seen_in_train(tmp_path):
     rows = [(f"text {i} {'good' if i % 3 else 'bad'}", ["pos", "neg", "neutral"][i % 3]) for i in range(90)]
     csv = tmp_path / "texts.csv"
@@ -67,6 +70,7 @@ def test_a_text_schema_lists_the_classes_seen_in_train(tmp_path):
     assert any("['neg', 'neutral', 'pos']" in line for line in review)
 
 
+@pytest.mark.slow
 def test_the_cli_says_what_to_do(tmp_path, series_csv, capsys):
     config_yaml = tmp_path / "my.yaml"
     shipped = pipeline_config_path("timeseries").read_text()

@@ -71,11 +71,13 @@ def keys_changed_by_editing(checkout, output: str, relative: str) -> set[str]:
     return {node for node in before if before[node] != after[node]}
 
 
+@pytest.mark.slow
 def test_editing_a_model_file_changes_only_the_keys_of_what_runs_it(checkout, tmp_path_factory):
     changed = keys_changed_by_editing(checkout, str(tmp_path_factory.mktemp("out")), "models/patch_forecaster.py")
     assert changed == {"Tuner", "Trainer"}  # the Evaluator, Scorer and Pusher rerun on the new model artifact
 
 
+@pytest.mark.slow
 def test_editing_the_windowing_code_reruns_the_example_gen(checkout, tmp_path_factory):
     changed = keys_changed_by_editing(checkout, str(tmp_path_factory.mktemp("out")), "tasks/timeseries/windowing.py")
     assert "ExampleGen" in changed and "Transform" not in changed

@@ -76,6 +76,7 @@ def test_a_version_whose_signatures_always_fail_is_not_served(tmp_path):
         assert warmup_failures(base, 1) == 1
 
 
+@pytest.mark.slow
 def test_a_failing_new_version_leaves_the_good_one_serving(tmp_path):
     push(tmp_path, 1)
     with serving(str(tmp_path)) as (base, server):

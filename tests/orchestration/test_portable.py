@@ -33,6 +33,7 @@ def test_the_portable_preset_runs_on_the_local_services(tmp_path):
                     "--environment_type=EXTERNAL", "--environment_config=localhost:2", "--pickle_library=cloudpickle"]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_job_runs_in_worker_processes_of_the_pool_and_the_services_stop(tmp_path):
     taken = socket.socket()
     taken.bind(("localhost", 0))

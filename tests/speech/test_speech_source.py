@@ -168,6 +168,7 @@ def test_a_transcript_longer_than_its_clip_can_say_is_flagged():
     assert status.startswith("too long for its clip: 5 output steps needed, the model has 3")
 
 
+@pytest.mark.slow
 def test_make_schema_drafts_a_speech_schema_the_config_agrees_with(tmp_path, capsys):
     from pipeline import draft_schema
 

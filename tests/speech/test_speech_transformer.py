@@ -1,6 +1,7 @@
 """The speech transformer, its layers and CTC decoding."""
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from models.ctc import (
@@ -66,6 +67,7 @@ def test_lexicon_decoding_turns_a_near_miss_into_the_likeliest_word():
     assert lexicon_decode(tf.constant(logits), lexicon, ALPHABET).numpy().tolist() == [b"eight"]
 
 
+@pytest.mark.slow
 def test_lexicon_decoding_matches_per_entry_ctc_likelihoods_for_a_batch():
     logits = RNG.normal(size=(3, 7, len(ALPHABET) + 1)).astype("float32") * 3  # (B, T, V)
     lexicon = ["on", "one", "two", "zoo"]
@@ -99,6 +101,7 @@ def test_output_shape_and_padded_steps_are_certain_blanks():
         assert np.all(row[real:].argmax(-1) == BLANK)
 
 
+@pytest.mark.slow
 def test_padding_does_not_change_what_a_clip_is_read_as():
     model = build_speech_transformer(tiny_config())
     x = inputs()
@@ -111,6 +114,7 @@ def test_padding_does_not_change_what_a_clip_is_read_as():
         np.testing.assert_allclose(model(cropped).numpy()[1, :5], model(x).numpy()[1, :5], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_the_model_learns_a_transcript_and_reloads_with_identical_outputs(tmp_path):
     keras.utils.set_random_seed(0)
     model = build_speech_transformer(tiny_config(learning_rate=1e-2, decay_steps=120, dropout=0.0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import tensorflow as tf
 
 from components import batch_inference, examples_io
@@ -33,6 +34,7 @@ def save_classifier(export_dir: str) -> str:
     return export_dir
 
 
+@pytest.mark.slow
 def test_each_row_gets_its_class_and_a_row_without_text_an_error(tmp_path):
     model_dir = save_classifier(str(tmp_path / "out" / "text" / "serving" / str(VERSION)))
     texts = ["A gripping, beautifully shot film.", "Dull.", "   ", "An uneven but often very funny comedy."]

@@ -45,6 +45,7 @@ def result():
     return analyze_and_transform(TEXTS, LABELS, TEXT)
 
 
+@pytest.mark.slow
 def test_token_ids_padding_oov_and_labels(result):
     transformed, output = result
     vocabulary = output.vocabulary_by_name(features.TOKEN_VOCABULARY)
@@ -65,6 +66,7 @@ def test_token_ids_padding_oov_and_labels(result):
     assert label_ids == [0, 1, 0, 1, 0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ngrams", [1, 2])
 def test_same_ids_as_text_vectorization(ngrams):
     config = TextConfig(max_length=12, vocab_size=100, frequency_threshold=1, ngrams=ngrams)

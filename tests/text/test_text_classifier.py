@@ -36,6 +36,7 @@ def test_fully_masked_row_is_finite():
     assert np.isfinite(np.asarray(model(np.zeros((1, 12), "int64"), training=False))).all()
 
 
+@pytest.mark.slow
 def test_fit_step_and_validation():
     model = build_text_classifier(CONFIG)
     x = np.random.RandomState(0).randint(0, 20, (8, 12))
@@ -45,6 +46,7 @@ def test_fit_step_and_validation():
         build_text_classifier(TextClassifierConfig(vocabulary_size=5, max_length=4, num_classes=2, model_dim=6, num_heads=4))
 
 
+@pytest.mark.slow
 def test_over_a_prior_the_untrained_model_is_the_prior():
     """The residual head starts at zero: before training, the prior's softmax comes out."""
     import numpy as np

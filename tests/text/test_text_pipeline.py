@@ -21,6 +21,7 @@ def test_text_pipeline_is_built_by_the_shared_factory(tmp_path):
     assert (tmp_path / "text" / "data" / "rotten_tomatoes.csv").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", tasks.names())
 def test_entry_points_resolve_to_the_task_functions(task, tmp_path):
     """Every dotted path the pipeline hands TFX names a function of that task's modules."""

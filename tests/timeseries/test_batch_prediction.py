@@ -66,6 +66,7 @@ def _forecasts(table: pd.DataFrame) -> np.ndarray:
     return table[[f"{OUTPUT}_{h}" for h in range(1, HORIZON + 1)]].to_numpy()  # (rows, horizon)
 
 
+@pytest.mark.slow
 def test_every_window_is_the_signatures_forecast_and_the_last_is_make_predicts(deployed, tmp_path):
     output_dir, serve = deployed
     frame = series_frame(rows=40)

@@ -17,6 +17,7 @@ def _config(**overrides) -> ForecasterConfig:
     return ForecasterConfig(**values)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_builds_trains_and_reloads(variant, tmp_path):
     keras.utils.set_random_seed(0)
@@ -31,6 +32,7 @@ def test_builds_trains_and_reloads(variant, tmp_path):
     np.testing.assert_allclose(keras.models.load_model(path)(x), model(x), atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_exports_as_saved_model(variant, tmp_path):
     model = build_forecaster(_config(variant=variant))

@@ -47,6 +47,7 @@ def _validate(tmp_path, frame, schema) -> str:
     return str(tmp_path / "anomalies")
 
 
+@pytest.mark.slow
 def test_clean_data_passes(tmp_path, clean_frame, schema):
     anomaly_gate.check(_validate(tmp_path, clean_frame, schema), ["train"])
 
@@ -76,6 +77,7 @@ def _corrupt_type(frame):
     ],
     ids=["nan", "out_of_range", "wrong_type"],
 )
+@pytest.mark.slow
 def test_each_anomaly_kind_stops_the_run(tmp_path, clean_frame, schema, corrupt, message):
     uri = _validate(tmp_path, corrupt(clean_frame.copy()), schema)
     with pytest.raises(anomaly_gate.DataValidationError) as error:

@@ -32,6 +32,7 @@ def _trained(model, x):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scale, shift", [(3.0, 10.0), (0.5, -4.0)])
 def test_forecast_follows_an_affine_map_of_the_window(scale, shift):
     """RevIN: forecast(a * x + b) == a * forecast(x) + b, for the whole model, after training."""
@@ -42,6 +43,7 @@ def test_forecast_follows_an_affine_map_of_the_window(scale, shift):
     np.testing.assert_allclose(moved, scale * base + shift, rtol=1e-4, atol=1e-4)  # float32: measured 3e-6
 
 
+@pytest.mark.slow
 def test_a_column_forecast_ignores_other_columns():
     """Channel independence: changing column 2 (or a non-target column 1) leaves column 0's forecast as it was."""
     x = _windows()
@@ -75,6 +77,7 @@ def test_starts_at_the_ridge_it_is_given():
     np.testing.assert_allclose(np.asarray(linear(train)), ridge, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_saves_and_reloads(tmp_path):
     x = _windows()
     model = _trained(_model(), x)

@@ -14,6 +14,7 @@ from tasks.timeseries.preprocessing import preprocessing_fn
 from tests.timeseries.fixtures import small_series_config
 
 
+@pytest.mark.slow
 def test_normalizes_with_train_statistics_and_emits_them(tmp_path):
     series = small_series_config(lookback=3, horizon=2)
     col = "temperature"
@@ -40,6 +41,7 @@ def test_normalizes_with_train_statistics_and_emits_them(tmp_path):
     assert first[features.std_key(col)] == pytest.approx([std], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_constant_column_does_not_divide_by_zero(tmp_path):
     series = small_series_config(lookback=2, horizon=1)
     col = "temperature"
@@ -53,6 +55,7 @@ def test_constant_column_does_not_divide_by_zero(tmp_path):
     assert np.isfinite(transformed[0][features.transformed_key(col)]).all()
 
 
+@pytest.mark.slow
 def test_eval_windows_are_normalized_with_train_statistics_only(tmp_path):
     """What Transform's SplitsConfig(analyze=["train"]) means: analyse train, transform eval with it."""
     series = small_series_config(lookback=2, horizon=1)

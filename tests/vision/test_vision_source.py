@@ -17,6 +17,7 @@ from tasks.vision.preprocessing import decode_images
 from tests.vision.images import CLASSES, SIZE, write_folder
 
 
+@pytest.mark.slow
 def test_default_folder_holds_the_5000_mnist_digits(tmp_path):
     folder = vision_source.prepare_default_folder(str(tmp_path))
     frame = vision_source.list_images(folder, VisionConfig())

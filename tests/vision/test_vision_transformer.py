@@ -65,6 +65,7 @@ def _tiny_vit(stem=(), pooling="token"):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stem, pooling", [((), "token"), ((4, 8), "mean")])
 def test_vit_saves_and_reloads_with_identical_outputs(tmp_path, stem, pooling):
     model = _tiny_vit(stem, pooling)
@@ -208,6 +209,7 @@ def test_steps_per_execution_reaches_the_compiled_model():
     assert cnn.steps_per_execution == VisionTransformerConfig((8, 8), 1, 2).steps_per_execution == STEPS_PER_EXECUTION > 1
 
 
+@pytest.mark.slow
 def test_vit_learns_a_pattern_a_linear_model_cannot():
     """Horizontal vs vertical full-length strokes at random positions: no linear function of the
     pixels separates them (both classes cover the same pixels on average); attention over patches does."""
@@ -232,6 +234,7 @@ def stroke_images(rng, count: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+@pytest.mark.slow
 def test_the_stems_batch_statistics_settle_within_a_short_tuner_budget():
     """After 32 steps the stem's moving mean is the data's (a Tuner trial of a few epochs
     is ranked on inference-mode eval accuracy, which uses it). The learning rate is ~0, so
