@@ -60,6 +60,7 @@ def test_the_train_step_creates_no_variable_once_the_state_is_built():
         np.testing.assert_allclose(history[key], values, rtol=1e-5, err_msg=key)  # the same training
 
 
+@pytest.mark.slow
 def test_a_tuners_trials_create_no_variable_inside_the_train_step(tmp_path):
     """A search space given as a build function (every task but decision, whose HyperModel builds
     the state in its own `fit`): each trial's state is built before its first trace."""
