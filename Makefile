@@ -66,7 +66,7 @@ setup: $(STAMP)
 # share) on one worker, and spreads the modules over the workers. `make test`: three workers on
 # the two cores, since end-to-end modules wait on subprocesses and servers part of the time
 # (measured alone: 673 s against 726 s with two; both cores busy 96 % of the run). The unit
-# tests keep the CPU busy with two (137 s with three, 141 s with two). `make test-unit` is the
+# tests keep the CPU busy with two (137 s with three, 141 s with two, before the slow ones left). `make test-unit` is the
 # fast loop: it leaves out the end-to-end runs and the tests marked `slow` (a second or more:
 # they train or export a model, run a Beam job or start processes), which `make test` runs.
 test: $(STAMP)
