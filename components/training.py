@@ -142,7 +142,7 @@ class StateBuiltHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, **kwargs):
         data = kwargs["x"] if "x" in kwargs else (args[0] if args else None)
-        if isinstance(data, tf.data.Dataset) and not tf.distribute.has_strategy():  # a strategy builds it itself
+        if isinstance(data, tf.data.Dataset):
             build_training_state(model, data.element_spec)
         return model.fit(*args, **kwargs)
 
@@ -356,7 +356,10 @@ def build_training_state(model: keras.Model, batch) -> None:
     25.4 -> 14.8 s, Decision Transformer 16.9 -> 8.1 s). This is Keras's own build, which it
     runs itself only under a strategy (`_maybe_symbolic_build`; `distributed_fit.prepare`
     runs it under ours): shapes and dtypes alone, no data read, no step taken, so the
-    training is the same (same losses, same seed)."""
+    training is the same (same losses, same seed). Inside a strategy's scope it does nothing:
+    the strategy's own build makes that state, as its variables."""
+    if tf.distribute.has_strategy():
+        return
     model._symbolic_build(data_batch=batch)  # noqa: SLF001
 
 
