@@ -127,6 +127,17 @@ def trains_trials(config: PipelineConfig) -> bool:
     return config.tuner.max_trials > 1
 
 
+def weight_average_swap(model: keras.Model) -> list[keras.callbacks.Callback]:
+    """For an optimizer that keeps a moving average of the weights (`use_ema`): the callback that
+    puts the average in the model for each evaluation and at each epoch's end, so that eval scores,
+    KeepBest and the exported model are the average's (first in the list: the callbacks after it see
+    the average). Without it Keras validates the raw weights, KeepBest keeps raw weights, and the
+    average Keras copies in after the last epoch is overwritten by them. Otherwise none."""
+    if not getattr(model.optimizer, "use_ema", False):
+        return []
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)]
+
+
 class StateBuiltHyperModel(keras_tuner.HyperModel):
     """A search space given as a build function, whose trials are fitted as `fit` fits the
     Trainer's model: the training state built before the first trace (`build_training_state`),
@@ -144,6 +155,7 @@ class StateBuiltHyperModel(keras_tuner.HyperModel):
         data = kwargs["x"] if "x" in kwargs else (args[0] if args else None)
         if isinstance(data, tf.data.Dataset):
             build_training_state(model, data.element_spec)
+        kwargs["callbacks"] = [*weight_average_swap(model), *kwargs.get("callbacks", [])]
         return model.fit(*args, **kwargs)
 
 
@@ -413,7 +425,7 @@ def fit(model: keras.Model, train, evaluation, config: PipelineConfig, log_dir: 
     keep = KeepBest(initial, config.trainer.patience, config.trainer.keep_best_on)
     clock = train_profile.EpochClock()
     scores = EvalHistory(keep.initial, keep.monitor, started)
-    callbacks = [keep, scores, Progress("Trainer", epochs), clock]
+    callbacks = [*weight_average_swap(model), keep, scores, Progress("Trainer", epochs), clock]
     if cluster.is_chief:  # one writer of the run's logs
         callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir))
     if strategy is None:

@@ -16,23 +16,40 @@ BN_MOMENTUM = 0.9
 # the ViT 2.2 times as fast as 1 on two cores (docs/notes/vision-experiments.md, "Speed"). The
 # small CNN gets the same, so that the bench compares the models, not their dispatch.
 STEPS_PER_EXECUTION = 8
+# The moving average of the weights spans at most this fraction of a training's optimizer
+# steps (its horizon is 1 / (1 - momentum) steps): Keras's average starts from the first step's
+# weights, without bias correction, so over a short training (a Tuner trial of one epoch, a
+# test) a long horizon would still hold the early weights.
+AVERAGE_SPAN = 0.2
 
 
 def compile_classifier(
     model: keras.Model, config, steps_per_execution: int = STEPS_PER_EXECUTION
 ) -> keras.Model:
-    """AdamW with warmup + cosine decay; cross-entropy on integer labels, with label smoothing;
+    """AdamW with warmup + cosine decay, and an exponential moving average of the weights when
+    `config.ema_momentum` > 0; cross-entropy on integer labels, with label smoothing;
     `steps_per_execution` batches a call of the compiled step, in fit and evaluate."""
     model.compile(
         optimizer=keras.optimizers.AdamW(
             warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
             weight_decay=config.weight_decay,
+            use_ema=averaging_momentum(config.ema_momentum, config.decay_steps) > 0,  # training.fit keeps it
+            ema_momentum=averaging_momentum(config.ema_momentum, config.decay_steps),
         ),
         loss=SmoothedSparseCrossEntropy(config.label_smoothing, name="loss"),
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
     )
     return model
+
+
+def averaging_momentum(momentum: float, steps: int) -> float:
+    """The weight average's momentum for a training of `steps` optimizer steps: `momentum`,
+    lowered so that the horizon is at most AVERAGE_SPAN of them; 0 (no average) when `momentum`
+    is 0 or the training is too short to average."""
+    if momentum <= 0:
+        return 0.0
+    return max(0.0, min(momentum, 1 - 1 / (AVERAGE_SPAN * steps)))
 
 
 @keras.saving.register_keras_serializable(package="tfx_transformers")

@@ -23,6 +23,7 @@ class SmallCNNConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.05
     label_smoothing: float = 0.0
+    ema_momentum: float = 0.0  # > 0: the moving average of the weights is evaluated and kept
     decay_steps: int = 1000
     warmup_fraction: float = 0.1
 

@@ -43,6 +43,7 @@ class VisionTransformerConfig:
     label_smoothing: float = 0.0
     decay_steps: int = 1000  # warmup + cosine decay length in optimizer steps (the trainer's total)
     warmup_fraction: float = 0.1
+    ema_momentum: float = 0.0  # > 0: evaluate and keep an exponential moving average of the weights
     steps_per_execution: int = STEPS_PER_EXECUTION  # batches a call of the compiled step (image_blocks)
 
     def validate(self) -> None:
@@ -56,6 +57,8 @@ class VisionTransformerConfig:
             raise ValueError(f"`model_dim` ({self.model_dim}) must be divisible by `num_heads` ({self.num_heads})")
         if self.pooling not in POOLINGS:
             raise ValueError(f"`model.pooling` {self.pooling!r} must be one of {list(POOLINGS)}")
+        if not 0 <= self.ema_momentum < 1:
+            raise ValueError(f"`ema_momentum` (model.ema: {self.ema_momentum}) must be in [0, 1); 0 trains without the average")
         if self.steps_per_execution < 1:
             raise ValueError(f"`steps_per_execution` ({self.steps_per_execution}) must be >= 1")
         if self.num_classes < 2:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from components import training
 from components.training import KeepBest
+from data.config import PipelineConfig
 
 
 def _regression(learning_rate: float):
@@ -92,3 +95,25 @@ def test_progress_says_each_epoch_and_each_trial(tmp_path, caplog):
     assert all("eval loss" in line and "s left" in line for line in epochs)
     trials = [line for line in lines if line.startswith("Tuner: trial")]
     assert [line.split(",")[0] for line in trials] == ["Tuner: trial 1/2", "Tuner: trial 2/2"] and "best" in trials[-1]
+
+
+@pytest.mark.slow
+def test_with_a_weight_average_the_average_is_evaluated_and_kept(tmp_path):
+    """An optimizer with `use_ema` (the ViT's `model.ema`): `training.fit` validates and keeps the
+    moving average of the weights, not the raw ones. At a momentum near 1 the average barely
+    leaves the start, so its eval loss stays near the start's while the raw weights learn."""
+    config = PipelineConfig(task="timeseries")
+    config.trainer.epochs, config.trainer.patience, config.trainer.keep_best_on = 5, 5, "loss"
+    histories, kept_losses = {}, {}
+    for momentum in (0.0, 0.999):
+        model, x, y = _regression(learning_rate=0.05)
+        model.compile(optimizer=keras.optimizers.SGD(0.05, use_ema=momentum > 0, ema_momentum=momentum or 0.99), loss="mse")
+        start_loss = model.evaluate(x, y, verbose=0)
+        data = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+        history = training.fit(model, data, data, config, str(tmp_path / f"logs_{momentum}"))
+        histories[momentum] = [start_loss, *history.history["val_loss"]]
+        kept_losses[momentum] = model.evaluate(x, y, verbose=0)
+        assert kept_losses[momentum] == pytest.approx(histories[momentum][history.kept_epoch], rel=1e-4)
+    assert histories[0.0][-1] < histories[0.0][0] / 10  # the raw weights learn
+    assert min(histories[0.999]) > 0.5 * histories[0.999][0]  # the average (what was validated) moved little
+    assert kept_losses[0.999] > 0.5 * histories[0.999][0]  # and it is what was kept

@@ -138,7 +138,8 @@ def run(args) -> list[dict]:
     def cnn(steps):
         return build_small_cnn(SmallCNNConfig(tuple(config.vision.image_size), config.vision.channels, num_classes,
                                               filters=filters, learning_rate=vit.learning_rate, weight_decay=vit.weight_decay,
-                                              label_smoothing=vit.label_smoothing, decay_steps=steps))  # fmt: skip
+                                              label_smoothing=vit.label_smoothing, ema_momentum=vit.ema_momentum,
+                                              decay_steps=steps))  # fmt: skip
 
     cnns = [train_and_score(cnn, data, config, seed) for seed in SEEDS]
     rows.append(spread("ViT: the pipeline's run + 2 in-process seeds", vits,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.image_blocks import STEPS_PER_EXECUTION
+from models.image_blocks import AVERAGE_SPAN, STEPS_PER_EXECUTION
 from models.layers import PatchEmbedding
 from models.small_cnn import SmallCNNConfig, build_small_cnn, filters_sized_to, parameter_count
 from models.vision_transformer import (
@@ -207,6 +207,20 @@ def test_steps_per_execution_reaches_the_compiled_model():
     # The bench's small CNN is dispatched as the ViT is, so that it compares the models.
     cnn = build_small_cnn(SmallCNNConfig((8, 8), 1, 4, filters=(8, 8), decay_steps=10))
     assert cnn.steps_per_execution == VisionTransformerConfig((8, 8), 1, 2).steps_per_execution == STEPS_PER_EXECUTION > 1
+
+
+def test_the_weight_average_reaches_the_optimizer_and_a_bad_momentum_names_the_key():
+    config = VisionTransformerConfig((8, 8), 1, 2, patch_size=4, model_dim=8, num_layers=1, num_heads=2, mlp_dim=8)
+    assert not build_vision_transformer(config).optimizer.use_ema
+    averaged = build_vision_transformer(dataclasses.replace(config, ema_momentum=0.99, decay_steps=1260)).optimizer
+    assert averaged.use_ema and averaged.ema_momentum == pytest.approx(0.99)
+    short = build_vision_transformer(dataclasses.replace(config, ema_momentum=0.99, decay_steps=63)).optimizer
+    assert short.use_ema and short.ema_momentum == pytest.approx(1 - 1 / (AVERAGE_SPAN * 63))  # a fifth of 63 steps
+    assert not build_vision_transformer(dataclasses.replace(config, ema_momentum=0.99, decay_steps=4)).optimizer.use_ema
+    cnn = build_small_cnn(SmallCNNConfig((8, 8), 1, 4, filters=(8, 8), ema_momentum=0.99, decay_steps=1260))
+    assert cnn.optimizer.use_ema  # the bench's CNN gets the ViT's recipe
+    with pytest.raises(ValueError, match=r"model.ema: 1.5\) must be in \[0, 1\)"):
+        build_vision_transformer(dataclasses.replace(config, ema_momentum=1.5))
 
 
 @pytest.mark.slow
