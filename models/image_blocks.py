@@ -29,12 +29,13 @@ def compile_classifier(
     """AdamW with warmup + cosine decay, and an exponential moving average of the weights when
     `config.ema_momentum` > 0; cross-entropy on integer labels, with label smoothing;
     `steps_per_execution` batches a call of the compiled step, in fit and evaluate."""
+    momentum = averaging_momentum(config.ema_momentum, config.decay_steps)
     model.compile(
         optimizer=keras.optimizers.AdamW(
             warmup_cosine(config.learning_rate, config.decay_steps, config.warmup_fraction),
             weight_decay=config.weight_decay,
-            use_ema=averaging_momentum(config.ema_momentum, config.decay_steps) > 0,  # training.fit keeps it
-            ema_momentum=averaging_momentum(config.ema_momentum, config.decay_steps),
+            use_ema=momentum > 0,  # training.fit evaluates and keeps the average
+            ema_momentum=momentum,
         ),
         loss=SmoothedSparseCrossEntropy(config.label_smoothing, name="loss"),
         metrics=["accuracy"],

@@ -107,7 +107,7 @@ def test_with_a_weight_average_the_average_is_evaluated_and_kept(tmp_path):
     histories, kept_losses = {}, {}
     for momentum in (0.0, 0.999):
         model, x, y = _regression(learning_rate=0.05)
-        model.compile(optimizer=keras.optimizers.SGD(0.05, use_ema=momentum > 0, ema_momentum=momentum or 0.99), loss="mse")
+        model.compile(optimizer=keras.optimizers.SGD(0.05, use_ema=momentum > 0, ema_momentum=momentum), loss="mse")
         start_loss = model.evaluate(x, y, verbose=0)
         data = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
         history = training.fit(model, data, data, config, str(tmp_path / f"logs_{momentum}"))
