@@ -51,6 +51,12 @@ def transformed(transform_uri: str, examples_uri: str, split: str):
     return np.concatenate([p[0].numpy() for p in parts]), np.concatenate([p[1].numpy() for p in parts])
 
 
+def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log probability of the true class; probabilities (N, classes), labels (N,)."""
+    true_class = probabilities[np.arange(len(labels)), labels]  # (N,)
+    return float(-np.log(np.maximum(true_class, 1e-7)).mean())
+
+
 def train_and_score(build, data: dict, config, seed: int) -> dict:
     """Eval accuracy (the kept epoch's), the kept epoch, test accuracy (when `data` has a test split),
     training images/s and parameters of one model, trained as the Trainer trains."""
@@ -80,10 +86,9 @@ def train_and_score(build, data: dict, config, seed: int) -> dict:
         return probabilities, float((probabilities.argmax(-1) == data[split][1]).mean())
 
     eval_probabilities, eval_accuracy = scored("eval")
-    true_class = eval_probabilities[np.arange(len(data["eval"][1])), data["eval"][1]]  # (N,)
     scores = {
         "eval_accuracy": eval_accuracy,
-        "eval_log_loss": float(-np.log(np.maximum(true_class, 1e-7)).mean()),  # finer than accuracy near 0.99
+        "eval_log_loss": log_loss(eval_probabilities, data["eval"][1]),  # finer than accuracy near 0.99
         "kept_epoch": int(history.kept_epoch),
         "train_images_per_s": len(data["train"][1]) * epochs / seconds,
         "params": int(model.count_params()),
