@@ -40,6 +40,13 @@ def run_config(runs: str, seed: int, overrides: list[str] = ()):
     return load_config("vision", overrides=[f"seed={seed}", *overrides], output_dir=runs.format(seed=seed))
 
 
+def record(row: dict, out: str) -> None:
+    """One result: printed, and appended to the JSON-lines file `out`."""
+    print(json.dumps(row), flush=True)
+    with open(out, "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
 def variants(args) -> None:
     from bench import pipeline_stats
     from models.vision_transformer import build_vision_transformer
@@ -63,9 +70,7 @@ def variants(args) -> None:
                    "eval_log_loss": round(scores["eval_log_loss"], 4),
                    "kept_epoch": scores["kept_epoch"], "epochs": config.trainer.epochs,
                    "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
-            print(json.dumps(row), flush=True)
-            with open(args.out, "a") as handle:
-                handle.write(json.dumps(row) + "\n")
+            record(row, args.out)
 
 
 def shifted(images, dy: int, dx: int):
@@ -113,9 +118,7 @@ def kept_of_run(args, seed: int) -> None:
         labels = data["eval"][1]
         scores = {"variant": variant, "seed": seed, "eval_accuracy": float((probabilities.argmax(-1) == labels).mean()),
                   "eval_log_loss": round(bench.log_loss(probabilities, labels), 4)}  # fmt: skip
-        print(json.dumps(scores), flush=True)
-        with open(args.out, "a") as handle:
-            handle.write(json.dumps(scores) + "\n")
+        record(scores, args.out)
 
     model = restored()
     for name, shifts in SHIFTS.items():
