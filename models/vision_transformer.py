@@ -17,6 +17,7 @@ import math
 import keras
 import tensorflow as tf
 
+from models import elastic
 from models.image_blocks import STEPS_PER_EXECUTION, compile_classifier, conv_block
 from models.layers import ClassToken, PatchEmbedding, TransformerBlock
 
@@ -83,16 +84,21 @@ class VisionTransformerConfig:
 @dataclasses.dataclass
 class Augmentation:
     """Random affine transforms of training images (`augment_batches`), each drawn per image
-    from a uniform range around the identity: the classic distortions of small-data digit
-    recognition (Simard et al., 2003; LeCun et al., 1998), each a `model.` key of the task."""
+    from a uniform range around the identity, then optionally an elastic distortion: the classic
+    distortions of small-data digit recognition (Simard et al., 2003; LeCun et al., 1998), each a
+    `model.` key of the task."""
 
     shift: float = 0.1  # dx, dy drawn from [-shift, shift] of the width and height: 0.1 of 28 px is up to 2.8 px
     rotation: float = 10.0  # degrees, drawn from [-rotation, rotation] about the image's centre
     scale: float = 0.1  # zoom drawn from [1 - scale, 1 + scale] about the centre (> 1: larger)
     shear: float = 0.0  # degrees of horizontal shear (x += tan(angle) * y), drawn from [-shear, shear]
+    elastic: float = 0.0  # pixels: alpha of the elastic distortion after the affine one (models/elastic.py); 0: none
+    elastic_sigma: float = 4.0  # pixels: how smooth its displacement field is (Simard et al.: alpha 34, sigma 4)
 
     def validate(self) -> None:
-        if min(self.shift, self.rotation, self.scale, self.shear) < 0:
+        if self.elastic_sigma <= 0:
+            raise ValueError(f"`model.elastic_sigma` ({self.elastic_sigma}) must be > 0 pixels")
+        if min(self.shift, self.rotation, self.scale, self.shear, self.elastic) < 0:
             raise ValueError(f"augmentation ranges must be >= 0: {dataclasses.asdict(self)}")
         if self.scale >= 1:
             raise ValueError(f"`model.scale` ({self.scale}) must be < 1: the zoom is drawn from [1 - scale, 1 + scale]")
@@ -101,7 +107,7 @@ class Augmentation:
 
     @property
     def active(self) -> bool:
-        return any((self.shift, self.rotation, self.scale, self.shear))
+        return any((self.shift, self.rotation, self.scale, self.shear, self.elastic))
 
 
 DRAWS = 5  # uniform draws in [-1, 1] an image: dx, dy, rotation, scale, shear (affine_transforms)
@@ -142,7 +148,8 @@ def transform_images(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
 
 def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) -> tf.data.Dataset:
     """Training batches (images (B, H, W, C), labels) with each image moved by its own random affine
-    transform (`Augmentation`: shift, rotation, scale, shear); nothing changes when no range is set.
+    transform (`Augmentation`: shift, rotation, scale, shear) and, if `elastic` is set, its own
+    elastic distortion (models/elastic.py); nothing changes when no range is set.
 
     One `ImageProjectiveTransformV3` a batch whatever the transform, with stateless draws seeded from a
     `Dataset.random` stream that is redrawn every epoch, in a parallel `map`: the transform Keras's
@@ -157,7 +164,11 @@ def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) 
         images, labels = batch
         shape = tf.shape(images)  # (B, H, W, C)
         draws = tf.random.stateless_uniform((shape[0], DRAWS), pair, -1.0, 1.0)  # (B, 5)
-        return transform_images(images, affine_transforms(draws, options, shape[1], shape[2])), labels
+        images = transform_images(images, affine_transforms(draws, options, shape[1], shape[2]))
+        if options.elastic:  # its own draws: the affine ones stay as they were without it
+            images = elastic.distort(images, tf.random.experimental.stateless_fold_in(pair, 1),
+                                     options.elastic, options.elastic_sigma)  # fmt: skip
+        return images, labels
 
     return tf.data.Dataset.zip((dataset, seeds)).map(transform, num_parallel_calls=tf.data.AUTOTUNE)
 

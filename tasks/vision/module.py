@@ -35,8 +35,9 @@ RAW_ONLY_KEYS = (
     features.IMAGE_HEIGHT_KEY, features.IMAGE_WIDTH_KEY, features.IMAGE_CHANNELS_KEY,
 )  # fmt: skip
 TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")
-# `model.shift`, `model.rotation`, `model.scale`, `model.shear`: the random affine transform of
-# training images (`Augmentation`, whose fields hold the defaults)
+# `model.shift`, `model.rotation`, `model.scale`, `model.shear`, `model.elastic`,
+# `model.elastic_sigma`: the random distortions of training images (`Augmentation`, whose
+# fields hold the defaults)
 AUGMENTATION_KEYS = tuple(field.name for field in dataclasses.fields(Augmentation))
 # Three 3x3 Conv-BN-ReLU layers, the first two with a 2x2 max pooling, before 1x1 patches
 # of the 7x7 feature map (`model.stem`; [] for the plain ViT): on 4,000 digits the plain
