@@ -43,6 +43,7 @@ def test_the_field_is_a_normalised_blur_of_the_noise_times_alpha():
     assert step(smooth) < step(rough) / 2  # a wider blur: neighbours move together
 
 
+@pytest.mark.slow  # four input pipelines traced with the elastic step: about 2 s alone
 def test_elastic_augmentation_is_seeded_keeps_the_affine_draws_and_moves_strokes_a_few_pixels():
     x = np.zeros((8, 28, 28, 1), "float32")
     x[:, 4:24, 13:15] = 1.0  # a vertical stroke
