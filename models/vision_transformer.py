@@ -96,10 +96,15 @@ class Augmentation:
     elastic_sigma: float = 4.0  # pixels: how smooth its displacement field is (Simard et al.: alpha 34, sigma 4)
 
     def validate(self) -> None:
+        values = dataclasses.asdict(self)
+        not_numbers = [f"`model.{k}` ({v!r})" for k, v in values.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+        if not_numbers:
+            raise ValueError("augmentation ranges must be numbers: " + ", ".join(not_numbers))
+        negative = {key: value for key, value in values.items() if value < 0}
+        if negative:
+            raise ValueError("augmentation ranges must be >= 0: " + ", ".join(f"`model.{k}` ({v})" for k, v in negative.items()))
         if self.elastic_sigma <= 0:
             raise ValueError(f"`model.elastic_sigma` ({self.elastic_sigma}) must be > 0 pixels")
-        if min(self.shift, self.rotation, self.scale, self.shear, self.elastic) < 0:
-            raise ValueError(f"augmentation ranges must be >= 0: {dataclasses.asdict(self)}")
         if self.scale >= 1:
             raise ValueError(f"`model.scale` ({self.scale}) must be < 1: the zoom is drawn from [1 - scale, 1 + scale]")
         if self.shear >= 90:

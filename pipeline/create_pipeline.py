@@ -122,6 +122,9 @@ def create_pipeline(
     """`deployment` (pipeline/profile.py): paths and services of Kubeflow/Vertex; None: the local run.
     `enable_cache=False` reruns every component (`make run-local FRESH=1`)."""
     spec = task_spec(config.task)
+    problems = load(spec.config_problems)(config) if spec.config_problems else []
+    if problems:  # before anything runs: a setting only the Trainer reads would fail after Transform
+        raise ValueError(f"the {config.task} config: " + "; ".join(problems))
     deployment = deployment or Deployment.local(config)
     # What the components read; the output directory is where this machine keeps runs
     # and compiled specs, which no component needs (and a compiled spec must not carry).
