@@ -4,13 +4,12 @@ not after Transform."""
 from __future__ import annotations
 
 from data.config import PipelineConfig
+from tasks.vision.module import augmentation  # the Trainer's own reading of the keys
 
 
 def problems(config: PipelineConfig) -> list[str]:
     """What is wrong with the `model.` augmentation keys (models/vision_transformer.py's
     `Augmentation`), each naming its key; [] when nothing is."""
-    from tasks.vision.module import augmentation  # the Trainer's own reading of the keys
-
     try:
         augmentation(config).validate()
     except ValueError as error:
