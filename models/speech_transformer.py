@@ -46,6 +46,9 @@ class SpeechTransformerConfig:
             raise ValueError("the alphabet and the spectrogram need at least one symbol and one frame")
 
 
+AUGMENTATION_KEY = "augmentation"  # `model.augmentation`: Augmentation fields to change, e.g. {noise: 0}
+
+
 @dataclasses.dataclass
 class Augmentation:
     """Training-time distortions of standardized spectrograms, each drawn per clip: speed perturbation
@@ -65,6 +68,25 @@ class Augmentation:
     @property
     def active(self) -> bool:
         return any((self.time_masks, self.frequency_masks, self.max_shift_frames, self.noise, self.speed, self.warp))
+
+    def validate(self) -> None:
+        """Raises naming each bad field as its config key (`model.augmentation.<field>`): counts are
+        whole numbers >= 0, ranges numbers >= 0, a fraction at most 1, and speed and warp below 1
+        (a rate or factor of 0 or less would reverse or empty the clip)."""
+        wrong = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            key = f"`model.{AUGMENTATION_KEY}.{field.name}` ({value!r})"
+            if field.type in (int, "int") and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                wrong.append(f"{key} must be a whole number >= 0")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                wrong.append(f"{key} must be a number >= 0")
+            elif field.name in ("speed", "warp") and value >= 1:
+                wrong.append(f"{key} must be < 1: it is drawn from [1 - {field.name}, 1 + {field.name}]")
+            elif field.name == "time_mask_fraction" and value > 1:
+                wrong.append(f"{key} must be <= 1: it is a share of the clip's frames")
+        if wrong:
+            raise ValueError("; ".join(wrong))
 
 
 VTLP_BOUNDARY = 0.8  # VTLP warps bins below this share of the band linearly, then bends so the top bin stays
@@ -192,6 +214,7 @@ def _sorted_by_length(inputs: tuple, labels: tf.Tensor) -> tuple:
 
 def augment_batches(dataset: tf.data.Dataset, options: Augmentation, seed: int) -> tf.data.Dataset:
     """Training batches (inputs, characters) with `augment` applied, a different draw per batch."""
+    options.validate()
     if not options.active:
         return dataset
     counter = tf.data.Dataset.counter()

@@ -7,6 +7,7 @@ graph in `components.export`. The pipeline passes `PipelineConfig.to_dict()` as 
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from components import distribution, export, training
 from data.config import PipelineConfig
 from models.ctc import greedy_decode, ids_to_text, lexicon_decode
 from models.speech_transformer import (
+    AUGMENTATION_KEY,
     Augmentation,
     SpeechTransformerConfig,
     augment_batches,
@@ -39,7 +41,6 @@ RAW_ONLY_KEYS = (
 )  # fmt: skip
 TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")
 SAMPLES_SIGNATURE = "predict_samples"  # float samples and their rate, for JSON clients without WAV files
-AUGMENTATION_KEY = "augmentation"  # `model.augmentation`: Augmentation fields to change, e.g. {noise: 0}
 LENGTH_WINDOW = 8  # training batches sorted by length together (`length_sorted_batches`)
 
 
@@ -106,7 +107,15 @@ def model_config(
 
 
 def augmentation(config: PipelineConfig) -> Augmentation:
-    return Augmentation(**config.model.get(AUGMENTATION_KEY, {}))
+    """The Trainer's reading of `model.augmentation`: a mapping of `Augmentation` fields to change."""
+    settings = config.model.get(AUGMENTATION_KEY) or {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"`model.{AUGMENTATION_KEY}` must map Augmentation fields to values, e.g. {{noise: 0}}; got {settings!r}")
+    known = [field.name for field in dataclasses.fields(Augmentation)]
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise ValueError(f"`model.{AUGMENTATION_KEY}` has unknown keys {unknown}; known: {known}")
+    return Augmentation(**settings)
 
 
 def tuner_fn(fn_args) -> TunerFnResult:

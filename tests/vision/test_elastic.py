@@ -6,9 +6,6 @@ import tensorflow as tf
 
 from models import elastic
 from models.vision_transformer import Augmentation, augment_batches
-from pipeline.config import load_config
-from pipeline.create_pipeline import create_pipeline
-from tasks.vision import config_check
 
 RNG = np.random.default_rng(0)
 
@@ -68,19 +65,3 @@ def test_elastic_augmentation_is_seeded_keeps_the_affine_draws_and_moves_strokes
 def test_impossible_elastic_settings_are_named(ranges, message):
     with pytest.raises(ValueError, match=message):
         Augmentation(**ranges).validate()
-
-
-@pytest.mark.parametrize("override, named", [("model.elastic=-1", "`model.elastic` (-1)"),
-                                             ("model.shift=wide", "`model.shift` ('wide')"),
-                                             ("model.elastic_sigma=0", "`model.elastic_sigma` (0)")])  # fmt: skip
-def test_a_bad_augmentation_setting_stops_the_pipeline_before_it_runs_naming_the_key(tmp_path, override, named):
-    """Only the Trainer reads these keys: without the check at build time the run would fail after Transform."""
-    config = load_config("vision", overrides=[override], output_dir=str(tmp_path))
-    with pytest.raises(ValueError, match="the vision config") as error:
-        create_pipeline(config)
-    assert named in str(error.value)
-    assert not list(tmp_path.iterdir())  # nothing written: no pipeline root, no store
-
-
-def test_the_shipped_vision_config_has_no_problems():
-    assert config_check.problems(load_config("vision")) == []
