@@ -32,9 +32,9 @@ import os
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tfx import types as tfx_types
-from tfx import v1 as tfx
 from tfx.components.evaluator import constants
 from tfx.components.evaluator import executor as tfx_evaluator
+from tfx.components.evaluator.component import Evaluator as TfxEvaluator
 from tfx.dsl.components.base import base_beam_component, executor_spec
 from tfx.types import artifact_utils, standard_artifacts, standard_component_specs
 from tfx.types.component_spec import ExecutionParameter
@@ -228,7 +228,7 @@ class EvaluatorSpec(standard_component_specs.EvaluatorSpec):
     }
 
 
-class Evaluator(tfx.components.Evaluator):
+class Evaluator(TfxEvaluator):
     """TFX's Evaluator with the executor above: the same inputs and outputs, the arguments this
     project uses, the paired gate that blesses (`gate`), and `replace_broken_deployed` (evaluate
     without a broken deployed model instead of stopping)."""

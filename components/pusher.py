@@ -19,8 +19,8 @@ import os
 import time
 
 from absl import logging
-from tfx import v1 as tfx
 from tfx.components.pusher import executor as tfx_pusher
+from tfx.components.pusher.component import Pusher as TfxPusher
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
@@ -73,7 +73,7 @@ class Executor(tfx_pusher.Executor):
         self._MarkPushed(model_push, pushed_destination=serving_path, pushed_version=version)
 
 
-class Pusher(tfx.components.Pusher):
+class Pusher(TfxPusher):
     """TFX's Pusher with the atomic executor above (same inputs, outputs and properties)."""
 
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)

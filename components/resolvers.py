@@ -25,7 +25,11 @@ from __future__ import annotations
 from ml_metadata.proto import metadata_store_pb2
 from tfx import types
 from tfx.dsl.components.common import resolver
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
 from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 BLESSED, CURRENT_MODEL_ID = "blessed", "current_model_id"  # the ModelBlessing's custom properties (TFX's)
 MODEL, BLESSING = "model", "model_blessing"  # the channel keys create_pipeline gives
@@ -80,13 +84,11 @@ class LatestBlessedEarlierDataModelStrategy(resolver.ResolverStrategy):
 def latest_blessed(strategy, node_id: str, remote: bool = False, **extra) -> resolver.Resolver:
     """A Resolver of the latest blessed model by `strategy` with its extra channel; `remote`:
     TFX's LatestBlessedModelStrategy, the one the Kubeflow V2 compiler takes."""
-    from tfx import v1 as tfx
-
     if remote:
-        strategy, extra = tfx.dsl.experimental.LatestBlessedModelStrategy, {}
-    return tfx.dsl.Resolver(
+        strategy, extra = LatestBlessedModelStrategy, {}
+    return resolver.Resolver(
         strategy_class=strategy,
-        model=tfx.dsl.Channel(type=standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=standard_artifacts.ModelBlessing),
+        model=Channel(type=standard_artifacts.Model),
+        model_blessing=Channel(type=standard_artifacts.ModelBlessing),
         **extra,
     ).with_id(node_id)

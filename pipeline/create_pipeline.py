@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import json
 
-from tfx import v1 as tfx
+from tfx.components import ExampleValidator, StatisticsGen, Transform
 from tfx.dsl.components.base.base_node import BaseNode
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto.pusher_pb2 import PushDestination
+from tfx.proto.trainer_pb2 import EvalArgs, TrainArgs
+from tfx.proto.transform_pb2 import SplitsConfig
 
 import tasks
 from components import paired_evidence, paired_gate, resolvers
@@ -91,7 +95,7 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
     """Statistics, the curated schema, validation and the gate that stops on anomalies."""
     if not config.schema_path:
         raise ValueError(f"task '{config.task}' needs a curated schema: set `schema` in its config")
-    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    statistics_gen = StatisticsGen(examples=examples)
     with open(config.schema_path) as handle:
         schema_text = handle.read()
     spec = task_spec(config.task)
@@ -99,7 +103,7 @@ def validation_components(config: PipelineConfig, examples) -> list[BaseNode]:
     # The content travels in the pipeline (and is its cache key); only the config's
     # relative name is recorded, never a path of the machine that built the pipeline.
     schema_gen = CuratedSchemaGen(schema_text=schema_text, origin=schema_origin(config))
-    example_validator = tfx.components.ExampleValidator(
+    example_validator = ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
     gate = AnomalyGate(
@@ -118,7 +122,7 @@ def create_pipeline(
     beam_pipeline_args: list[str] | None = None,
     deployment: Deployment | None = None,
     enable_cache: bool = True,
-) -> tfx.dsl.Pipeline:
+) -> Pipeline:
     """`deployment` (pipeline/profile.py): paths and services of Kubeflow/Vertex; None: the local run.
     `enable_cache=False` reruns every component (`make run-local FRESH=1`)."""
     spec = task_spec(config.task)
@@ -134,11 +138,11 @@ def create_pipeline(
     statistics_gen, schema_gen, example_validator, gate = validation_components(config, examples)
     schema = schema_gen.outputs["schema"]
 
-    transform = tfx.components.Transform(
+    transform = Transform(
         examples=examples,
         schema=schema,
         preprocessing_fn=f"{spec.preprocessing_module}.preprocessing_fn",
-        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
+        splits_config=SplitsConfig(analyze=["train"], transform=["train", "eval", "test"]),
         # Only what preprocessing reads, so that changing training settings keeps Transform cached.
         custom_config={
             spec.transform_section: custom_config[spec.transform_section],
@@ -154,8 +158,8 @@ def create_pipeline(
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema,
-        train_args=tfx.proto.TrainArgs(splits=["train"]),
-        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        train_args=TrainArgs(splits=["train"]),
+        eval_args=EvalArgs(splits=["eval"]),
     )
     training_config = {**custom_config, SOURCE_FINGERPRINT_KEY: source_fingerprint(spec.module)}
     tuner_cls, trainer_cls, training_inputs["custom_config"], tuner_args = training_components(deployment, training_config)
@@ -201,8 +205,8 @@ def create_pipeline(
     pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=deployment.serving_dir)
+        push_destination=PushDestination(
+            filesystem=PushDestination.Filesystem(base_directory=deployment.serving_dir)
         ),
         custom_config={SOURCE_FINGERPRINT_KEY: source_fingerprint(Pusher.__module__)},
     )
@@ -221,7 +225,7 @@ def create_pipeline(
                 source_fingerprint=source_fingerprint(Scorer.__module__, spec.score_fn.rpartition(".")[0]),
             ).with_id("Scorer")
         )
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=deployment.pipeline_root,
         components=components,

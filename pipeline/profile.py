@@ -53,9 +53,9 @@ class Deployment:
     def metadata_connection_config(self):
         if self.local_metadata is None:
             return None
-        from tfx import v1 as tfx
+        from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
-        return tfx.orchestration.metadata.sqlite_metadata_connection_config(self.local_metadata)
+        return sqlite_metadata_connection_config(self.local_metadata)
 
     @classmethod
     def local(cls, config: PipelineConfig) -> Deployment:
@@ -209,8 +209,10 @@ def training_components(deployment: Deployment | None, custom_config: dict[str, 
     """(Tuner class, Trainer class, custom_config, the Tuner's extra arguments): the standard
     components, or TFX's Vertex AI Training extensions when the deployment asks for them, with
     `tuner.parallel_trials` replicas for the Tuner (TuneArgs: TFX's Vertex Tuner adds pool 1
-    with parallel_trials - 1 replicas beside the chief's pool 0, and runs the chief oracle)."""
-    from tfx import v1 as tfx
+    with parallel_trials - 1 replicas beside the chief's pool 0, and runs the chief oracle).
+    The extensions are imported for Vertex only: `tfx.v1` imports google.cloud.aiplatform, about
+    2.5 s of every local process's start-up (docs/benchmarks.md)."""
+    from tfx.components import Trainer, Tuner
 
     tuner = custom_config.get("tuner") or {}
     parallel, trials = int(tuner.get("parallel_trials", 1)), int(tuner.get("max_trials", 1))
@@ -220,8 +222,10 @@ def training_components(deployment: Deployment | None, custom_config: dict[str, 
         if parallel > 1:
             notices().warning(f"tuner.parallel_trials is {parallel}, which only Vertex training runs (the "
                               "vertex profile); this run's Tuner takes its trials one at a time")  # fmt: skip
-        return tfx.components.Tuner, tfx.components.Trainer, custom_config, {}
-    vertex = tfx.extensions.google_cloud_ai_platform
+        return Tuner, Trainer, custom_config, {}
+    from tfx.proto.tuner_pb2 import TuneArgs
+    from tfx.v1.extensions import google_cloud_ai_platform as vertex
+
     training = deployment.vertex_training
     machine_spec = {"machine_type": training.get("machine_type", "n1-standard-4")}
     if training.get("accelerator_type"):
@@ -237,5 +241,5 @@ def training_components(deployment: Deployment | None, custom_config: dict[str, 
         "ai_platform_tuning_args": {"project": training["project"],
                                     "job_spec": {"worker_pool_specs": worker_pools(machine_spec, training["image"], 1)}},
     }  # fmt: skip
-    tuner_args = {"tune_args": tfx.proto.TuneArgs(num_parallel_trials=parallel)} if parallel > 1 else {}
+    tuner_args = {"tune_args": TuneArgs(num_parallel_trials=parallel)} if parallel > 1 else {}
     return vertex.Tuner, vertex.Trainer, {**custom_config, **vertex_config}, tuner_args

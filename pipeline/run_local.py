@@ -116,11 +116,11 @@ def run_with(config: PipelineConfig, args: argparse.Namespace, terminal: console
         with recovery.RunLock(str(config.task_dir)):
             for step in recovery.fail_interrupted(config.metadata_path):
                 terminal.say(f"Marked FAILED in ML Metadata: {step}, left unfinished by a run that was killed")
-            from tfx import v1 as tfx
+            from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
             watcher.start()
             try:
-                tfx.orchestration.LocalDagRunner().run(pipeline)
+                LocalDagRunner().run(pipeline)
             finally:
                 watcher.stop()
     except recovery.RunInProgress as error:

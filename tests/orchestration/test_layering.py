@@ -136,3 +136,23 @@ def test_no_two_modules_import_each_other_even_lazily():
 @pytest.mark.parametrize("importer, imported", SIDEWAYS)
 def test_the_sideways_imports_stay_gone(importer, imported):
     assert imported not in imports_of(importer, project_modules()[importer])
+
+
+# `tfx.v1` imports TFX's Google Cloud extensions and with them google.cloud.aiplatform, 2.5 s of
+# every process's start-up (each pytest worker, each run). Only the Kubeflow/Vertex paths need it.
+TFX_V1_ALLOWED = ("pipeline.compile", "pipeline.profile")
+
+
+def _imports_tfx_v1(names) -> bool:
+    return any(name == "tfx.v1" or name.startswith("tfx.v1.") for name in names)
+
+
+def test_tfx_v1_is_imported_only_by_the_kubeflow_and_vertex_paths_and_only_when_called():
+    modules = project_modules()
+    anywhere = sorted(m for m, path in modules.items() if _imports_tfx_v1(fingerprint.imported_names(path, m)))
+    assert set(anywhere) <= set(TFX_V1_ALLOWED), anywhere
+    for module in TFX_V1_ALLOWED:
+        top = ast.parse(modules[module].read_text()).body  # module-level statements only
+        names = {f"{n.module}.{a.name}" for n in top if isinstance(n, ast.ImportFrom) for a in n.names}
+        names |= {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
+        assert not _imports_tfx_v1(names), f"{module} imports tfx.v1 at module level"
