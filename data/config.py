@@ -132,7 +132,7 @@ class PipelineConfig:
     data: str | None = None
     schema: str | None = None  # curated schema.pbtxt (relative to the repository root)
     output_dir: str = "output"
-    model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed model settings: the keys the task's module.py declares (MODEL_KEYS; tasks/model_settings.py checks them before a run)
     tuner: TunerConfig = dataclasses.field(default_factory=TunerConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
     spans: SpansConfig = dataclasses.field(default_factory=SpansConfig)  # when `data` is a span pattern

@@ -45,8 +45,9 @@ class TaskSpec:
     write_examples: str  # (config, source, output_uri) -> components.example_gen.Written
     example_names: tuple[str, ...] = ()  # raw features that name an example when validation fails (file, episode)
     schema_problems: str | None = None  # (config, schema) -> where they disagree, checked before a run
-    config_problems: str | None = None  # (config) -> what is wrong with the task's own settings (its `model.`
-    # keys read only by its Trainer), checked before a run instead of failing after Transform
+    config_problems: str | None = "tasks.model_settings.problems"  # (config) -> what is wrong with the task's
+    # own settings (its `model.` keys, read only by its Trainer), checked before a run instead of failing
+    # after Transform; the default checks them against module.py's MODEL_KEYS and `augmentation`
     draft_schema: str | None = None  # (config, train statistics, margin) -> (schema, what to review)
     # -- the gate --------------------------------------------------------------------------
     eval_config: str | None = None  # (config) -> tfma.EvalConfig: TFMA's metrics on the eval examples

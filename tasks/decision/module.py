@@ -29,6 +29,9 @@ from tasks.decision.rollout import action_space_info
 from tasks.decision.windows import Episodes, context_windows, read_episodes
 
 TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")
+# Every `model.` key this task reads (tasks/model_settings.py rejects others before a run)
+MODEL_KEYS = ("context_length", "model_dim", "num_layers", "num_heads", "dropout", "learning_rate", "weight_decay",
+              "steps_per_execution")  # fmt: skip
 
 
 def max_timestep(config: PipelineConfig, space: dict) -> int:

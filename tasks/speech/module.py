@@ -42,6 +42,8 @@ RAW_ONLY_KEYS = (
 TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")
 SAMPLES_SIGNATURE = "predict_samples"  # float samples and their rate, for JSON clients without WAV files
 LENGTH_WINDOW = 8  # training batches sorted by length together (`length_sorted_batches`)
+# Every `model.` key this task reads (tasks/model_settings.py rejects others before a run)
+MODEL_KEYS = ("model_dim", "num_layers", "num_heads", "mlp_dim", "dropout", "learning_rate", "weight_decay", AUGMENTATION_KEY)
 
 
 def model_inputs(transformed: dict) -> tuple:

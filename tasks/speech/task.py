@@ -10,7 +10,6 @@ SPEC = TaskSpec(
     write_examples="tasks.speech.example_gen.write_examples",
     example_names=("file",),
     schema_problems="tasks.speech.schema_check.problems",
-    config_problems="tasks.augmentation_check.problems",
     draft_schema="tasks.speech.schema_draft.draft",
     eval_config="tasks.speech.gate.eval_config",
     gate="tasks.speech.gate.gate",

@@ -31,6 +31,8 @@ TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")  # what the Tuner
 # (`model.prior_char_ngrams`): on Rotten Tomatoes they lift the linear model from 0.756 to
 # 0.778 test accuracy over three seeds; on BBC News they add nothing (README, "The text task").
 DEFAULT_PRIOR_CHAR_NGRAMS = (2, 5)
+# Every `model.` key this task reads (tasks/model_settings.py rejects others before a run)
+MODEL_KEYS = ("over_baseline", "prior_char_ngrams", "model_dim", "num_layers", "num_heads", "dropout", "learning_rate")
 
 
 def model_inputs(transformed: dict, challenger=None):

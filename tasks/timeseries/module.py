@@ -29,6 +29,9 @@ LEARNING_RATES = {  # (min, max) of the log-uniform search per variant
 
 
 TUNER_OBJECTIVE = keras_tuner.Objective("val_loss", "min")  # what the Tuner optimizes (the report names it)
+# Every `model.` key this task reads (tasks/model_settings.py rejects others before a run)
+MODEL_KEYS = ("variant", "loss", "schedule", "naive_base", "linear_skip", "model_dim", "patch_length", "patch_stride",
+              "num_layers", "num_heads", "intermediate_dim", "dropout", "head_dropout", "learning_rate")  # fmt: skip
 
 
 def input_keys(config: PipelineConfig) -> list[str]:

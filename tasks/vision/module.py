@@ -39,6 +39,9 @@ TUNER_OBJECTIVE = keras_tuner.Objective("val_accuracy", "max")
 # `model.elastic_sigma`: the random distortions of training images (`Augmentation`, whose
 # fields hold the defaults)
 AUGMENTATION_KEYS = tuple(field.name for field in dataclasses.fields(Augmentation))
+# Every `model.` key this task reads (tasks/model_settings.py rejects others before a run)
+MODEL_KEYS = ("stem", "pooling", "patch_size", "model_dim", "num_layers", "num_heads", "dropout", "learning_rate",
+              "weight_decay", "label_smoothing", "ema", *AUGMENTATION_KEYS)  # fmt: skip
 # Three 3x3 Conv-BN-ReLU layers, the first two with a 2x2 max pooling, before 1x1 patches
 # of the 7x7 feature map (`model.stem`; [] for the plain ViT): on 4,000 digits the plain
 # ViT underfits (test 0.94-0.96 in 40 epochs); with this stem, the mean of the tokens and

@@ -10,7 +10,6 @@ SPEC = TaskSpec(
     write_examples="tasks.vision.example_gen.write_examples",
     example_names=("file",),
     schema_problems="tasks.vision.schema_check.problems",
-    config_problems="tasks.augmentation_check.problems",
     draft_schema="tasks.vision.schema_draft.draft",
     eval_config="tasks.vision.gate.eval_config",
     gate="tasks.vision.gate.gate",
