@@ -110,13 +110,14 @@ def model_config(
 
 def augmentation(config: PipelineConfig) -> Augmentation:
     """The Trainer's reading of `model.augmentation`: a mapping of `Augmentation` fields to change."""
-    settings = config.model.get(AUGMENTATION_KEY) or {}
+    settings = config.model.get(AUGMENTATION_KEY)
+    settings = {} if settings is None else settings  # `augmentation:` left empty in YAML
     if not isinstance(settings, dict):
         raise ValueError(f"`model.{AUGMENTATION_KEY}` must map Augmentation fields to values, e.g. {{noise: 0}}; got {settings!r}")
     known = [field.name for field in dataclasses.fields(Augmentation)]
     unknown = sorted(set(settings) - set(known))
     if unknown:
-        raise ValueError(f"`model.{AUGMENTATION_KEY}` has unknown keys {unknown}; known: {known}")
+        raise ValueError(f"unknown keys in 'model.{AUGMENTATION_KEY}': {unknown} (known: {known})")
     return Augmentation(**settings)
 
 

@@ -22,8 +22,9 @@ CASES = [
     ("speech", "model.augmentation.time_masks=1.5", "`model.augmentation.time_masks` (1.5) must be a whole number"),
     ("speech", "model.augmentation.speed=1", "`model.augmentation.speed` (1) must be < 1"),
     ("speech", "model.augmentation.time_mask_fraction=2", "`model.augmentation.time_mask_fraction` (2) must be <= 1"),
-    ("speech", "model.augmentation.nois=0", "`model.augmentation` has unknown keys ['nois']"),
+    ("speech", "model.augmentation.nois=0", "unknown keys in 'model.augmentation': ['nois']"),
     ("speech", "model.augmentation=3", "`model.augmentation` must map Augmentation fields to values"),
+    ("speech", "model.augmentation=0", "`model.augmentation` must map Augmentation fields to values"),
     *[(task, "model.num_layerz=3", "unknown keys in 'model': ['num_layerz'] (known: [") for task in tasks.names()],
 ]
 
