@@ -112,13 +112,18 @@ def config_section(name: str, task: str):
 SHARED_SECTIONS = {"tuner": TunerConfig, "trainer": TrainerConfig, "spans": SpansConfig}
 
 
+def check_known_keys(name: str, keys, known) -> None:
+    """Raises naming the keys of section `name` (`trainer`, `model`, ...) that are not in `known`:
+    a misspelt key is an error, never silently left at its default."""
+    unknown = set(keys) - set(known)
+    if unknown:
+        raise ValueError(f"unknown keys in '{name}': {sorted(unknown)} (known: {sorted(known)})")
+
+
 def _typed(name: str, cls: type, value: Any):
     if isinstance(value, cls):
         return value
-    names = {f.name for f in dataclasses.fields(cls)}
-    bad = set(value or {}) - names
-    if bad:
-        raise ValueError(f"unknown keys in '{name}': {sorted(bad)} (known: {sorted(names)})")
+    check_known_keys(name, value or {}, [f.name for f in dataclasses.fields(cls)])
     return cls(**(value or {}))
 
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 import importlib
 
 import tasks
-from data.config import PipelineConfig
+from data.config import PipelineConfig, check_known_keys
 
 
 def problems(config: PipelineConfig) -> list[str]:
     """What is wrong with the task's `model:` settings, each naming its key; [] when nothing is."""
-    module = importlib.import_module(f"{tasks.spec(config.task).package}.module")
-    known = getattr(module, "MODEL_KEYS", None)
-    unknown = sorted(set(config.model) - set(known)) if known is not None else []
-    if unknown:  # the wording of data/config.py's check of the other sections
-        return [f"unknown keys in 'model': {unknown} (known: {sorted(known)})"]
-    if not hasattr(module, "augmentation"):
-        return []
+    module = importlib.import_module(tasks.spec(config.task).module)
     try:
-        module.augmentation(config).validate()
+        if hasattr(module, "MODEL_KEYS"):
+            check_known_keys("model", config.model, module.MODEL_KEYS)  # as every other section's keys
+        if hasattr(module, "augmentation"):
+            module.augmentation(config).validate()
     except ValueError as error:
         return [str(error)]
     return []

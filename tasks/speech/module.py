@@ -19,7 +19,7 @@ import tensorflow_transform as tft
 from tfx.components.tuner.component import TunerFnResult
 
 from components import distribution, export, training
-from data.config import PipelineConfig
+from data.config import PipelineConfig, check_known_keys
 from models.ctc import greedy_decode, ids_to_text, lexicon_decode
 from models.speech_transformer import (
     AUGMENTATION_KEY,
@@ -114,10 +114,7 @@ def augmentation(config: PipelineConfig) -> Augmentation:
     settings = {} if settings is None else settings  # `augmentation:` left empty in YAML
     if not isinstance(settings, dict):
         raise ValueError(f"`model.{AUGMENTATION_KEY}` must map Augmentation fields to values, e.g. {{noise: 0}}; got {settings!r}")
-    known = [field.name for field in dataclasses.fields(Augmentation)]
-    unknown = sorted(set(settings) - set(known))
-    if unknown:
-        raise ValueError(f"unknown keys in 'model.{AUGMENTATION_KEY}': {unknown} (known: {known})")
+    check_known_keys(f"model.{AUGMENTATION_KEY}", settings, [field.name for field in dataclasses.fields(Augmentation)])
     return Augmentation(**settings)
 
 

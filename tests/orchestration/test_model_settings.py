@@ -84,7 +84,7 @@ def model_keys_read(folder: pathlib.Path) -> set[str]:
 
 @pytest.mark.parametrize("task", tasks.names())
 def test_model_keys_declares_every_key_the_task_reads_and_no_other(task):
-    module = importlib.import_module(f"{tasks.spec(task).package}.module")
+    module = importlib.import_module(tasks.spec(task).module)
     read = model_keys_read(REPO_ROOT / "tasks" / task)
     read |= set(getattr(module, "AUGMENTATION_KEYS", ()))  # read by their dataclass's field names (vision)
     read |= {module.AUGMENTATION_KEY} if hasattr(module, "AUGMENTATION_KEY") else set()  # one nested mapping (speech)
