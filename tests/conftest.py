@@ -9,6 +9,11 @@ import pathlib
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from tests.e2e.user_run import (  # noqa: E402, F401  (the session's shared run)
+    READERS,
+    shared_user_run,
+)
+
 
 def pytest_collection_modifyitems(config, items):
     """End-to-end tests first in a module-by-module run (`pytest` without xdist); under xdist
@@ -30,9 +35,8 @@ SLOWEST_FIRST = (
     "tests/e2e/test_cache_and_recovery.py",  # 4 runs, one killed: 210 s
     "tests/text/test_pipeline_e2e.py",  # 2 runs: 175 s
     "tests/speech/test_pipeline_e2e.py",
-    "tests/e2e/test_portable_runner.py",
+    READERS[0],  # the user run on the portable runner and its readers: 115 s
     "tests/e2e/test_timeseries_pipeline.py",
-    "tests/orchestration/test_inspect_report.py",
 )
 
 
@@ -42,12 +46,17 @@ def pytest_xdist_make_scheduler(config, log):
     start at once and the unit modules fill the gaps, instead of a long run starting last and
     running alone. xdist's own order is by test count, which put the 4-day simulation (6
     tests, 3 to 6 minutes) behind the large unit modules; the item order of the hook above
-    does not reach it."""
+    does not reach it. The modules that read the shared user run (`READERS`) are one
+    unit of work, so that its session fixture is made once, on one worker."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class EndToEndFirst(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return READERS[0] if scope in READERS else scope
+
         def _assign_work_unit(self, node):
             if not getattr(self, "ordered", False):  # the queue is full now: reorder it once
                 self.ordered = True

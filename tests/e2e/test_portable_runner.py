@@ -6,20 +6,18 @@ worker pool (pipeline/portable.py), every Beam job of the run (StatisticsGen, Tr
 the Evaluator) is submitted to the job service and runs in SDK worker processes the pool
 starts, and both services are stopped after the run. ExampleGen and ExampleValidator run
 no Beam job in this pipeline (a Python component; TFX 1.16's validator reads the
-statistics in process), but they run in the same pipeline and must complete too.
+statistics in process), but they run in the same pipeline and must complete too. The run is
+the shared user run (`tests/e2e/user_run.py`), which the inspect and report tests read too.
 """
 from __future__ import annotations
 
 import pathlib
 import re
-import time
 
 import pytest
 
 from pipeline import mlmd, portable, run_local
 from pipeline.config import load_config
-from tests.e2e.runs import run_task
-from tests.e2e.tiny import SMALL_BUDGET, write_tiny_csv
 
 pytestmark = pytest.mark.e2e
 
@@ -29,22 +27,15 @@ ADDRESS = re.compile(r"job service (\S+), worker pool (\S+?)[;)]")  # run_local'
 
 
 @pytest.fixture(scope="module")
-def portable_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("portable")
-    csv, _ = write_tiny_csv(root)
-    output = root / "output"
-    started = time.perf_counter()
-    code = run_task("timeseries", output, *SMALL_BUDGET, "beam.runner=portable", data=csv)
-    print(f"portable run: {time.perf_counter() - started:.0f} s")  # pytest -s
-    config = load_config("timeseries", output_dir=str(output))
+def portable_run(user_run):
+    config = load_config("timeseries", output_dir=str(user_run))  # the run's own config
     store = mlmd.open_store(config.metadata_path)
     executions = {e.node: e for e in mlmd.run_executions(store, mlmd.runs(store)[-1])}
-    return {"code": code, "config": config, "executions": executions, "logs": config.task_dir / "logs"}
+    return {"config": config, "executions": executions, "logs": config.task_dir / "logs"}
 
 
 
 def test_portable_runner_runs_beam_components(portable_run):
-    assert portable_run["code"] == 0
     executions = portable_run["executions"]
     assert {node: executions[node].state for node in COMPLETED} == dict.fromkeys(COMPLETED, "COMPLETE")
     transform_graph = pathlib.Path(executions["Transform"].outputs["transform_graph"][0].uri)

@@ -1,17 +1,14 @@
-"""inspect_mlmd and report: fast checks on a missing store; end-to-end checks on one small run."""
+"""inspect_mlmd and report: fast checks on a missing store; end-to-end checks on the shared small
+run a user makes (`tests/e2e/user_run.py`), and `predict` and `serve` on it without its config."""
 import json
 import re
 
 import httpx
 import pytest
-import yaml
 
 from pipeline import inspect_mlmd, predict, report, run_config, serve
-from pipeline.config import load_config, pipeline_config_path
-from tests.e2e.runs import run_task
-from tests.e2e.tiny import write_tiny_csv
+from pipeline.config import load_config
 
-SMALL_RUN = ["tuner.max_trials=1", "tuner.epochs=1", "tuner.steps_per_epoch=5", "trainer.epochs=1"]
 COMPONENTS = {
     "ExampleGen", "StatisticsGen", "CuratedSchemaGen", "ExampleValidator", "AnomalyGate", "Transform",
     "Tuner", "Trainer", "LatestBlessedModelResolver", "Evaluator", "Pusher", "Scorer",
@@ -36,34 +33,9 @@ def test_report_missing_store_exits_nonzero(tmp_path, capsys):
     assert "no ML Metadata store" in capsys.readouterr().err
 
 
-USER_COLUMNS = {"time": "stamp", "glucose": "bg"}  # the default series under a user's names
-
-
-@pytest.fixture(scope="session")
-def small_run(tmp_path_factory):
-    """One small LocalDagRunner run shared by the end-to-end tests (a few minutes), as a user runs
-    their own data: a CSV with their column names, their config, a schema drafted by `make schema`.
-    The commands after it are called without the config: they must read the run's own."""
-    from pipeline import draft_schema
-
-    root = tmp_path_factory.mktemp("e2e-run")
-    _, frame = write_tiny_csv(root)
-    frame.rename(columns=USER_COLUMNS).to_csv(root / "plant.csv", index=False)
-    config = yaml.safe_load(pipeline_config_path("timeseries").read_text())
-    config["schema"] = str(root / "plant_schema.pbtxt")
-    config["series"].update(time_column="stamp", input_columns=["bg"], target_columns=["bg"])
-    (root / "plant.yaml").write_text(yaml.safe_dump(config))
-    output_dir = root / "output"
-    data, user_config = root / "plant.csv", root / "plant.yaml"
-    args = ["--task", "timeseries", "--output-dir", str(output_dir), "--data", str(data), "--config", str(user_config)]
-    assert draft_schema.main(args) == 0
-    assert run_task("timeseries", output_dir, *SMALL_RUN, data=data, config=user_config) == 0
-    return output_dir
-
-
 @pytest.mark.e2e
-def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
-    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run), "--json"]) == 0
+def test_inspect_shows_every_component_and_the_decision(user_run, capsys):
+    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(user_run), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {c["node"] for c in data["components"]} == COMPONENTS
     assert all(c["state"] in ("COMPLETE", "CACHED") for c in data["components"])
@@ -92,7 +64,7 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
     assert data["lineage"][-1]["source"].endswith("plant.csv")
     assert data["config"]["series"]["input_columns"] == ["bg"]  # the run's own config
     assert data["config_file"].endswith(run_config.RUN_CONFIG_FILE)
-    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0
+    assert inspect_mlmd.main(["--task", "timeseries", "--output-dir", str(user_run)]) == 0
     text = capsys.readouterr().out
     for line in ("Runs:", "Artifacts:", "Evaluator:", "Pushed models", "ExampleGen", "Scores (forecast_scores",
                  "gate (paired, 95 % intervals", "the linear challenger (ridge on the standardized windows): "):  # fmt: skip
@@ -101,9 +73,9 @@ def test_inspect_shows_every_component_and_the_decision(small_run, capsys):
 
 
 @pytest.mark.e2e
-def test_report_is_one_html_file_with_embedded_plots(small_run):
-    assert report.main(["--task", "timeseries", "--output-dir", str(small_run)]) == 0  # no CONFIG: the run's
-    page = (load_config("timeseries", output_dir=str(small_run)).task_dir / report.REPORT_FILE).read_text()
+def test_report_is_one_html_file_with_embedded_plots(user_run):
+    assert report.main(["--task", "timeseries", "--output-dir", str(user_run)]) == 0  # no CONFIG: the run's
+    page = (load_config("timeseries", output_dir=str(user_run)).task_dir / report.REPORT_FILE).read_text()
     titles = re.findall(r"<h2>([^<]+)</h2>", page)
     assert titles == ["Components", "Data statistics", "Learning curves", "Tuner trials", "Evaluation",
                       "Scores of the candidate and the challengers",
@@ -120,9 +92,9 @@ def test_report_is_one_html_file_with_embedded_plots(small_run):
 
 
 @pytest.mark.e2e
-def test_predict_without_a_config_forecasts_the_runs_columns(small_run, capsys):
-    data = str(small_run.parent / "plant.csv")
-    assert predict.main(["--task", "timeseries", "--output-dir", str(small_run), "--data", data]) == 0
+def test_predict_without_a_config_forecasts_the_runs_columns(user_run, capsys):
+    data = str(user_run.parent / "plant.csv")
+    assert predict.main(["--task", "timeseries", "--output-dir", str(user_run), "--data", data]) == 0
     shown = capsys.readouterr()
     header = shown.out.splitlines()[2].split()
     assert header == ["stamp", "bg"], shown.out
@@ -130,7 +102,7 @@ def test_predict_without_a_config_forecasts_the_runs_columns(small_run, capsys):
 
 
 @pytest.mark.e2e
-def test_serve_without_a_config_serves_the_runs_model(small_run, capsys, monkeypatch):
+def test_serve_without_a_config_serves_the_runs_model(user_run, capsys, monkeypatch):
     seen = {}
 
     def ask_then_stop(server):
@@ -139,7 +111,7 @@ def test_serve_without_a_config_serves_the_runs_model(small_run, capsys, monkeyp
         return 0
 
     monkeypatch.setattr(serve, "serve_until_interrupted", ask_then_stop)
-    assert serve.main(["--task", "timeseries", "--output-dir", str(small_run), "--port", "0"]) == 0
+    assert serve.main(["--task", "timeseries", "--output-dir", str(user_run), "--port", "0"]) == 0
     assert "Serving 'timeseries' (version" in capsys.readouterr().out
     inputs = seen["metadata"]["metadata"]["signature_def"]["signature_def"]["predict_raw"]["inputs"]
     assert list(inputs) == ["bg"], inputs  # the window of the user's column, under its own name
