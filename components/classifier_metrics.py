@@ -4,11 +4,10 @@ Any classification task (text: TF-IDF + logistic regression; vision: logistic re
 on pixels), and speech, whose transcripts are scored as exact strings and by characters.
 Both predict the same eval examples in the same pass: the candidate's `label` output
 (speech: `transcript`) and the challenger's `baseline_label` (`baseline_transcript`), from
-the `evaluation` signature, against the raw `label` feature (`transcript`). Keys:
-baseline_accuracy, and accuracy_over_baseline = candidate accuracy - challenger accuracy,
-reported beside the paired gate (components/paired_gate.py); and, for
-transcripts, accuracy (the candidate's, gated against the deployed model), cer and
-baseline_cer (character error rates).
+the `evaluation` signature, against the raw `label` feature (`transcript`). Keys: accuracy
+(the candidate's), baseline_accuracy, and accuracy_over_baseline = candidate accuracy -
+challenger accuracy, reported beside the paired gate (components/paired_gate.py); and, for
+transcripts, cer and baseline_cer (character error rates).
 """
 from __future__ import annotations
 
@@ -20,10 +19,10 @@ from components.tfma_inputs import model_outputs
 from components.transcripts import edit_distance
 from data import features
 
+ACCURACY = "accuracy"  # the candidate's exact-match accuracy
 BASELINE_ACCURACY = "baseline_accuracy"
 ACCURACY_OVER_BASELINE = "accuracy_over_baseline"
-METRIC_NAMES = (BASELINE_ACCURACY, ACCURACY_OVER_BASELINE)
-ACCURACY = "accuracy"  # the candidate's exact-match accuracy
+METRIC_NAMES = (ACCURACY, BASELINE_ACCURACY, ACCURACY_OVER_BASELINE)  # a classifier's
 CER = "cer"
 BASELINE_CER = "baseline_cer"
 TRANSCRIPT_METRIC_NAMES = (ACCURACY, CER, BASELINE_ACCURACY, BASELINE_CER, ACCURACY_OVER_BASELINE)

@@ -16,7 +16,6 @@ from components import classifier_metrics, export, paired_gate
 from data import features
 from data.config import PipelineConfig
 
-TEXT_ACCURACY = "sparse_categorical_accuracy"  # TFMA's name for SparseCategoricalAccuracy
 SHOWN_DIGITS = 6  # bounds are shown rounded: 0.9999999999999999 (strictly below 1) reads as 1
 
 
@@ -104,6 +103,10 @@ def classification_eval_config(config: PipelineConfig, challenger: str, slices: 
         label_key=features.LABEL_KEY,  # the user's string; TFMA maps it through `all_classes`
         prediction_key=features.PROBABILITIES_KEY,
     )
+    # The candidate's accuracy and the challenger's, counted in one pass over the predicted labels
+    # (`accuracy`, `baseline_accuracy`, `accuracy_over_baseline`). Keras's SparseCategoricalAccuracy,
+    # which TFMA ran through tf_keras batch by batch and slice by slice, took 3 of a 400-text
+    # Evaluator's 12 s in a sampling profile (in four alternating runs: 7.2-8.2 s before, 4.3-7.6 s after).
     against_baseline = [
         tfma.MetricConfig(
             class_name=classifier_metrics.BaselineAgreement.__name__,
@@ -112,8 +115,7 @@ def classification_eval_config(config: PipelineConfig, challenger: str, slices: 
         )
         for name in classifier_metrics.METRIC_NAMES
     ]
-    accuracy = tfma.MetricConfig(class_name="SparseCategoricalAccuracy")
-    overall = tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), accuracy, *against_baseline])
+    overall = tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="ExampleCount"), *against_baseline])
     macro_auc = tfma.MetricsSpec(  # one-vs-rest AUC of each class, averaged with equal weights
         metrics=[tfma.MetricConfig(class_name="AUC")],
         aggregate=tfma.AggregationOptions(

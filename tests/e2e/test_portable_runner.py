@@ -28,7 +28,7 @@ ADDRESS = re.compile(r"job service (\S+), worker pool (\S+?)[;)]")  # run_local'
 
 @pytest.fixture(scope="module")
 def portable_run(user_run):
-    config = load_config("timeseries", output_dir=str(user_run))  # the run's own config
+    config = load_config("timeseries", output_dir=str(user_run))  # for its paths: the store, the logs
     store = mlmd.open_store(config.metadata_path)
     executions = {e.node: e for e in mlmd.run_executions(store, mlmd.runs(store)[-1])}
     return {"config": config, "executions": executions, "logs": config.task_dir / "logs"}

@@ -51,6 +51,7 @@ def _with_accuracy(accuracy: float) -> list[bytes]:
 
 def test_accuracies_are_counted():
     metrics = {k.name: v for k, v in _metrics(TRUTH, _with_accuracy(0.8), _with_accuracy(0.7)).items()}
+    assert metrics[classifier_metrics.ACCURACY] == pytest.approx(0.8)
     assert metrics[classifier_metrics.BASELINE_ACCURACY] == pytest.approx(0.7)
     assert metrics[classifier_metrics.ACCURACY_OVER_BASELINE] == pytest.approx(0.1)
 
