@@ -50,6 +50,31 @@ def test_top_episodes_keeps_the_highest_returns_in_their_order():
         cloning.top_episodes(episodes, 0.0)
 
 
+def test_step_batches_give_every_pair_once_a_pass_in_a_new_seeded_order_each_pass():
+    x = np.arange(600, dtype=np.float32).reshape(300, 2)  # (N, S): row i holds 2i, 2i + 1
+    y = np.arange(300, dtype=np.int32)  # (N,): pair i's action is i
+    def passes(seed, count=3):
+        dataset = cloning.step_batches(x, y, seed)
+        return [[(xb.numpy(), yb.numpy()) for xb, yb in dataset] for _ in range(count)]  # a new iterator a pass, as Keras's epochs
+
+    shuffled = passes(seed=0)
+    for batches in shuffled:
+        assert [len(b) for _, b in batches] == [cloning.BATCH, 300 - cloning.BATCH]  # the last batch smaller
+        states, actions = np.concatenate([s for s, _ in batches]), np.concatenate([a for _, a in batches])
+        assert sorted(actions) == list(range(300))  # every pair once
+        np.testing.assert_array_equal(states[:, 0], 2 * actions)  # each state with its own action
+    orders = [np.concatenate([a for _, a in batches]) for batches in shuffled]
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+    assert not np.array_equal(orders[0], np.arange(300))
+    again = [np.concatenate([a for _, a in batches]) for batches in passes(seed=0)]  # a new dataset, the same seed
+    np.testing.assert_array_equal(np.stack(again), np.stack(orders))
+    other = np.concatenate([a for _, a in passes(seed=1, count=1)[0]])
+    assert not np.array_equal(other, orders[0])
+    in_order = passes(seed=None, count=2)  # eval: in order, every pass
+    for batches in in_order:
+        np.testing.assert_array_equal(np.concatenate([a for _, a in batches]), np.arange(300))
+
+
 @pytest.mark.slow
 def test_filtered_cloning_imitates_the_best_episodes_and_plain_cloning_the_majority(few_epochs):
     """Nine of ten episodes are poor and act 0; the best act 1: %BC must learn 1, plain cloning 0."""
@@ -63,7 +88,8 @@ def test_filtered_cloning_imitates_the_best_episodes_and_plain_cloning_the_major
     top = clones["filtered_behaviour_cloning_10"]
     assert (top.episodes, top.min_return, top.fraction) == (2, 500.0, 0.1)
     assert clones["filtered_behaviour_cloning_25"].episodes == 5 and clones[BEHAVIOUR_CLONING].episodes == 20
-    assert all(1 <= clone.kept_epoch <= cloning.EPOCHS for clone in clones.values())  # trained: the start is kept only if no epoch helps
+    kept = {name: clone.kept_epoch for name, clone in clones.items()}
+    assert all(1 <= epoch <= cloning.EPOCHS for epoch in kept.values()), kept  # trained: the start is kept only if no epoch helps
 
 
 @pytest.mark.slow
